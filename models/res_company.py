@@ -1,0 +1,172 @@
+import logging
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessDenied, AccessError, UserError
+
+_logger = logging.getLogger(__name__)
+
+OWNER_GROUP = "danger_zone.group_danger_zone_owner"
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    danger_zone_owner_id = fields.Many2one(
+        "res.users",
+        string="Owner",
+        readonly=True,
+        copy=False,
+        ondelete="restrict",
+        help="The user who created the company. Only the owner can use the "
+        "company's Danger Zone (backup, restore, delete) and transfer ownership.",
+    )
+    danger_zone_is_owner = fields.Boolean(
+        compute="_compute_danger_zone_is_owner",
+        help="Whether the current user owns this company.",
+    )
+
+    @api.depends_context("uid")
+    def _compute_danger_zone_is_owner(self):
+        for company in self:
+            company.danger_zone_is_owner = company.danger_zone_owner_id == self.env.user
+
+    # ------------------------------------------------------------------
+    # ORM guards: the owner is set at creation and changed only by transfer
+    # ------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su and any("danger_zone_owner_id" in vals for vals in vals_list):
+            raise AccessError(self.env._("The owner of a new company is the user who creates it."))
+        default_owner = self._danger_zone_default_owner()
+        for vals in vals_list:
+            vals.setdefault("danger_zone_owner_id", default_owner.id)
+        companies = super().create(vals_list)
+        companies._danger_zone_sync_owner_group()
+        return companies
+
+    def write(self, vals):
+        if "danger_zone_owner_id" in vals and not self.env.su:
+            raise AccessError(
+                self.env._("A company's owner can only be changed by the owner, with Transfer Ownership.")
+            )
+        result = super().write(vals)
+        if "danger_zone_owner_id" in vals:
+            self._danger_zone_sync_owner_group()
+        return result
+
+    @api.model
+    def _danger_zone_default_owner(self):
+        user = self.env.user
+        if user._is_superuser() or not user._is_internal():
+            return self.env.ref("base.user_admin", raise_if_not_found=False) or user
+        return user
+
+    def _danger_zone_sync_owner_group(self):
+        """Make the owner group hold exactly the users who own a company.
+
+        The group only drives menu visibility and model access; every action
+        still checks ownership of the very company it acts on.
+        """
+        group = self.env.ref(OWNER_GROUP, raise_if_not_found=False)
+        if not group:  # during this addon's own installation
+            return
+        all_companies = self.sudo().with_context(active_test=False).search([])
+        owners = all_companies.danger_zone_owner_id
+        if group.sudo().users != owners:
+            group.sudo().write({"users": [fields.Command.set(owners.ids)]})
+
+    # ------------------------------------------------------------------
+    # Ownership checks
+    # ------------------------------------------------------------------
+    def _danger_zone_check_owner(self):
+        """Raise AccessError unless the current user owns every company of ``self``."""
+        for company in self.sudo():
+            if company.danger_zone_owner_id != self.env.user:
+                raise AccessError(
+                    self.env._(
+                        "Only the owner of %(company)s (%(owner)s) can use its Danger Zone.",
+                        company=company.name,
+                        owner=company.danger_zone_owner_id.name or self.env._("nobody"),
+                    )
+                )
+
+    def _danger_zone_check_password(self, password):
+        """Raise UserError unless ``password`` is the current user's password or API key."""
+        if not password:
+            raise UserError(self.env._("Enter your password to confirm."))
+        credential = {"type": "password", "password": password, "login": self.env.user.login}
+        try:
+            self.env.user._check_credentials(credential, {"interactive": False})
+        except AccessDenied:
+            raise UserError(self.env._("The password is wrong.")) from None
+
+    # ------------------------------------------------------------------
+    # Public API (UI buttons and XML-RPC): every method checks ownership
+    # ------------------------------------------------------------------
+    def danger_zone_transfer_ownership(self, new_owner_id, password):
+        """Make another user the owner of this company.
+
+        Only the current owner can do it, after re-entering their password
+        (or an API key over XML-RPC). The new owner must be an active
+        internal user with access to the company.
+
+        :param int new_owner_id: id of the ``res.users`` who becomes the owner
+        :param str password: the current owner's password
+        :raise AccessError: when the caller does not own the company
+        :raise UserError: on a wrong password or an unsuitable new owner
+        """
+        self.ensure_one()
+        self._danger_zone_check_owner()
+        self._danger_zone_check_password(password)
+        new_owner = self.env["res.users"].sudo().browse(new_owner_id).exists()
+        self._danger_zone_check_new_owner(new_owner)
+        previous_owner = self.danger_zone_owner_id
+        self.sudo().danger_zone_owner_id = new_owner
+        _logger.info(
+            "Danger Zone: ownership of company %s (id %s) moved from user %s to user %s",
+            self.name,
+            self.id,
+            previous_owner.login,
+            new_owner.login,
+        )
+        return True
+
+    def _danger_zone_check_new_owner(self, new_owner):
+        if not new_owner or not new_owner.active or not new_owner._is_internal():
+            raise UserError(self.env._("The new owner must be an active internal user."))
+        if self not in new_owner.company_ids:
+            raise UserError(
+                self.env._("%(user)s has no access to %(company)s.", user=new_owner.name, company=self.name)
+            )
+        if new_owner == self.danger_zone_owner_id:
+            raise UserError(
+                self.env._("%(user)s already owns %(company)s.", user=new_owner.name, company=self.name)
+            )
+
+    def action_danger_zone_transfer_ownership(self):
+        """Open the Transfer Ownership wizard (owner only)."""
+        self.ensure_one()
+        self._danger_zone_check_owner()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Transfer Ownership"),
+            "res_model": "danger.zone.ownership.wizard",
+            "view_mode": "form",
+            "target": "new",
+            "context": {"default_company_id": self.id},
+        }
+
+    @api.model
+    def _danger_zone_action_open_page(self):
+        """Open Settings > Danger Zone for the current company (owner only)."""
+        company = self.env.company
+        company._danger_zone_check_owner()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Danger Zone"),
+            "res_model": "res.company",
+            "res_id": company.id,
+            "view_mode": "form",
+            "views": [(self.env.ref("danger_zone.res_company_view_form_danger_zone").id, "form")],
+            "target": "current",
+        }

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# The README's test command: lint, engine tests, then the addon's Odoo tests on
+# a copy of a template database. Ends with "N passed, N failed"; exits non-zero
+# on any failure, error, skipped browser test or unexpected ERROR log line.
+source "$(dirname "$0")/env.sh"
+prepare
+apt_install chromium
+
+RUN_ID=$$
+TEMPLATE_DB=dz_template_$RUN_ID
+# Developers may keep the template between runs with DZ_REUSE_TEMPLATE=1 (CI never does).
+[ -n "${DZ_REUSE_TEMPLATE:-}" ] && [ -z "${CI:-}" ] && TEMPLATE_DB=dz_template_reused
+TEST_DB=dz_test_$RUN_ID
+LOG_DIR=${DZ_LOG_DIR:-$DZ_HOME/logs}
+TEMPLATE_MODULES=${DZ_TEMPLATE_MODULES:-account}
+mkdir -p "$LOG_DIR"
+ODOO_LOG=$LOG_DIR/odoo-tests.log
+cleanup() {
+    dropdb --if-exists "$TEST_DB" 2>/dev/null || true
+    [ "$TEMPLATE_DB" = dz_template_reused ] || dropdb --if-exists "$TEMPLATE_DB" 2>/dev/null || true
+    dropdb --if-exists "${TEST_DB}_second" 2>/dev/null || true
+}
+trap cleanup EXIT
+
+failed=0
+passed=0
+
+say "lint: ruff and pylint-odoo"
+if "$VENV/bin/ruff" check "$ADDON_DIR" && "$VENV/bin/ruff" format --check "$ADDON_DIR" >/dev/null \
+    && (cd "$ADDON_DIR" && "$VENV/bin/pylint" --rcfile=.pylintrc --score=n $(git ls-files --cached --others --exclude-standard '*.py' | grep -v '^scripts/\|^bench/'));
+then passed=$((passed + 1)); else say "lint FAILED"; failed=$((failed + 1)); fi
+
+if [ -d "$ADDON_DIR/engine/tests" ]; then
+    say "engine tests (no Odoo registry)"
+    engine_out=$("$VENV/bin/python" "$ADDON_DIR/scripts/run_engine_tests.py" 2>&1) && engine_rc=0 || engine_rc=$?
+    printf '%s\n' "$engine_out" | tail -n 30
+    read -r engine_passed engine_failed < <(printf '%s\n' "$engine_out" | sed -n 's/^engine: \([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p') || true
+    passed=$((passed + ${engine_passed:-0})); failed=$((failed + ${engine_failed:-1}))
+    [ "$engine_rc" -eq 0 ] || [ "${engine_failed:-1}" -gt 0 ] || failed=$((failed + 1))
+fi
+
+build_template() {
+    if [ "$TEMPLATE_DB" = dz_template_reused ] && psql -d "$TEMPLATE_DB" -Atc "select 1" >/dev/null 2>&1; then
+        say "reusing the template database $TEMPLATE_DB"
+        return 0
+    fi
+    say "building the template database ($TEMPLATE_MODULES)"
+    odoo_bin -d "$TEMPLATE_DB" -i "$TEMPLATE_MODULES" --without-demo=all --stop-after-init \
+        --log-level=warn >"$LOG_DIR/template.log" 2>&1 \
+        || { tail -50 "$LOG_DIR/template.log"; die "building the template database failed"; }
+}
+cleanup
+build_template
+createdb -T "$TEMPLATE_DB" "$TEST_DB"
+
+say "Odoo tests of danger_zone (log: $ODOO_LOG)"
+port=$("$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+odoo_bin -d "$TEST_DB" -i danger_zone --test-enable --test-tags "/danger_zone${DZ_TEST_TAGS:+,$DZ_TEST_TAGS}" \
+    --stop-after-init --without-demo=all --http-interface=127.0.0.1 --http-port="$port" \
+    --log-level=info --max-cron-threads=0 >"$ODOO_LOG" 2>&1 && odoo_rc=0 || odoo_rc=$?
+
+summary=$(grep -E "[0-9]+ failed, [0-9]+ error\(s\) of [0-9]+ tests when loading database" "$ODOO_LOG" | tail -1 || true)
+read -r odoo_failed odoo_errors odoo_run < <(printf '%s' "$summary" | sed -nE 's/.* ([0-9]+) failed, ([0-9]+) error\(s\) of ([0-9]+) tests.*/\1 \2 \3/p') || true
+odoo_failed=${odoo_failed:-0}; odoo_errors=${odoo_errors:-0}; odoo_run=${odoo_run:-0}
+grep -E " (ERROR|CRITICAL) " "$ODOO_LOG" | head -40 || true
+bad_logs=$(grep -cE " (ERROR|CRITICAL) " "$ODOO_LOG" || true)
+skips=$(grep -cE " odoo\.addons\.danger_zone\..*: skipped " "$ODOO_LOG" || true)
+odoo_bad=$((odoo_failed + odoo_errors))
+passed=$((passed + odoo_run - odoo_bad))
+failed=$((failed + odoo_bad))
+if [ "$odoo_run" -eq 0 ]; then say "no Odoo test ran"; failed=$((failed + 1)); fi
+if [ "$bad_logs" -gt 0 ] && [ "$odoo_bad" -eq 0 ]; then say "$bad_logs unexpected ERROR log lines"; failed=$((failed + 1)); fi
+if [ "$skips" -gt 0 ]; then say "$skips tests were skipped (a missing browser or library?)"; failed=$((failed + skips)); fi
+if [ "$odoo_rc" -ne 0 ] && [ "$odoo_bad" -eq 0 ]; then say "odoo-bin exited with $odoo_rc"; failed=$((failed + 1)); fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]

@@ -1,0 +1,41 @@
+import { registry } from "@web/core/registry";
+
+// The owner opens Settings > Danger Zone, sees the warning and the owner,
+// and opens the Transfer Ownership wizard without confirming it.
+registry.category("web_tour.tours").add("danger_zone_settings_page", {
+    steps: () => [
+        {
+            content: "Open Danger Zone from the Settings menu",
+            trigger: ".o_main_navbar [data-menu-xmlid='danger_zone.menu_danger_zone']",
+            run: "click",
+        },
+        {
+            content: "The page warns that its actions are irreversible",
+            trigger: ".o_danger_zone .alert-danger:contains(cannot be undone)",
+        },
+        {
+            content: "The page shows the owner",
+            trigger: ".o_danger_zone .o_field_widget[name=danger_zone_owner_id]:contains(Olivia Owner)",
+        },
+        {
+            content: "Open the Transfer Ownership wizard",
+            trigger: ".o_danger_zone button[name=action_danger_zone_transfer_ownership]",
+            run: "click",
+        },
+        {
+            content: "The wizard asks for the new owner and the password",
+            trigger: ".modal .o_field_widget[name=new_owner_id]",
+        },
+        {
+            trigger: ".modal .o_field_widget[name=password] input[type=password]",
+        },
+        {
+            content: "Cancel: nothing changes",
+            trigger: ".modal .modal-footer button:contains(Cancel)",
+            run: "click",
+        },
+        {
+            trigger: "body:not(:has(.modal))",
+        },
+    ],
+});

@@ -1,0 +1,1 @@
+from . import test_ownership, test_ui, test_xmlrpc_access

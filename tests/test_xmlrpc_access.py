@@ -1,0 +1,127 @@
+from xmlrpc.client import Fault
+
+from odoo.tests import HttpCase, tagged
+from odoo.tools import mute_logger
+
+from .common import ADMIN_PASSWORD, OWNER_PASSWORD, USER_PASSWORD, DangerZoneUsersMixin
+
+FAULT_WARNING = 2  # UserError, see odoo/addons/base/controllers/rpc.py
+FAULT_ACCESS_ERROR = 4
+
+
+@tagged("post_install", "-at_install")
+class TestXmlrpcAccess(DangerZoneUsersMixin, HttpCase):
+    """Every public Danger Zone entry point, called through Odoo's real XML-RPC server."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._setup_owner_and_others()
+        cls.page_action = cls.env.ref("danger_zone.action_danger_zone_page")
+
+    def _call(self, user, password, model, method, *args, **kwargs):
+        return self.xmlrpc_object.execute_kw(
+            self.env.cr.dbname, user.id, password, model, method, list(args), kwargs
+        )
+
+    def _public_calls(self, new_owner, password):
+        """(name, model, method, args, kwargs) of every public method this addon exposes."""
+        company = [self.company.id]
+        return [
+            (
+                "transfer",
+                "res.company",
+                "danger_zone_transfer_ownership",
+                [company, new_owner.id, password],
+                {},
+            ),
+            ("open wizard", "res.company", "action_danger_zone_transfer_ownership", [company], {}),
+            ("write owner", "res.company", "write", [company, {"danger_zone_owner_id": new_owner.id}], {}),
+            (
+                "wizard create",
+                "danger.zone.ownership.wizard",
+                "create",
+                [{"company_id": self.company.id, "new_owner_id": new_owner.id, "password": password}],
+                {},
+            ),
+            (
+                "open page",
+                "ir.actions.server",
+                "run",
+                [[self.page_action.id]],
+                {"context": {"allowed_company_ids": company}},
+            ),
+        ]
+
+    @mute_logger("odoo.http")
+    def test_non_owners_get_access_error_everywhere(self):
+        for user, password in ((self.admin, ADMIN_PASSWORD), (self.user, USER_PASSWORD)):
+            for name, model, method, args, kwargs in self._public_calls(user, password):
+                with self.subTest(user=user.login, call=name):
+                    with self.assertRaises(Fault) as caught:
+                        self._call(user, password, model, method, *args, **kwargs)
+                    self.assertEqual(
+                        caught.exception.faultCode, FAULT_ACCESS_ERROR, caught.exception.faultString
+                    )
+        self.assertEqual(self.company.danger_zone_owner_id, self.owner)
+
+    def test_owner_opens_page_and_wizard(self):
+        page = self._call(
+            self.owner,
+            OWNER_PASSWORD,
+            "ir.actions.server",
+            "run",
+            [self.page_action.id],
+            context={"allowed_company_ids": [self.company.id]},
+        )
+        self.assertEqual((page["res_model"], page["res_id"]), ("res.company", self.company.id))
+        wizard_action = self._call(
+            self.owner,
+            OWNER_PASSWORD,
+            "res.company",
+            "action_danger_zone_transfer_ownership",
+            [self.company.id],
+        )
+        self.assertEqual(wizard_action["res_model"], "danger.zone.ownership.wizard")
+
+    @mute_logger("odoo.http")
+    def test_owner_transfers_with_password_only(self):
+        with self.assertRaises(Fault) as caught:
+            self._call(
+                self.owner,
+                OWNER_PASSWORD,
+                "res.company",
+                "danger_zone_transfer_ownership",
+                [self.company.id],
+                self.admin.id,
+                "not-my-password",
+            )
+        self.assertEqual(caught.exception.faultCode, FAULT_WARNING)
+        self.assertIn("password is wrong", caught.exception.faultString)
+        self.assertEqual(self.company.danger_zone_owner_id, self.owner)
+
+        self._call(
+            self.owner,
+            OWNER_PASSWORD,
+            "res.company",
+            "danger_zone_transfer_ownership",
+            [self.company.id],
+            self.admin.id,
+            OWNER_PASSWORD,
+        )
+        self.company.invalidate_recordset()
+        self.assertEqual(self.company.danger_zone_owner_id, self.admin)
+
+    def test_owner_can_confirm_with_an_api_key(self):
+        api_key = self.env["res.users.apikeys"].with_user(self.owner)._generate("rpc", "dz test", None)
+        self._call(
+            self.owner,
+            api_key,
+            "res.company",
+            "danger_zone_transfer_ownership",
+            [self.company.id],
+            self.admin.id,
+            api_key,
+        )
+        self.company.invalidate_recordset()
+        self.assertEqual(self.company.danger_zone_owner_id, self.admin)
