@@ -1,5 +1,5 @@
 # Run by scripts/run.sh through `odoo-bin shell`, which provides `env`.
-from odoo.addons.danger_zone.tests.sample_company import create_sample_company
+from odoo.addons.danger_zone.demo.sample_company import create_sample_company
 
 admin = env.ref("base.user_admin")  # noqa: F821
 admin.groups_id |= env.ref("account.group_account_manager")  # noqa: F821

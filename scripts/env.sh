@@ -94,7 +94,11 @@ ensure_addons_path() {
 }
 
 odoo_bin() {
-    "$VENV/bin/python" "$ODOO_PATH/odoo-bin" --addons-path="$ADDONS_PATH" \
+    # odoo_bin [COMMAND] ARGS...: Odoo reads --addons-path before the command
+    # name, so that it can find commands shipped in addons (cli/).
+    local command=()
+    if [ $# -gt 0 ] && [ "${1#-}" = "$1" ]; then command=("$1"); shift; fi
+    "$VENV/bin/python" "$ODOO_PATH/odoo-bin" --addons-path="$ADDONS_PATH" "${command[@]}" \
         --db_host="$PGHOST" --db_port="$PGPORT" --db_user="$PGUSER" "$@"
 }
 

@@ -1,6 +1,7 @@
 """Build a company holding realistic business data, through the ORM only.
 
 Used by the tests and by the README's run command (scripts/demo_data.py).
+It imports nothing from odoo.tests, so that a running server may import it.
 """
 
 from datetime import date, timedelta
