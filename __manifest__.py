@@ -1,7 +1,7 @@
 {
     "name": "Danger Zone",
     "summary": "Back up, restore or delete one company's business data, for its owner only",
-    "version": "18.0.1.0.0",
+    "version": "18.0.1.1.0",
     "category": "Administration",
     "author": "Danger Zone developers",
     "maintainers": ["danger-zone"],
@@ -12,11 +12,14 @@
     "data": [
         "security/danger_zone_security.xml",
         "security/ir.model.access.csv",
+        "data/danger_zone_cron.xml",
         "wizards/danger_zone_ownership_wizard_views.xml",
+        "wizards/danger_zone_backup_wizard_views.xml",
         "views/res_company_views.xml",
         "views/danger_zone_menus.xml",
     ],
     "assets": {
+        "web.assets_backend": ["danger_zone/static/src/**/*.js"],
         "web.assets_tests": ["danger_zone/static/tests/tours/*.js"],
     },
     "post_init_hook": "post_init_hook",

@@ -8,6 +8,8 @@ from datetime import date, timedelta
 
 from odoo import Command
 
+CUSTOMER_NOTE = "The customer asked for delivery next week."
+
 
 def create_sample_company(env, name, owner, invoice_count=4):
     """Create company ``name`` as ``owner`` and fill it; return the company.
@@ -150,8 +152,14 @@ def _reconcile_refund(invoice, refund):
 
 def _add_chatter(move, author):
     move.with_user(author).message_post(
-        body="The customer asked for delivery next week.",
+        body=CUSTOMER_NOTE,
         message_type="comment",
         subtype_xmlid="mail.mt_comment",
     )
     move.activity_schedule("mail.mail_activity_data_todo", summary="Call the customer", user_id=author.id)
+    ref_field = move.env["ir.model.fields"]._get("account.move", "ref")
+    move.with_user(author)._message_log(
+        tracking_value_ids=[
+            Command.create({"field_id": ref_field.id, "old_value_char": "", "new_value_char": "PO-4242"})
+        ]
+    )

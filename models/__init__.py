@@ -1,1 +1,1 @@
-from . import res_company
+from . import danger_zone_backup, danger_zone_scope, res_company

@@ -6,6 +6,7 @@ from odoo.exceptions import AccessDenied, AccessError, UserError
 _logger = logging.getLogger(__name__)
 
 OWNER_GROUP = "danger_zone.group_danger_zone_owner"
+OWNER_SETTINGS = {"danger_zone_daily_backup", "danger_zone_backup_retention_days"}
 
 
 class ResCompany(models.Model):
@@ -19,6 +20,18 @@ class ResCompany(models.Model):
         ondelete="restrict",
         help="The user who created the company. Only the owner can use the "
         "company's Danger Zone (backup, restore, delete) and transfer ownership.",
+    )
+    danger_zone_backup_ids = fields.One2many(
+        "danger.zone.backup", "company_id", string="Backups", readonly=True, groups=OWNER_GROUP
+    )
+    danger_zone_daily_backup = fields.Boolean(
+        string="Daily Backup", groups=OWNER_GROUP, help="Back up the company's business data every night."
+    )
+    danger_zone_backup_retention_days = fields.Integer(
+        string="Keep Daily Backups (days)",
+        default=7,
+        groups=OWNER_GROUP,
+        help="Daily backups are deleted after this many days.",
     )
     danger_zone_is_owner = fields.Boolean(
         compute="_compute_danger_zone_is_owner",
@@ -49,6 +62,10 @@ class ResCompany(models.Model):
             raise AccessError(
                 self.env._("A company's owner can only be changed by the owner, with Transfer Ownership.")
             )
+        if OWNER_SETTINGS & set(vals) and not self.env.su:
+            self._danger_zone_check_owner()
+        if vals.get("danger_zone_backup_retention_days", 1) < 1:
+            raise UserError(self.env._("Daily backups must be kept at least one day."))
         result = super().write(vals)
         if "danger_zone_owner_id" in vals:
             self._danger_zone_sync_owner_group()
@@ -143,14 +160,42 @@ class ResCompany(models.Model):
                 self.env._("%(user)s already owns %(company)s.", user=new_owner.name, company=self.name)
             )
 
+    def danger_zone_backup(self, file_format="zip", with_attachments=False):
+        """Queue a backup of this company's business data; return its ``danger.zone.backup`` id.
+
+        The backup is built in the background. Poll the record's ``state``
+        (``queued``, ``running``, ``done``, ``failed``, ``expired``); once done,
+        ``attachment_id`` holds the file for 24 hours.
+
+        :param str file_format: ``"zip"`` (default) or ``"json"``
+        :param bool with_attachments: also carry the files attached to the records
+        :raise AccessError: when the caller does not own the company
+        :raise UserError: when a backup of the company is already queued or running
+        """
+        self.ensure_one()
+        self._danger_zone_check_owner()
+        if file_format not in ("zip", "json"):
+            raise UserError(self.env._("The backup format must be 'zip' or 'json'."))
+        backup = self.env["danger.zone.backup"]._request(
+            self, file_format=file_format, with_attachments=bool(with_attachments)
+        )
+        return backup.id
+
+    def action_danger_zone_backup(self):
+        """Open the Create Backup wizard (owner only)."""
+        return self._danger_zone_wizard("danger.zone.backup.wizard", self.env._("Create Backup"))
+
     def action_danger_zone_transfer_ownership(self):
         """Open the Transfer Ownership wizard (owner only)."""
+        return self._danger_zone_wizard("danger.zone.ownership.wizard", self.env._("Transfer Ownership"))
+
+    def _danger_zone_wizard(self, model, title):
         self.ensure_one()
         self._danger_zone_check_owner()
         return {
             "type": "ir.actions.act_window",
-            "name": self.env._("Transfer Ownership"),
-            "res_model": "danger.zone.ownership.wizard",
+            "name": title,
+            "res_model": model,
             "view_mode": "form",
             "target": "new",
             "context": {"default_company_id": self.id},

@@ -1,1 +1,7 @@
-from . import test_ownership, test_ui, test_xmlrpc_access
+from . import (
+    test_backup,
+    test_backup_cli_and_snapshot,
+    test_ownership,
+    test_ui,
+    test_xmlrpc_access,
+)

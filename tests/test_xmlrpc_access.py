@@ -1,12 +1,27 @@
+import importlib.util
+import os
+import tempfile
+from pathlib import Path
 from xmlrpc.client import Fault
 
+import odoo
 from odoo.tests import HttpCase, tagged
+from odoo.tests.common import HOST
 from odoo.tools import mute_logger
 
+from ..engine import open_backup
 from .common import ADMIN_PASSWORD, OWNER_PASSWORD, USER_PASSWORD, DangerZoneUsersMixin
 
+EXAMPLES = Path(__file__).resolve().parent.parent / "docs" / "examples"
 FAULT_WARNING = 2  # UserError, see odoo/addons/base/controllers/rpc.py
 FAULT_ACCESS_ERROR = 4
+
+
+def _load_example(name):
+    spec = importlib.util.spec_from_file_location(f"danger_zone_example_{name}", EXAMPLES / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @tagged("post_install", "-at_install")
@@ -18,6 +33,9 @@ class TestXmlrpcAccess(DangerZoneUsersMixin, HttpCase):
         super().setUpClass()
         cls._setup_owner_and_others()
         cls.page_action = cls.env.ref("danger_zone.action_danger_zone_page")
+        cls.backup = (
+            cls.env["danger.zone.backup"].sudo().create({"company_id": cls.company.id, "trigger": "daily"})
+        )
 
     def _call(self, user, password, model, method, *args, **kwargs):
         return self.xmlrpc_object.execute_kw(
@@ -111,6 +129,22 @@ class TestXmlrpcAccess(DangerZoneUsersMixin, HttpCase):
         )
         self.company.invalidate_recordset()
         self.assertEqual(self.company.danger_zone_owner_id, self.admin)
+
+    def test_documented_example_script_backs_up_over_xmlrpc(self):
+        example = _load_example("xmlrpc_backup")
+        self.backup.unlink()
+        url = f"http://{HOST}:{odoo.tools.config['http_port']}"
+        call = example.connect(url, self.env.cr.dbname, "dz_owner", OWNER_PASSWORD)
+        backup_id = example.request_backup(call, self.company.id)
+        self.assertEqual(call("danger.zone.backup", "read", [backup_id], ["state"])[0]["state"], "queued")
+        self.env["danger.zone.backup"]._cron_process_queue()  # the scheduled action, run here
+        backup = example.wait_until_done(call, backup_id, timeout=10, poll_seconds=0.1)
+        with tempfile.TemporaryDirectory() as folder:
+            output = os.path.join(folder, "backup.zip")
+            size = example.download(call, backup, output)
+            with open(output, "rb") as stream:
+                open_backup(stream).verify()
+        self.assertEqual(size, self.env["danger.zone.backup"].browse(backup_id).file_size)
 
     def test_owner_can_confirm_with_an_api_key(self):
         api_key = self.env["res.users.apikeys"].with_user(self.owner)._generate("rpc", "dz test", None)

@@ -1,0 +1,20 @@
+"""Danger Zone engine: the backup file format, free of Odoo.
+
+Nothing here imports Odoo, so it can be read, reused and tested on its own
+(``scripts/run_engine_tests.py``). The ORM glue in ``models/`` feeds it rows
+and reads records back from it.
+
+- ``archive``: write and read backup files (ZIP of JSON Lines, or one JSON
+  document), streaming, with limits against hostile input.
+- ``manifest``: the manifest, its checks and its HMAC signature.
+"""
+
+from .archive import (
+    FORMAT,
+    FORMAT_VERSION,
+    BackupFormatError,
+    Limits,
+    open_backup,
+    write_backup,
+)
+from .manifest import sign_manifest, validate_manifest, verify_signature

@@ -1,0 +1,225 @@
+import hashlib
+import io
+import json
+import unittest
+import zipfile
+
+from .. import archive
+from ..archive import BackupFormatError, Limits, open_backup, write_backup
+from ..manifest import sign_manifest, verify_signature
+
+PARTNERS = [{"id": 7, "name": "Azure Interior", "parent_id": None}, {"id": 8, "name": 'Déco, "Addict"'}]
+CURRENCIES = [{"id": 1, "name": "EUR"}]
+LOGO = b"\x89PNG fake image bytes"
+LOGO_SHA1 = hashlib.sha1(LOGO).hexdigest()
+
+
+def make_manifest(summaries, files=()):
+    fields = {"id": {"type": "integer"}, "name": {"type": "char"}}
+    members = []
+    for name, summary in summaries.items():
+        kind, model = archive.parse_member_name(name)
+        member_fields = dict(fields, parent_id={"type": "many2one", "relation": "res.partner"})
+        members.append({"name": name, "model": model, "kind": kind, "fields": member_fields, **summary})
+    return {
+        "format": archive.FORMAT,
+        "format_version": archive.FORMAT_VERSION,
+        "created_at": "2026-11-22T04:00:00+00:00",
+        "source": {
+            "database_uuid": "db-uuid",
+            "company_name": "Test Co",
+            "currency": "EUR",
+            "odoo_version": "18.0",
+            "modules": {"account": "18.0.1.3"},
+        },
+        "members": members,
+        "files": [{"sha1": checksum, "bytes": size} for checksum, size in files],
+    }
+
+
+def build_backup(as_json=False, members=None, files=((LOGO_SHA1, LOGO),), manifest_hook=None):
+    members = members or {"data/res.partner.jsonl": PARTNERS, "keys/res.currency.jsonl": CURRENCIES}
+    buffer = io.BytesIO()
+    writer = write_backup(buffer, as_json=as_json)
+    summaries = {}
+    for name, records in members.items():
+        with writer.member(name) as sink:
+            for record in records:
+                sink.add(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
+        summaries[name] = sink.summary()
+    for checksum, content in files:
+        writer.add_file(checksum, [content[:5], content[5:]])
+    manifest = make_manifest(summaries, [(checksum, len(content)) for checksum, content in files])
+    if manifest_hook:
+        manifest_hook(manifest)
+    writer.close(manifest)
+    buffer.seek(0)
+    return buffer
+
+
+class RoundTripCase(unittest.TestCase):
+    def check_round_trip(self, as_json):
+        reader = open_backup(build_backup(as_json=as_json))
+        reader.verify()
+        self.assertEqual(list(reader.records("data/res.partner.jsonl")), PARTNERS)
+        self.assertEqual(list(reader.records("keys/res.currency.jsonl")), CURRENCIES)
+        self.assertEqual(reader.read_file(LOGO_SHA1), LOGO)
+        counts = {member["name"]: member["count"] for member in reader.manifest["members"]}
+        self.assertEqual(counts, {"data/res.partner.jsonl": 2, "keys/res.currency.jsonl": 1})
+
+    def test_zip_round_trip(self):
+        self.check_round_trip(as_json=False)
+
+    def test_json_round_trip(self):
+        self.check_round_trip(as_json=True)
+
+    def test_json_variant_is_one_json_document(self):
+        document = json.load(build_backup(as_json=True))
+        self.assertEqual(document["members"]["data/res.partner.jsonl"], PARTNERS)
+        self.assertEqual(document["manifest"]["format"], archive.FORMAT)
+        self.assertEqual(document["files"][LOGO_SHA1], "iVBORyBmYWtlIGltYWdlIGJ5dGVz")
+
+    def test_both_variants_have_the_same_hashes(self):
+        zip_manifest = open_backup(build_backup()).manifest
+        json_manifest = open_backup(build_backup(as_json=True)).manifest
+        self.assertEqual(zip_manifest["members"], json_manifest["members"])
+
+    def test_empty_members_and_no_files(self):
+        for as_json in (False, True):
+            backup = build_backup(as_json=as_json, members={"data/res.partner.jsonl": []}, files=())
+            reader = open_backup(backup)
+            reader.verify()
+            self.assertEqual(list(reader.records("data/res.partner.jsonl")), [])
+
+    def test_sink_refuses_multi_line_records(self):
+        writer = write_backup(io.BytesIO())
+        with self.assertRaises(ValueError), writer.member("data/res.partner.jsonl") as sink:
+            sink.add('{"id": 1,\n"name": "x"}')
+
+
+class TamperingCase(unittest.TestCase):
+    def rewrite_zip(self, backup, changes):
+        """Copy a ZIP backup, replacing members by name (None removes one)."""
+        source, target = zipfile.ZipFile(backup), io.BytesIO()
+        with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as out:
+            for info in source.infolist():
+                if info.filename not in changes:
+                    out.writestr(info.filename, source.read(info.filename))
+            for name, content in changes.items():
+                if content is not None:
+                    out.writestr(name, content)
+        target.seek(0)
+        return target
+
+    def assert_refused(self, backup, message, verify=True):
+        with self.assertRaisesRegex(BackupFormatError, message):
+            reader = open_backup(backup)
+            if verify:
+                reader.verify()
+
+    def test_changed_record_is_detected(self):
+        changed = b'{"id":7,"name":"Azure Interior","parent_id":null}\n{"id":8,"name":"Evil"}\n'
+        backup = self.rewrite_zip(build_backup(), {"data/res.partner.jsonl": changed})
+        self.assert_refused(backup, "does not match its SHA-256")
+
+    def test_changed_json_variant_is_detected(self):
+        content = build_backup(as_json=True).getvalue().replace(b"Azure Interior", b"Azure Exterior")
+        self.assert_refused(io.BytesIO(content), "does not match its SHA-256")
+
+    def test_extra_and_missing_members(self):
+        self.assert_refused(self.rewrite_zip(build_backup(), {"data/res.users.jsonl": b""}), "not listed")
+        self.assert_refused(self.rewrite_zip(build_backup(), {"keys/res.currency.jsonl": None}), "missing")
+
+    def test_member_paths_outside_the_format(self):
+        for name in (
+            "../evil.jsonl",
+            "/etc/passwd",
+            "data/../../x.jsonl",
+            "data/Res.Partner.jsonl",
+            "notes.txt",
+        ):
+            with self.subTest(name=name):
+                self.assert_refused(
+                    self.rewrite_zip(build_backup(), {name: b"{}\n"}), "unexpected member", False
+                )
+
+    def test_duplicate_member_in_zip(self):
+        backup = build_backup()
+        with zipfile.ZipFile(backup, "a") as archive_file, self.assertWarns(UserWarning):
+            archive_file.writestr("keys/res.currency.jsonl", b'{"id":1}\n')
+        backup.seek(0)
+        self.assert_refused(backup, "appears twice", False)
+
+    def test_zip_bomb(self):
+        bomb = b'{"id":1,"name":"' + b"A" * (20 << 20) + b'"}\n'
+        backup = self.rewrite_zip(build_backup(), {"data/res.partner.jsonl": bomb})
+        self.assert_refused(backup, "zip bomb", False)
+        backup.seek(0)
+        with self.assertRaisesRegex(BackupFormatError, "larger than allowed"):
+            open_backup(backup, Limits(max_member_bytes=1 << 20))
+        backup.seek(0)
+        with self.assertRaisesRegex(BackupFormatError, "total size"):
+            open_backup(backup, Limits(max_total_bytes=1 << 20, max_ratio=10**6))
+
+    def test_hostile_json(self):
+        cases = {
+            b'{"id":1,"id":2}': "duplicate key 'id'",
+            b'{"id":NaN}': "NaN is not a valid JSON number",
+            b'{"id":Infinity}': "Infinity is not a valid JSON number",
+            b'{"id":' + b"[" * 100 + b"]" * 100 + b"}": "nested deeper",
+            b'["not", "an object"]': "must be a JSON object",
+            b'{"id": 1': "invalid JSON",
+        }
+        for line, message in cases.items():
+            with self.subTest(line=line[:20]), self.assertRaisesRegex(BackupFormatError, message):
+                archive.parse_record(line, Limits(), "data/res.partner.jsonl, line 1")
+
+    def test_long_line(self):
+        long_record = b'{"id":1,"name":"' + b"x" * 5000 + b'"}\n'
+        backup = self.rewrite_zip(build_backup(), {"data/res.partner.jsonl": long_record})
+        reader = open_backup(backup, Limits(max_line_bytes=1000))
+        with self.assertRaisesRegex(BackupFormatError, "longer than 1000 bytes"):
+            list(reader.records("data/res.partner.jsonl"))
+
+    def test_truncated_files(self):
+        zip_bytes = build_backup().getvalue()
+        self.assert_refused(io.BytesIO(zip_bytes[: len(zip_bytes) // 2]), "not a readable ZIP", False)
+        json_bytes = build_backup(as_json=True).getvalue()
+        self.assert_refused(io.BytesIO(json_bytes[: len(json_bytes) - 80]), "truncated", False)
+
+    def test_not_a_backup(self):
+        self.assert_refused(io.BytesIO(b"%PDF-1.7"), "neither a ZIP nor a JSON", False)
+        self.assert_refused(io.BytesIO(b'{"hello": "world"}'), "not a Danger Zone JSON backup", False)
+        plain_zip = io.BytesIO()
+        with zipfile.ZipFile(plain_zip, "w") as archive_file:
+            archive_file.writestr("readme.txt", "hi")
+        self.assert_refused(plain_zip, "unexpected member", False)
+
+    def test_manifest_structure_is_checked(self):
+        def break_count(manifest):
+            manifest["members"][0]["count"] = "2"
+
+        def bad_field_type(manifest):
+            manifest["members"][0]["fields"]["name"] = {"type": "binary"}
+
+        def newer_version(manifest):
+            manifest["format_version"] = 99
+
+        for hook, message in ((break_count, "bad count"), (bad_field_type, "unknown type"),
+                              (newer_version, "not supported")):  # fmt: skip
+            with self.subTest(hook=hook.__name__):
+                self.assert_refused(build_backup(manifest_hook=hook), message, False)
+
+    def test_attachment_content_is_checked(self):
+        backup = self.rewrite_zip(build_backup(), {f"files/{LOGO_SHA1}": b"other bytes"})
+        self.assert_refused(backup, "does not match its checksum")
+
+
+class SignatureCase(unittest.TestCase):
+    def test_signature_covers_the_content(self):
+        manifest = sign_manifest(open_backup(build_backup()).manifest, "database-secret")
+        self.assertTrue(verify_signature(manifest, "database-secret"))
+        self.assertFalse(verify_signature(manifest, "another-secret"))
+        manifest["members"][0]["sha256"] = "0" * 64
+        self.assertFalse(verify_signature(manifest, "database-secret"))
+        self.assertFalse(verify_signature({"format": archive.FORMAT}, "database-secret"))

@@ -1,0 +1,181 @@
+"""Stream one company's scope into a backup file, straight from SQL.
+
+PostgreSQL renders each row as JSON (``row_to_json``) and a server-side
+cursor hands the lines over in batches, so no model is ever held in memory
+and the ORM is not involved. References are checked on the way out: a
+reference to anything outside the backup is written as null.
+"""
+
+from odoo.tools import SQL
+
+from ..engine.archive import member_name
+from .company_scope import COMPANY_MODEL
+
+BATCH_SIZE = 2000
+
+# Fields that a backup never carries, whatever their model.
+EXCLUDED_FIELDS = {
+    "ir.attachment": {"store_fname", "db_datas", "url", "access_token", "index_content"},
+}
+
+
+def describe_field(field, key_relation=None):
+    """Manifest description of an Odoo field."""
+    description = {"type": field.type}
+    if field.type in ("many2one", "many2many", "one2many"):
+        description["relation"] = field.comodel_name
+    if field.type == "many2one_reference":
+        description["model_field"] = field.model_field
+    if key_relation:
+        description["key_relation"] = key_relation
+    for attribute in ("required", "translate", "company_dependent"):
+        if getattr(field, attribute, False):
+            description[attribute] = True
+    return description
+
+
+class BackupExport:
+    """Writes the data and keys members of a CompanyScope to an archive writer."""
+
+    def __init__(self, scope, writer, progress=None):
+        self.scope = scope
+        self.env = scope.env
+        self.cr = scope.cr
+        self.writer = writer
+        self.progress = progress or (lambda done, total: None)
+
+    def write_members(self):
+        """Write every member; return their manifest entries."""
+        members = [(model, "data") for model in self.scope.data_models()]
+        members += [(model, "keys") for model in self.scope.key_models() if self.scope.count(model, "keys")]
+        entries = []
+        for done, (model, kind) in enumerate(members):
+            self.progress(done, len(members))
+            entries.append(self._write_member(model, kind))
+        return entries
+
+    def write_files(self, attachment_member):
+        """Write the content of every exported attachment once, by checksum."""
+        if not attachment_member:
+            return []
+        self.cr.execute(
+            SQL(
+                """SELECT DISTINCT ON (checksum) checksum, store_fname, db_datas IS NOT NULL
+                     FROM ir_attachment WHERE id IN (%s) AND checksum IS NOT NULL ORDER BY checksum""",
+                self.scope.ids_sql("ir.attachment", "data"),
+            )
+        )
+        files = []
+        Attachment = self.env["ir.attachment"].sudo()
+        for checksum, store_fname, in_database in self.cr.fetchall():
+            content = self._attachment_content(Attachment, checksum, store_fname, in_database)
+            self.writer.add_file(checksum, [content])
+            files.append({"sha1": checksum, "bytes": len(content)})
+        return files
+
+    def _attachment_content(self, Attachment, checksum, store_fname, in_database):
+        if in_database:
+            self.cr.execute("SELECT db_datas FROM ir_attachment WHERE checksum = %s LIMIT 1", [checksum])
+            return bytes(self.cr.fetchone()[0])
+        return Attachment._file_read(store_fname)
+
+    # ------------------------------------------------------------------
+    def _fields(self, model, kind):
+        if kind == "keys":
+            return self.scope.key_fields(model)
+        excluded = EXCLUDED_FIELDS.get(model, set())
+        return {name: field for name, field in self.scope.data_fields(model).items() if name not in excluded}
+
+    def _write_member(self, model, kind):
+        fields = self._fields(model, kind)
+        name = member_name(kind, model)
+        with self.writer.member(name) as sink:
+            for line in self._stream(self._select_sql(model, kind, fields)):
+                sink.add(line)
+        described = {
+            field_name: describe_field(field, self.scope._json_key_relation(field))
+            for field_name, field in fields.items()
+        }
+        if model == COMPANY_MODEL:
+            described["id"] = {"type": "integer"}
+        return {"name": name, "model": model, "kind": kind, **sink.summary(), "fields": described}
+
+    def _stream(self, query):
+        """Yield the JSON text of each row, fetched in batches from a server-side cursor."""
+        with self.cr._cnx.cursor(name="danger_zone_export") as cursor:
+            cursor.itersize = BATCH_SIZE
+            cursor.execute(query.code, query.params)
+            while rows := cursor.fetchmany(BATCH_SIZE):
+                for (line,) in rows:
+                    yield line
+
+    def _select_sql(self, model, kind, fields):
+        table = SQL.identifier(self.env[model]._table)
+        columns, joins = [], []
+        for name, field in fields.items():
+            value, join = self._column(model, field, len(joins))
+            columns.append(SQL("%s AS %s", value, SQL.identifier(name)))
+            if join:
+                joins.append(join)
+        return SQL(
+            "SELECT row_to_json(r)::text FROM (SELECT %s FROM %s t %s WHERE t.id IN (%s) ORDER BY t.id) r",
+            SQL(", ").join(columns),
+            table,
+            SQL(" ").join(joins),
+            self.scope.ids_sql(model, kind),
+        )
+
+    def _column(self, model, field, join_number):
+        """SQL of one field's value, and a join it needs (or None)."""
+        column = SQL.identifier("t", field.name)
+        if field.name == "id":
+            return column, None
+        if field.type == "many2one":
+            value = self.scope.column_sql(column, field)
+            return SQL(
+                "CASE WHEN %s IN (%s) THEN %s END", value, self.scope.ids_sql(field.comodel_name), value
+            ), None
+        if field.type == "many2many":
+            return self._many2many(field, join_number)
+        if field.type == "one2many":
+            comodel = self.env[field.comodel_name]
+            return SQL(
+                "ARRAY(SELECT c.id FROM %s c WHERE c.%s = t.id AND c.id IN (%s) ORDER BY c.id)",
+                SQL.identifier(comodel._table),
+                SQL.identifier(field.inverse_name),
+                self.scope.ids_sql(field.comodel_name),
+            ), None
+        if key_relation := self.scope._json_key_relation(field):
+            return self._distribution(column, key_relation), None
+        if field.company_dependent:
+            return self.scope.company_value_json(column, field), None
+        return column, None
+
+    def _many2many(self, field, join_number):
+        alias = SQL.identifier(f"m2m_{join_number}")
+        join = SQL(
+            """LEFT JOIN (SELECT rel.%s AS owner_id, array_agg(rel.%s ORDER BY rel.%s) AS ids
+                            FROM %s rel WHERE rel.%s IN (%s) GROUP BY rel.%s) %s ON %s.owner_id = t.id""",
+            SQL.identifier(field.column1),
+            SQL.identifier(field.column2),
+            SQL.identifier(field.column2),
+            SQL.identifier(field.relation),
+            SQL.identifier(field.column2),
+            self.scope.ids_sql(field.comodel_name),
+            SQL.identifier(field.column1),
+            alias,
+            alias,
+        )
+        return SQL("COALESCE(%s.ids, ARRAY[]::int[])", alias), join
+
+    def _distribution(self, column, key_relation):
+        """An analytic distribution, keeping only the keys whose accounts are all in the backup."""
+        return SQL(
+            """CASE WHEN jsonb_typeof(%s) = 'object' THEN (
+                 SELECT coalesce(jsonb_object_agg(d.key, d.value), '{}'::jsonb) FROM jsonb_each(%s) d
+                  WHERE NOT EXISTS (SELECT 1 FROM unnest(string_to_array(d.key, ',')) a
+                                     WHERE a::int NOT IN (%s))) END""",
+            column,
+            column,
+            self.scope.ids_sql(key_relation),
+        )

@@ -1,0 +1,364 @@
+"""Resolve which rows of the database are one company's business data.
+
+Set-based SQL only: rows owned by the company are found by their
+``company_id``; everything else (shared contacts and products, children,
+chatter, natural keys of global records) is collected in the temporary table
+``danger_zone_scope`` by following references round by round until nothing
+new turns up (semi-naive closure: each round only starts from the rows the
+previous round added).
+"""
+
+import dataclasses
+import json
+from dataclasses import dataclass
+
+from odoo import SUPERUSER_ID
+from odoo.tools import SQL
+
+
+@dataclass(frozen=True)
+class ScopeRule:
+    """How the records of one business model belong to a company.
+
+    ``company``:
+      - ``own``: records whose ``company_id`` is the company;
+      - ``companies``: records whose ``company_ids`` hold the company (shared accounts);
+      - ``shared``: records of the company, and records of no company that the
+        company's data refers to;
+      - ``none``: the model has no company; records come along when referred
+        to, as children of a parent (``parents``) or as documents.
+    ``parents``: many2one fields; a record comes along with its parent.
+    ``document``: records attached by ``res_model``/``res_id`` to records in scope.
+    ``option``: included only when this backup option is on (e.g. ``attachments``).
+    """
+
+    model: str
+    company: str = "own"
+    parents: tuple = ()
+    document: bool = False
+    option: str = ""
+
+
+# Columns of every model that belong to the database, not to the business data.
+MAGIC_FIELDS = frozenset({"create_uid", "create_date", "write_uid", "write_date", "__last_update"})
+
+# res.company fields that are identity or localisation, never settings.
+COMPANY_IDENTITY_FIELDS = frozenset(
+    """name partner_id currency_id logo logo_web parent_id parent_path sequence active report_header
+    report_footer company_details layout_background external_report_layout_id paperformat_id primary_color
+    secondary_color font email phone mobile website vat company_registry street street2 zip city state_id
+    country_id chart_template account_fiscal_country_id account_enabled_tax_country_ids
+    multi_vat_foreign_country_ids expects_chart_of_accounts danger_zone_owner_id uses_default_logo bank_ids
+    user_ids""".split()
+)
+
+
+MAX_ROUNDS = 100
+COMPANY_MODEL = "res.company"
+
+
+class CompanyScope:
+    """The records in scope for one company, and the fields a backup writes.
+
+    ``data`` models are written in full; ``keys`` models only as natural keys
+    of the shared records that the data refers to.
+    """
+
+    def __init__(self, env, company, rules, natural_keys, settings_fields):
+        self.env = env
+        self.cr = env.cr
+        self.company = company
+        self.rules = {rule.model: self._checked(rule) for rule in rules}
+        self.natural_keys = natural_keys
+        self.settings_fields = settings_fields
+        self._fields_cache = {}
+        self._defaults = {}
+
+    def _checked(self, rule):
+        """A rule on the company of a model that keeps no company column falls back to ``none``."""
+        fields = self.env[rule.model]._fields
+        column = {"own": "company_id", "shared": "company_id", "companies": "company_ids"}.get(rule.company)
+        if column and not (column in fields and fields[column].store):
+            return dataclasses.replace(rule, company="none")
+        return rule
+
+    # ------------------------------------------------------------------
+    # Fields
+    # ------------------------------------------------------------------
+    def in_scope(self, model):
+        return model in self.rules or model in self.natural_keys or model == COMPANY_MODEL
+
+    def data_models(self):
+        return [COMPANY_MODEL, *self.rules]
+
+    def key_models(self):
+        return [model for model in self.natural_keys if model != COMPANY_MODEL]
+
+    def data_fields(self, model):
+        """Fields written for records of ``model``: name -> odoo Field, ``id`` first."""
+        if model not in self._fields_cache:
+            fields = self.env[model]._fields
+            if model == COMPANY_MODEL:
+                names = ["id", *self.settings_fields]
+            else:
+                names = ["id", *sorted(name for name, field in fields.items() if self._writable(field))]
+            self._fields_cache[model] = {
+                name: fields[name] for name in names if self._exportable(fields[name])
+            }
+        return self._fields_cache[model]
+
+    def key_fields(self, model):
+        fields = self.env[model]._fields
+        return {name: fields[name] for name in ["id", *self.natural_keys[model]] if name in fields}
+
+    def _writable(self, field):
+        return field.name not in MAGIC_FIELDS and field.name != "id" and field.store
+
+    def _exportable(self, field):
+        if field.name == "id":
+            return True
+        if field.type in ("one2many", "binary", "reference", "properties", "properties_definition"):
+            return False
+        if field.type in ("many2one", "many2many"):
+            return self.in_scope(field.comodel_name)
+        if field.type == "many2one_reference":
+            return True
+        return bool(field.column_type)
+
+    # ------------------------------------------------------------------
+    # Membership: SQL selecting the ids of a model's records in scope
+    # ------------------------------------------------------------------
+    def _kind(self, model):
+        if model == COMPANY_MODEL:
+            return "company"
+        rule = self.rules.get(model)
+        if rule and rule.company in ("own", "companies"):
+            return rule.company
+        return "collected"
+
+    def ids_sql(self, model, kind=None):
+        """SQL selecting the ids in scope of ``model`` (``kind``: 'data', 'keys' or both)."""
+        table = SQL.identifier(self.env[model]._table)
+        scope_kind = self._kind(model)
+        if scope_kind == "company":
+            return SQL("SELECT %s", self.company.id)
+        if scope_kind == "own":
+            return SQL("SELECT id FROM %s WHERE company_id = %s", table, self.company.id)
+        if scope_kind == "companies":
+            field = self.env[model]._fields["company_ids"]
+            return SQL(
+                "SELECT %s FROM %s WHERE %s = %s",
+                SQL.identifier(field.column1),
+                SQL.identifier(field.relation),
+                SQL.identifier(field.column2),
+                self.company.id,
+            )
+        if kind:
+            return SQL("SELECT id FROM danger_zone_scope WHERE model = %s AND kind = %s", model, kind)
+        return SQL("SELECT id FROM danger_zone_scope WHERE model = %s", model)
+
+    def count(self, model, kind="data"):
+        self.cr.execute(SQL("SELECT count(*) FROM (%s) ids", self.ids_sql(model, kind)))
+        return self.cr.fetchone()[0]
+
+    # ------------------------------------------------------------------
+    # Closure
+    # ------------------------------------------------------------------
+    def resolve(self):
+        """Fill danger_zone_scope with every collected record, round by round."""
+        self.cr.execute("DROP TABLE IF EXISTS danger_zone_scope")
+        self.cr.execute(
+            """CREATE TEMPORARY TABLE danger_zone_scope (
+                   model varchar NOT NULL, id integer NOT NULL, kind varchar NOT NULL,
+                   round integer NOT NULL, PRIMARY KEY (model, id)
+               ) ON COMMIT DROP"""
+        )
+        self._seed_shared()
+        for round_number in range(1, MAX_ROUNDS):
+            added = sum(self._follow(model, kind, round_number) for model, kind in self._sources())
+            if not added and round_number > 1:
+                break
+        self.cr.execute("ANALYZE danger_zone_scope")
+
+    def _sources(self):
+        return [(model, "data") for model in self.data_models()] + [
+            (model, "keys") for model in self.key_models()
+        ]
+
+    def _seed_shared(self):
+        for model, rule in self.rules.items():
+            if rule.company == "shared":
+                table = SQL.identifier(self.env[model]._table)
+                self._insert(
+                    model, "data", SQL("SELECT id FROM %s WHERE company_id = %s", table, self.company.id), 0
+                )
+
+    def _delta_sql(self, model, kind, round_number):
+        """Ids of ``model`` that entered the scope as ``kind`` in the previous round."""
+        if self._kind(model) != "collected":
+            return self.ids_sql(model) if round_number == 1 and kind == "data" else None
+        return SQL(
+            "SELECT id FROM danger_zone_scope WHERE model = %s AND kind = %s AND round = %s",
+            model,
+            kind,
+            round_number - 1,
+        )
+
+    def _follow(self, source, kind, round_number):
+        """Add what the delta of ``source`` refers to, and its children and documents."""
+        delta = self._delta_sql(source, kind, round_number)
+        if delta is None:
+            return 0
+        added = 0
+        fields = self.key_fields(source) if kind == "keys" else self.data_fields(source)
+        for field in fields.values():
+            relational = field.type in ("many2one", "many2many", "one2many")
+            if relational and self._kind(field.comodel_name) == "collected":
+                added += self._add_referenced(
+                    field.comodel_name, self._referenced_ids(source, field, delta), round_number
+                )
+            elif field.type == "json" and self._json_key_relation(field):
+                ids = self._distribution_ids(source, field, delta)
+                added += self._add_referenced(self._json_key_relation(field), ids, round_number)
+        if kind == "data":
+            for model, rule in self.rules.items():
+                added += self._add_children(model, rule, source, delta, round_number)
+        return added
+
+    def _referenced_ids(self, model, field, delta):
+        table = SQL.identifier(self.env[model]._table)
+        if field.type == "one2many":
+            comodel_table = SQL.identifier(self.env[field.comodel_name]._table)
+            return SQL(
+                "SELECT id FROM %s WHERE %s IN (%s)", comodel_table, SQL.identifier(field.inverse_name), delta
+            )
+        if field.type == "many2many":
+            return SQL(
+                "SELECT %s FROM %s WHERE %s IN (%s)",
+                SQL.identifier(field.column2),
+                SQL.identifier(field.relation),
+                SQL.identifier(field.column1),
+                delta,
+            )
+        column = self.column_sql(SQL.identifier("t", field.name), field)
+        return SQL("SELECT %s FROM %s t WHERE t.id IN (%s)", column, table, delta)
+
+    def column_sql(self, column, field):
+        """The company's value of a column: company-dependent columns are jsonb by company.
+
+        A company-dependent many2one falls back to the company's default, as the ORM reads it.
+        """
+        if not field.company_dependent:
+            return column
+        value = SQL("(%s ->> %s)::int", column, str(self.company.id))
+        return SQL("COALESCE(%s, %s)", value, self.company_default(field))
+
+    def company_value_json(self, column, field):
+        """The company's value of a company-dependent column as JSON, or the company's default."""
+        default = json.dumps(self.company_default(field))
+        return SQL("COALESCE(%s -> %s, %s::jsonb)", column, str(self.company.id), default)
+
+    def company_default(self, field):
+        """The value Odoo falls back to for ``field`` in this company (ir.default), or None."""
+        model = field.model_name
+        if model not in self._defaults:
+            IrDefault = self.env["ir.default"].with_user(SUPERUSER_ID).with_company(self.company)
+            self._defaults[model] = IrDefault._get_model_defaults(model)
+        return self._defaults[model].get(field.name)
+
+    def _distribution_ids(self, model, field, delta):
+        table = SQL.identifier(self.env[model]._table)
+        return SQL(
+            """SELECT unnest(string_to_array(k, ','))::int
+                 FROM %s t, jsonb_object_keys(t.%s) k
+                WHERE t.id IN (%s) AND jsonb_typeof(t.%s) = 'object'""",
+            table,
+            SQL.identifier(field.name),
+            delta,
+            SQL.identifier(field.name),
+        )
+
+    @staticmethod
+    def _json_key_relation(field):
+        """Model whose ids key a json field (analytic distributions), or None."""
+        return "account.analytic.account" if field.name == "analytic_distribution" else None
+
+    def _add_referenced(self, model, ids_sql, round_number):
+        added = 0
+        if model in self.rules:
+            added += self._insert(model, "data", ids_sql, round_number)
+        if model in self.natural_keys:
+            added += self._insert(model, "keys", ids_sql, round_number)
+        return added
+
+    def _add_children(self, model, rule, source, delta, round_number):
+        Model = self.env[model]
+        table = SQL.identifier(Model._table)
+        added = 0
+        for parent in rule.parents:
+            if Model._fields[parent].comodel_name == source:
+                ids = SQL("SELECT id FROM %s WHERE %s IN (%s)", table, SQL.identifier(parent), delta)
+                added += self._insert(model, "data", ids, round_number, by_parent=True)
+        if rule.document and source != model:
+            res_id = next(f for f in Model._fields.values() if f.type == "many2one_reference")
+            ids = SQL(
+                "SELECT id FROM %s WHERE %s = %s AND %s IN (%s)",
+                table,
+                SQL.identifier(res_id.model_field),
+                source,
+                SQL.identifier(res_id.name),
+                delta,
+            )
+            added += self._insert(model, "data", ids, round_number, by_parent=True)
+        return added
+
+    def _insert(self, model, kind, ids_sql, round_number, by_parent=False):
+        """Insert the eligible records of ``ids_sql``; return how many were new.
+
+        Records that come with their parent or document belong to it, whatever their own company.
+        """
+        if self._kind(model) != "collected":
+            return 0
+        table = SQL.identifier(self.env[model]._table)
+        self.cr.execute(
+            SQL(
+                """INSERT INTO danger_zone_scope (model, id, kind, round)
+                   SELECT %s, x.id, %s, %s FROM %s x WHERE x.id IN (%s) AND %s
+                   ON CONFLICT DO NOTHING""",
+                model,
+                kind,
+                round_number,
+                table,
+                ids_sql,
+                self._eligible(model, kind),
+            )
+        )
+        return self.cr.rowcount
+
+    def _eligible(self, model, kind, by_parent=False):
+        """Condition on ``x`` for a record of ``model`` to enter the scope as ``kind``."""
+        company_id = self.company.id
+        if model == "ir.attachment":
+            return SQL("x.type = 'binary'")
+        if model == "res.partner":
+            users_or_companies = SQL(
+                "(x.id IN (SELECT partner_id FROM res_users) OR x.id IN (SELECT partner_id FROM res_company))"
+            )
+            if kind == "keys":
+                # users' partners, and this company's own partner (not other companies')
+                return SQL(
+                    "(x.id IN (SELECT partner_id FROM res_users) OR x.id = %s)", self.company.partner_id.id
+                )
+            return SQL(
+                "(x.company_id = %s OR x.company_id IS NULL) AND NOT %s", company_id, users_or_companies
+            )
+        rule = self.rules.get(model)
+        if kind == "data" and rule and rule.company == "shared":
+            return SQL("(x.company_id = %s OR x.company_id IS NULL)", company_id)
+        if (
+            kind == "data"
+            and "company_id" in self.env[model]._fields
+            and self.env[model]._fields["company_id"].store
+        ):
+            return SQL("(x.company_id = %s OR x.company_id IS NULL)", company_id)
+        return SQL("TRUE")

@@ -1,0 +1,417 @@
+import contextlib
+import hashlib
+import logging
+import os
+import shutil
+import tempfile
+import traceback
+from datetime import timedelta
+
+import psycopg2.errors
+from openupgradelib.openupgrade import logged_query
+
+from odoo import api, fields, models, release
+from odoo.exceptions import UserError
+from odoo.modules.module import current_test
+from odoo.tools import config
+
+from ..engine import BackupFormatError, open_backup, sign_manifest, write_backup
+from ..engine.archive import FORMAT, FORMAT_VERSION
+from .backup_export import BackupExport
+
+_logger = logging.getLogger(__name__)
+
+DOWNLOAD_HOURS = 24
+ACTIVE_STATES = ("queued", "running")
+LOCK_NAMESPACE = 0x445A  # first key of the advisory locks held by running jobs ("DZ")
+
+
+class DangerZoneBackup(models.Model):
+    _name = "danger.zone.backup"
+    _description = "Danger Zone: backup of a company's business data"
+    _order = "create_date desc, id desc"
+
+    name = fields.Char(compute="_compute_name")
+    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True, ondelete="cascade")
+    requested_by_id = fields.Many2one("res.users", readonly=True, ondelete="set null")
+    trigger = fields.Selection(
+        [("manual", "Manual"), ("daily", "Daily"), ("safety", "Before restore"), ("cli", "Command line")],
+        required=True,
+        default="manual",
+        readonly=True,
+    )
+    state = fields.Selection(
+        [
+            ("queued", "Queued"),
+            ("running", "Running"),
+            ("done", "Done"),
+            ("failed", "Failed"),
+            ("expired", "Expired"),
+        ],
+        required=True,
+        default="queued",
+        readonly=True,
+        index=True,
+    )
+    file_format = fields.Selection(
+        [("zip", "ZIP"), ("json", "JSON")], required=True, default="zip", readonly=True
+    )
+    with_attachments = fields.Boolean(readonly=True)
+    progress = fields.Integer(readonly=True, help="Percentage of the models written so far.")
+    error = fields.Text(readonly=True)
+    attachment_id = fields.Many2one("ir.attachment", readonly=True, ondelete="set null")
+    file_name = fields.Char(readonly=True)
+    file_size = fields.Integer(readonly=True)
+    checksum = fields.Char("SHA-256", readonly=True)
+    record_count = fields.Integer(readonly=True)
+    model_counts = fields.Json(readonly=True)
+    started_at = fields.Datetime(readonly=True)
+    finished_at = fields.Datetime(readonly=True)
+    expires_at = fields.Datetime(readonly=True, help="The file is deleted after this moment.")
+
+    def init(self):
+        # One queued or running backup per company, even across workers.
+        logged_query(
+            self.env.cr,
+            """CREATE UNIQUE INDEX IF NOT EXISTS danger_zone_backup_one_active_per_company
+                   ON danger_zone_backup (company_id) WHERE state IN ('queued', 'running')""",
+        )
+
+    @api.depends("company_id", "create_date", "trigger")
+    def _compute_name(self):
+        for backup in self:
+            when = fields.Datetime.to_string(backup.create_date) if backup.create_date else ""
+            backup.name = self.env._(
+                "Backup of %(company)s %(when)s", company=backup.company_id.name, when=when
+            )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        backups = super().create(vals_list)
+        for backup in backups:
+            if backup.trigger == "manual" or not self.env.su:
+                backup.company_id._danger_zone_check_owner()
+        return backups
+
+    # ------------------------------------------------------------------
+    # Requests (the owner checks happen in res.company)
+    # ------------------------------------------------------------------
+    @api.model
+    def _request(self, company, trigger="manual", file_format="zip", with_attachments=False):
+        """Queue a backup of ``company`` and wake the cron; refuse if one is active.
+
+        A command-line backup (``trigger="cli"``) is created running instead:
+        the caller builds it at once with ``_run_to_path``.
+        """
+        self._check_none_active(company)
+        values = {
+            "state": "running" if trigger == "cli" else "queued",
+            "company_id": company.id,
+            "requested_by_id": self.env.user.id,
+            "trigger": trigger,
+            "file_format": file_format,
+            "with_attachments": with_attachments,
+        }
+        try:
+            with self.env.cr.savepoint():
+                backup = self.sudo().create(values)
+        except psycopg2.errors.UniqueViolation:
+            raise UserError(self._busy_message(company)) from None
+        if backup.state == "queued":
+            self.env.ref("danger_zone.ir_cron_danger_zone_backup_queue").sudo()._trigger()
+        return backup
+
+    @api.model
+    def _check_none_active(self, company):
+        self._fail_interrupted(company)
+        if self.sudo().search_count([("company_id", "=", company.id), ("state", "in", ACTIVE_STATES)]):
+            raise UserError(self._busy_message(company))
+
+    @api.model
+    def _fail_interrupted(self, company):
+        """Mark failed the running jobs whose worker is gone: nobody holds their advisory lock."""
+        running = self.sudo().search([("company_id", "=", company.id), ("state", "=", "running")])
+        for job in running:
+            self.env.cr.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_NAMESPACE, job.id])
+            if self.env.cr.fetchone()[0]:
+                self.env.cr.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, job.id])
+                job.write(
+                    {
+                        "state": "failed",
+                        "error": self.env._("Interrupted: the worker that ran it stopped."),
+                        "finished_at": fields.Datetime.now(),
+                    }
+                )
+
+    @contextlib.contextmanager
+    def _running_lock(self):
+        """Hold a session advisory lock while the job runs; a dead worker's connection releases it."""
+        self.env.cr.execute("SELECT pg_advisory_lock(%s, %s)", [LOCK_NAMESPACE, self.id])
+        try:
+            yield
+        finally:
+            self.env.cr.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, self.id])
+
+    @api.model
+    def _busy_message(self, company):
+        return self.env._(
+            "A backup of %(company)s is already queued or running. Wait until it is done.",
+            company=company.name,
+        )
+
+    def action_download(self):
+        """Download the file (owner only, while it has not expired)."""
+        self.ensure_one()
+        self.company_id._danger_zone_check_owner()
+        if self.state != "done" or not self.attachment_id or self.expires_at < fields.Datetime.now():
+            raise UserError(
+                self.env._("This backup cannot be downloaded: it is %(state)s.", state=self.state)
+            )
+        return {
+            "type": "ir.actions.act_url",
+            "url": f"/web/content/{self.attachment_id.id}?download=true",
+            "target": "self",
+        }
+
+    # ------------------------------------------------------------------
+    # Scheduled actions
+    # ------------------------------------------------------------------
+    @api.model
+    def _cron_process_queue(self):
+        """Run the oldest queued backup; the cron runs again while some remain.
+
+        Transaction contract: commits after marking the backup running and
+        after finishing it, so it is not meant to run inside a larger
+        transaction. The data is read in a separate REPEATABLE READ cursor.
+        """
+        backup = self.sudo().search([("state", "=", "queued")], order="id", limit=1)
+        if not backup:
+            return
+        backup._run()
+        remaining = self.sudo().search_count([("state", "=", "queued")])
+        self.env["ir.cron"]._notify_progress(done=1, remaining=remaining)
+
+    @api.model
+    def _cron_expire(self):
+        """Delete the files of backups past their expiry; they stay listed as expired."""
+        expired = self.sudo().search([("state", "=", "done"), ("expires_at", "<", fields.Datetime.now())])
+        attachments = expired.attachment_id
+        expired.write({"state": "expired", "attachment_id": False})
+        attachments.unlink()
+
+    @api.model
+    def _cron_daily(self):
+        """Queue the daily backup of every company that asked for one."""
+        for company in self.env["res.company"].sudo().search([("danger_zone_daily_backup", "=", True)]):
+            if self.sudo().search_count([("company_id", "=", company.id), ("state", "in", ACTIVE_STATES)]):
+                continue
+            self.with_user(company.danger_zone_owner_id).sudo()._request(company, trigger="daily")
+
+    # ------------------------------------------------------------------
+    # Running one backup
+    # ------------------------------------------------------------------
+    def _run(self):
+        self.ensure_one()
+        with self._running_lock():
+            self._run_locked()
+
+    def _run_locked(self):
+        self.write({"state": "running", "started_at": fields.Datetime.now(), "progress": 0, "error": False})
+        self._notify_owner()
+        self._commit()
+        try:
+            with tempfile.TemporaryDirectory(prefix="danger_zone_") as folder, self.env.cr.savepoint():
+                path = os.path.join(folder, "backup")
+                with self._snapshot_env() as env:
+                    manifest = self.with_env(env)._write_file(path)
+                self._store(path, manifest)
+        except Exception as error:  # noqa: BLE001 - any failure must mark the job failed
+            self._fail(error)
+        self._notify_owner()
+        self._commit()
+
+    def _notify_owner(self):
+        """Tell the owner's open Danger Zone page to refresh (bus notification, sent at commit)."""
+        owner = self.company_id.danger_zone_owner_id
+        payload = {"id": self.id, "model": self._name, "state": self.state, "progress": self.progress}
+        self.env["bus.bus"].sudo()._sendone(owner.partner_id, "danger_zone.job_update", payload)
+
+    def _run_to_path(self, path):
+        """Build the backup into ``path`` now (command line); return the manifest.
+
+        Commits like the cron; the file stays where it was written.
+        """
+        self.ensure_one()
+        with self._running_lock():
+            self.started_at = fields.Datetime.now()
+            self._commit()  # progress is reported from other cursors: hold no lock on this row
+            try:
+                with self.env.cr.savepoint(), self._snapshot_env() as env:
+                    manifest = self.with_env(env)._write_file(path)
+            except Exception as error:
+                self._fail(error)
+                self._commit()
+                raise
+        self.write(dict(self._file_values(path, manifest), expires_at=fields.Datetime.now()))
+        self._commit()
+        return manifest
+
+    @contextlib.contextmanager
+    def _snapshot_env(self):
+        """An environment on a REPEATABLE READ snapshot of its own; the test cursor in tests."""
+        if current_test or config["test_enable"]:
+            yield self.env
+            return
+        with self.env.registry.cursor() as cr:
+            cr.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            yield self.env(cr=cr)
+            cr.rollback()
+
+    def _write_file(self, path):
+        """Write the backup to ``path`` from this environment's snapshot; verify it; return the manifest."""
+        company = self.company_id
+        options = ("attachments",) if self.with_attachments else ()
+        scope = self.env["danger.zone.scope"]._danger_zone_resolve(company, options)
+        with open(path, "wb") as output:
+            writer = write_backup(output, as_json=self.file_format == "json")
+            export = BackupExport(scope, writer, progress=self._report_progress)
+            members = export.write_members()
+            attachments = next((m for m in members if m["model"] == "ir.attachment"), None)
+            files = export.write_files(attachments)
+            manifest = sign_manifest(self._manifest(company, members, files), self._secret())
+            writer.close(manifest)
+        expected = {member["name"]: scope.count(member["model"], member["kind"]) for member in members}
+        self._verify(path, expected)
+        return manifest
+
+    def _manifest(self, company, members, files):
+        modules = (
+            self.env["ir.module.module"]
+            .sudo()
+            .search_read([("state", "=", "installed")], ["name", "latest_version"])
+        )
+        parameters = self.env["ir.config_parameter"].sudo()
+        return {
+            "format": FORMAT,
+            "format_version": FORMAT_VERSION,
+            "created_at": fields.Datetime.now().isoformat() + "+00:00",
+            "generator": "danger_zone " + self._addon_version(),
+            "source": {
+                "database_uuid": parameters.get_param("database.uuid"),
+                "company_id": company.id,
+                "company_name": company.name,
+                "currency": company.currency_id.name,
+                "odoo_version": release.major_version,
+                "modules": {module["name"]: module["latest_version"] for module in modules},
+            },
+            "options": {"attachments": self.with_attachments},
+            "members": members,
+            "files": files,
+        }
+
+    def _addon_version(self):
+        module = self.env["ir.module.module"].sudo().search([("name", "=", "danger_zone")], limit=1)
+        return module.latest_version or ""
+
+    def _secret(self):
+        return self.env["ir.config_parameter"].sudo().get_param("database.secret")
+
+    @api.model
+    def _verify(self, path, expected_counts):
+        """Reopen the file and check every member against the manifest and the database."""
+        with open(path, "rb") as stream:
+            reader = open_backup(stream)
+            reader.verify()
+            written = {member["name"]: member["count"] for member in reader.manifest["members"]}
+        if written != expected_counts:
+            wrong = sorted(name for name in expected_counts if written.get(name) != expected_counts[name])
+            raise BackupFormatError(f"record counts differ from the database for: {', '.join(wrong)}")
+
+    def _report_progress(self, done, total):
+        percent = int(100 * done / total) if total else 100
+        if current_test or config["test_enable"]:
+            self.progress = percent
+            return
+        with self.env.registry.cursor() as cr:  # committed at once, visible to the UI
+            cr.execute("UPDATE danger_zone_backup SET progress = %s WHERE id = %s", [percent, self.id])
+            self.with_env(self.env(cr=cr))._notify_owner()
+
+    def _store(self, path, manifest):
+        """Keep the file as an attachment of this backup and mark it done."""
+        extension = "json" if self.file_format == "json" else "zip"
+        stamp = fields.Datetime.now().strftime("%Y%m%d-%H%M%S")
+        file_name = f"danger-zone-{self.company_id.id}-{stamp}.{extension}"
+        attachment = self._attach(path, file_name)
+        days = self.company_id.danger_zone_backup_retention_days if self.trigger == "daily" else 0
+        lifetime = timedelta(days=days) if days else timedelta(hours=DOWNLOAD_HOURS)
+        values = self._file_values(path, manifest)
+        values.update(
+            attachment_id=attachment.id, file_name=file_name, expires_at=fields.Datetime.now() + lifetime
+        )
+        self.write(values)
+
+    @api.model
+    def _file_values(self, path, manifest):
+        members = [m for m in manifest["members"] if m["kind"] == "data"]
+        return {
+            "state": "done",
+            "progress": 100,
+            "file_name": os.path.basename(path),
+            "file_size": os.path.getsize(path),
+            "checksum": _sha256(path),
+            "record_count": sum(m["count"] for m in members),
+            "model_counts": {m["model"]: m["count"] for m in members},
+            "finished_at": fields.Datetime.now(),
+        }
+
+    def _attach(self, path, file_name):
+        """Create the attachment, copying the file into the filestore without loading it in memory."""
+        Attachment = self.env["ir.attachment"].sudo()
+        values = {
+            "name": file_name,
+            "res_model": self._name,
+            "res_id": self.id,
+            "type": "binary",
+            "mimetype": "application/json" if file_name.endswith(".json") else "application/zip",
+        }
+        if Attachment._storage() != "file":
+            with open(path, "rb") as stream:
+                return Attachment.create(dict(values, raw=stream.read()))
+        sha1 = _hash_file(path, hashlib.sha1())
+        fname = f"{sha1[:2]}/{sha1}"
+        full_path = Attachment._full_path(fname)
+        os.makedirs(os.path.dirname(full_path), exist_ok=True)
+        if not os.path.exists(full_path):
+            shutil.copyfile(path, full_path)
+            Attachment._mark_for_gc(fname)
+        attachment = Attachment.create(values)
+        self.env.cr.execute(
+            "UPDATE ir_attachment SET store_fname = %s, checksum = %s, file_size = %s WHERE id = %s",
+            [fname, sha1, os.path.getsize(path), attachment.id],
+        )
+        attachment.invalidate_recordset()
+        return attachment
+
+    def _fail(self, error):
+        reason = str(error) if isinstance(error, UserError | BackupFormatError) else repr(error)
+        _logger.warning(
+            "Danger Zone: backup %s of company %s failed: %s", self.id, self.company_id.id, reason
+        )
+        _logger.debug("Danger Zone: backup failure\n%s", traceback.format_exc())
+        self.write({"state": "failed", "error": reason, "finished_at": fields.Datetime.now()})
+
+    def _commit(self):
+        """Make the job's state visible to the UI and other workers (cron and command line only)."""
+        if not (current_test or config["test_enable"]):
+            self.env.cr.commit()  # pylint: disable=invalid-commit
+
+
+def _hash_file(path, digest):
+    with open(path, "rb") as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _sha256(path):
+    return _hash_file(path, hashlib.sha256())

@@ -1,0 +1,145 @@
+from odoo import api, models
+
+from .company_scope import COMPANY_IDENTITY_FIELDS, MAGIC_FIELDS, CompanyScope, ScopeRule
+
+
+class DangerZoneScope(models.AbstractModel):
+    """Which models hold a company's business data, and which are shared keys.
+
+    Other addons extend the scope by inheriting this model and appending to
+    ``_danger_zone_rules()`` or ``_danger_zone_natural_keys()``::
+
+        class DangerZoneScope(models.AbstractModel):
+            _inherit = "danger.zone.scope"
+
+            def _danger_zone_rules(self):
+                return super()._danger_zone_rules() + [ScopeRule("fleet.vehicle")]
+
+    Rules of models that are not installed are ignored.
+    """
+
+    _name = "danger.zone.scope"
+    _description = "Danger Zone: business data scope"
+
+    @api.model
+    def _danger_zone_rules(self):
+        """The business models of a company (see ScopeRule). Hook: extend with super()."""
+        return [
+            # contacts
+            ScopeRule("res.partner", "shared", parents=("parent_id",)),
+            ScopeRule("res.partner.category", "none"),
+            ScopeRule("res.partner.bank", "shared", parents=("partner_id",)),
+            # products
+            ScopeRule("product.category", "none"),
+            ScopeRule("product.template", "shared"),
+            ScopeRule("product.product", "none", parents=("product_tmpl_id",)),
+            ScopeRule("product.attribute", "none"),
+            ScopeRule("product.attribute.value", "none", parents=("attribute_id",)),
+            ScopeRule("product.template.attribute.line", "none", parents=("product_tmpl_id",)),
+            ScopeRule("product.template.attribute.value", "none", parents=("product_tmpl_id",)),
+            # accounting configuration
+            ScopeRule("account.account", "companies"),
+            ScopeRule("account.group"),
+            ScopeRule("account.tax.group"),
+            ScopeRule("account.tax"),
+            ScopeRule("account.tax.repartition.line"),
+            ScopeRule("account.fiscal.position"),
+            ScopeRule("account.fiscal.position.tax", "none", parents=("position_id",)),
+            ScopeRule("account.fiscal.position.account", "none", parents=("position_id",)),
+            ScopeRule("account.journal"),
+            ScopeRule("account.journal.group"),
+            ScopeRule("account.payment.method.line", "none", parents=("journal_id",)),
+            ScopeRule("account.payment.term", "shared"),
+            ScopeRule("account.payment.term.line", "none", parents=("payment_id",)),
+            ScopeRule("account.cash.rounding", "shared"),
+            ScopeRule("account.reconcile.model"),
+            ScopeRule("account.reconcile.model.line"),
+            ScopeRule("account.reconcile.model.partner.mapping", "none", parents=("model_id",)),
+            # accounting documents
+            ScopeRule("account.move"),
+            ScopeRule("account.move.line"),
+            ScopeRule("account.partial.reconcile"),
+            ScopeRule("account.full.reconcile", "none"),
+            ScopeRule("account.payment"),
+            ScopeRule("account.bank.statement"),
+            ScopeRule("account.bank.statement.line"),
+            # analytic
+            ScopeRule("account.analytic.plan", "shared"),
+            ScopeRule("account.analytic.account", "shared"),
+            ScopeRule("account.analytic.line"),
+            ScopeRule("account.analytic.distribution.model", "shared"),
+            # sales, purchases, expenses (when installed)
+            ScopeRule("sale.order"),
+            ScopeRule("sale.order.line"),
+            ScopeRule("purchase.order"),
+            ScopeRule("purchase.order.line"),
+            ScopeRule("hr.expense"),
+            ScopeRule("hr.expense.sheet"),
+            # timeline
+            ScopeRule("mail.message", "none", document=True),
+            ScopeRule("mail.tracking.value", "none", parents=("mail_message_id",)),
+            ScopeRule("mail.followers", "none", document=True),
+            ScopeRule("mail.activity", "none", document=True),
+            ScopeRule("ir.attachment", "none", document=True, option="attachments"),
+        ]
+
+    @api.model
+    def _danger_zone_natural_keys(self):
+        """Shared models written as natural keys: model -> key fields. Hook: extend with super()."""
+        return {
+            "res.company": ["name"],
+            "res.users": ["login"],
+            "res.partner": ["name", "user_ids", "ref_company_ids"],
+            "res.currency": ["name"],
+            "res.country": ["code"],
+            "res.country.state": ["country_id", "code"],
+            "res.country.group": ["name"],
+            "res.lang": ["code"],
+            "res.partner.title": ["name"],
+            "res.partner.industry": ["full_name"],
+            "res.bank": ["name", "bic"],
+            "uom.category": ["name"],
+            "uom.uom": ["category_id", "name"],
+            "account.account.tag": ["name", "applicability", "country_id"],
+            "account.payment.method": ["code", "payment_type"],
+            "account.incoterms": ["code"],
+            "account.report": ["name", "country_id"],
+            "account.report.expression": ["report_line_id", "label"],
+            "account.report.line": ["report_id", "code", "name"],
+            "mail.message.subtype": ["name", "res_model"],
+            "mail.activity.type": ["name", "res_model"],
+            "ir.model": ["model"],
+            "ir.model.fields": ["model", "name"],
+        }
+
+    @api.model
+    def _danger_zone_company_settings(self, company):
+        """Names of the res.company fields that are business settings, not identity."""
+        fields_by_name = company._fields
+        return sorted(
+            name
+            for name, field in fields_by_name.items()
+            if field.store
+            and field.column_type
+            and name not in COMPANY_IDENTITY_FIELDS
+            and name not in MAGIC_FIELDS
+            and field._module not in ("base", "web", "mail", "danger_zone", None)
+            and name != "id"
+        )
+
+    @api.model
+    def _danger_zone_resolve(self, company, options=()):
+        """Find the company's records in SQL, on this cursor; return a CompanyScope.
+
+        Creates the temporary table ``danger_zone_scope`` (dropped at the end of
+        the transaction), so it must run in the backup's own snapshot.
+        """
+        rules = [
+            rule
+            for rule in self._danger_zone_rules()
+            if rule.model in self.env and (not rule.option or rule.option in options)
+        ]
+        keys = {model: key for model, key in self._danger_zone_natural_keys().items() if model in self.env}
+        scope = CompanyScope(self.env, company, rules, keys, self._danger_zone_company_settings(company))
+        scope.resolve()
+        return scope

@@ -1,0 +1,118 @@
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+import odoo
+from odoo import SUPERUSER_ID, api
+from odoo.modules.registry import Registry
+from odoo.tests import BaseCase, tagged
+from odoo.tests.common import get_db_name
+from odoo.tools import config
+
+from ..engine import open_backup, write_backup
+from ..models.backup_export import BackupExport
+
+
+def odoo_bin_command(*args):
+    odoo_bin = Path(odoo.__file__).resolve().parent.parent / "odoo-bin"
+    options = [
+        f"--db_host={config['db_host']}",
+        f"--db_port={config['db_port']}",
+        f"--db_user={config['db_user']}",
+    ]
+    options = [option for option in options if not option.endswith("=False")]
+    return [sys.executable, str(odoo_bin), f"--addons-path={config['addons_path']}", *args, *options]
+
+
+@tagged("post_install", "-at_install")
+class TestBackupOnCommittedData(BaseCase):
+    """Real, committed data and real cursors: the command line and the snapshot guarantee.
+
+    Each test removes what it committed.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.registry = Registry(get_db_name())
+
+    def _commit_company(self, name, partner_names):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            company = env["res.company"].create({"name": name})
+            partners = env["res.partner"].create(
+                [{"name": n, "company_id": company.id} for n in partner_names]
+            )
+            return company.id, partners.ids
+
+    def _drop_company(self, company_id):
+        with self.registry.cursor() as cr:
+            cr.execute("DELETE FROM danger_zone_backup WHERE company_id = %s", [company_id])
+            cr.execute("DELETE FROM res_partner WHERE company_id = %s", [company_id])
+            cr.execute("DELETE FROM res_company WHERE id = %s", [company_id])
+
+    def test_backup_reads_one_snapshot_while_others_commit(self):
+        company_id, partner_ids = self._commit_company("DZ Snapshot Co", ["Snap A", "Snap B", "Snap C"])
+        self.addCleanup(self._drop_company, company_id)
+        changed = []
+
+        def concurrent_writer(done, total):
+            if done == 1:  # after the company settings, before the contacts
+                with self.registry.cursor() as other:
+                    other.execute(
+                        "UPDATE res_partner SET name = name || ' (new)' WHERE id IN %s", [tuple(partner_ids)]
+                    )
+                    other.execute("DELETE FROM res_partner WHERE id = %s", [partner_ids[0]])
+                changed.append(True)
+
+        with self.registry.cursor() as cr:  # REPEATABLE READ, like the cron's snapshot
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            scope = env["danger.zone.scope"]._danger_zone_resolve(env["res.company"].browse(company_id))
+            buffer = io.BytesIO()
+            writer = write_backup(buffer)
+            members = BackupExport(scope, writer, progress=concurrent_writer).write_members()
+            writer.close({"members": members})
+            cr.rollback()
+        self.assertTrue(changed)
+        names = {record["name"] for record in jsonl_member(buffer, "data/res.partner.jsonl")}
+        self.assertEqual(names, {"Snap A", "Snap B", "Snap C"}, "all-old: the concurrent commit is not seen")
+
+    def test_command_line_backup(self):
+        company_id, _partners = self._commit_company("DZ CLI Co", ["Cli Customer"])
+        self.addCleanup(self._drop_company, company_id)
+        with tempfile.TemporaryDirectory() as folder:
+            output = os.path.join(folder, "cli.zip")
+            command = odoo_bin_command(
+                "danger-zone", "backup", "-d", get_db_name(), "--company", str(company_id), "-o", output
+            )
+            result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+            self.assertEqual(result.returncode, 0, result.stderr)
+            self.assertIn("sha256 ", result.stdout)
+            with open(output, "rb") as stream:
+                reader = open_backup(stream)
+                reader.verify()
+                names = [r["name"] for r in reader.records("data/res.partner.jsonl")]
+        self.assertEqual(names, ["Cli Customer"])
+        with self.registry.cursor() as cr:
+            cr.execute("SELECT trigger, state FROM danger_zone_backup WHERE company_id = %s", [company_id])
+            self.assertEqual(cr.fetchall(), [("cli", "done")])
+
+    def test_command_line_errors_exit_non_zero(self):
+        command = odoo_bin_command(
+            "danger-zone", "backup", "-d", get_db_name(), "--company", "999999", "-o", "/tmp/x.zip"
+        )
+        result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("There is no company with id 999999", result.stderr)
+
+
+def jsonl_member(buffer, name):
+    """Records of one member of an in-memory ZIP (no manifest needed)."""
+    buffer.seek(0)
+    with zipfile.ZipFile(buffer) as archive:
+        return [json.loads(line) for line in archive.read(name).splitlines()]
