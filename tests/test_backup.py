@@ -332,3 +332,14 @@ class TestBackupJob(BackupCase):
     def test_attachment_content_over_download_route_is_owner_only(self):
         backup = self.backup()
         self.assertEqual(base64.b64decode(backup.attachment_id.sudo().datas)[:2], b"PK")
+
+    def test_owner_page_is_told_when_the_backup_changes(self):
+        self.company.with_user(self.owner).danger_zone_backup()
+        self.env["bus.bus"].search([]).unlink()
+        self.env["danger.zone.backup"]._cron_process_queue()
+        self.env.cr.precommit.run()  # the bus stores notifications when the transaction commits
+        channel = f'"res.partner",{self.owner.partner_id.id}]'
+        notifications = self.env["bus.bus"].search([("channel", "like", channel)], order="id")
+        states = [json.loads(n.message)["payload"]["state"] for n in notifications]
+        self.assertEqual(states[0], "running")
+        self.assertEqual(states[-1], "done")

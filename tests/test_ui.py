@@ -13,6 +13,15 @@ class TestDangerZoneUi(DangerZoneUsersMixin, HttpCase):
     def test_owner_opens_danger_zone_from_settings(self):
         self.start_tour("/odoo/settings", "danger_zone_settings_page", login="dz_owner")
 
+    def test_owner_requests_a_backup_and_sees_it_ready(self):
+        self.owner.groups_id |= self.env.ref("account.group_account_manager")
+        self.start_tour("/odoo/settings", "danger_zone_backup_request", login="dz_owner")
+        backup = self.env["danger.zone.backup"].search([("company_id", "=", self.company.id)])
+        self.assertEqual((backup.state, backup.with_attachments), ("queued", True))
+        self.env["danger.zone.backup"]._cron_process_queue()
+        self.assertEqual(backup.state, "done", backup.error)
+        self.start_tour("/odoo/settings", "danger_zone_backup_ready", login="dz_owner")
+
     def test_admin_does_not_see_danger_zone_menu(self):
         menus = self.env["ir.ui.menu"].with_user(self.admin).load_web_menus(False)
         self.assertNotIn("danger_zone.menu_danger_zone", {m.get("xmlid") for m in menus.values()})
