@@ -9,6 +9,7 @@ message on any error. Odoo server options (--db_host, -c CONFIG, ...) may follow
 
 import argparse
 import sys
+import time
 
 from odoo import SUPERUSER_ID, api
 from odoo.cli import Command
@@ -51,11 +52,14 @@ def backup(registry, args):
         job = owner_env["danger.zone.backup"]._request(
             company, trigger="cli", file_format=file_format, with_attachments=args.with_attachments
         )
+        started = time.perf_counter()
         manifest = job._run_to_path(args.output)
+        elapsed = time.perf_counter() - started
         for member in manifest["members"]:
             print(f"{member['count']:>10}  {member['name']}")
         print(f"{job.record_count} records of {company.name} written to {args.output}")
         print(f"sha256 {job.checksum}")
+        print(f"built in {elapsed:.2f} s")
 
 
 class DangerZone(Command):

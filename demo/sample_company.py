@@ -35,6 +35,12 @@ def create_sample_company(env, name, owner, invoice_count=4):
     _register_payment(bill)
     _reconcile_refund(invoices[2], refund)
     _add_chatter(invoices[0], owner)
+    if "sale.order" in env:
+        _create_sale(env, customers[1], products)
+    if "purchase.order" in env:
+        _create_purchase(env, vendor, products)
+    if "hr.expense" in env:
+        _create_expense(env, company, owner)
     return company
 
 
@@ -148,6 +154,47 @@ def _reconcile_refund(invoice, refund):
         lambda line: line.account_id.account_type == "asset_receivable"
     )
     receivable.reconcile()
+
+
+def _create_sale(env, customer, products):
+    """A confirmed quotation, invoiced and posted."""
+    order = env["sale.order"].create(
+        {
+            "partner_id": customer.id,
+            "order_line": [
+                Command.create({"product_id": product.id, "product_uom_qty": 2}) for product in products
+            ],
+        }
+    )
+    order.action_confirm()
+    order._create_invoices().action_post()
+    return order
+
+
+def _create_purchase(env, vendor, products):
+    order = env["purchase.order"].create(
+        {
+            "partner_id": vendor.id,
+            "order_line": [
+                Command.create({"product_id": products[0].id, "product_qty": 5, "price_unit": 30.0})
+            ],
+        }
+    )
+    order.button_confirm()
+    return order
+
+
+def _create_expense(env, company, owner):
+    """An employee for the owner, and an expense report submitted for approval."""
+    employee = env["hr.employee"].create({"name": owner.name, "user_id": owner.id, "company_id": company.id})
+    expense = env["hr.expense"].create(
+        {"name": "Taxi to the customer", "employee_id": employee.id, "total_amount_currency": 36.0}
+    )
+    sheet = env["hr.expense.sheet"].create(
+        {"name": "Customer visit", "employee_id": employee.id, "expense_line_ids": [Command.set(expense.ids)]}
+    )
+    sheet.action_submit_sheet()
+    return sheet
 
 
 def _add_chatter(move, author):

@@ -157,6 +157,12 @@ class CompanyScope:
             return SQL("SELECT id FROM danger_zone_scope WHERE model = %s AND kind = %s", model, kind)
         return SQL("SELECT id FROM danger_zone_scope WHERE model = %s", model)
 
+    def where_sql(self, model, kind):
+        """Condition on alias ``t`` selecting the records in scope (cheapest form)."""
+        if self._kind(model) == "own":
+            return SQL("t.company_id = %s", self.company.id)
+        return SQL("t.id IN (%s)", self.ids_sql(model, kind))
+
     def count(self, model, kind="data"):
         self.cr.execute(SQL("SELECT count(*) FROM (%s) ids", self.ids_sql(model, kind)))
         return self.cr.fetchone()[0]
@@ -209,10 +215,10 @@ class CompanyScope:
         delta = self._delta_sql(source, kind, round_number)
         if delta is None:
             return 0
-        added = 0
         fields = self.key_fields(source) if kind == "keys" else self.data_fields(source)
+        added = self._follow_many2ones(source, fields, delta, round_number)
         for field in fields.values():
-            relational = field.type in ("many2one", "many2many", "one2many")
+            relational = field.type in ("many2many", "one2many")
             if relational and self._kind(field.comodel_name) == "collected":
                 added += self._add_referenced(
                     field.comodel_name, self._referenced_ids(source, field, delta), round_number
@@ -224,6 +230,37 @@ class CompanyScope:
             for model, rule in self.rules.items():
                 added += self._add_children(model, rule, source, delta, round_number)
         return added
+
+    def _follow_many2ones(self, source, fields, delta, round_number):
+        """Collect what the many2ones of the delta rows refer to, in one scan of ``source``."""
+        many2ones = [
+            field
+            for field in fields.values()
+            if field.type == "many2one" and self._kind(field.comodel_name) == "collected"
+        ]
+        if not many2ones:
+            return 0
+        pairs = SQL(", ").join(
+            SQL("(%s, %s)", field.comodel_name, self.column_sql(SQL.identifier("t", field.name), field))
+            for field in many2ones
+        )
+        self.cr.execute("DROP TABLE IF EXISTS danger_zone_candidate")
+        self.cr.execute(
+            SQL(
+                """CREATE TEMPORARY TABLE danger_zone_candidate ON COMMIT DROP AS
+                   SELECT DISTINCT v.model, v.id FROM %s t CROSS JOIN LATERAL (VALUES %s) v(model, id)
+                    WHERE t.id IN (%s) AND v.id IS NOT NULL""",
+                SQL.identifier(self.env[source]._table),
+                pairs,
+                delta,
+            )
+        )
+        return sum(
+            self._add_referenced(
+                model, SQL("SELECT id FROM danger_zone_candidate WHERE model = %s", model), round_number
+            )
+            for model in {field.comodel_name for field in many2ones}
+        )
 
     def _referenced_ids(self, model, field, delta):
         table = SQL.identifier(self.env[model]._table)

@@ -69,10 +69,16 @@ class DangerZoneScope(models.AbstractModel):
             ScopeRule("account.analytic.line"),
             ScopeRule("account.analytic.distribution.model", "shared"),
             # sales, purchases, expenses (when installed)
+            ScopeRule("crm.team", "shared"),
             ScopeRule("sale.order"),
             ScopeRule("sale.order.line"),
             ScopeRule("purchase.order"),
             ScopeRule("purchase.order.line"),
+            ScopeRule("resource.calendar", "shared"),
+            ScopeRule("resource.resource", "shared"),
+            ScopeRule("hr.department", "shared"),
+            ScopeRule("hr.job", "shared"),
+            ScopeRule("hr.employee"),
             ScopeRule("hr.expense"),
             ScopeRule("hr.expense.sheet"),
             # timeline
@@ -82,6 +88,24 @@ class DangerZoneScope(models.AbstractModel):
             ScopeRule("mail.activity", "none", document=True),
             ScopeRule("ir.attachment", "none", document=True, option="attachments"),
         ]
+
+    @api.model
+    def _danger_zone_custom_rules(self, business_models):
+        """Custom models (x_*) whose records point to business records come along with them."""
+        custom = self.env["ir.model"].sudo().search([("state", "=", "manual"), ("model", "=like", "x\\_%")])
+        rules = []
+        for model in custom.mapped("model"):
+            fields = self.env[model]._fields
+            parents = tuple(
+                sorted(
+                    name
+                    for name, field in fields.items()
+                    if field.type == "many2one" and field.store and field.comodel_name in business_models
+                )
+            )
+            if parents:
+                rules.append(ScopeRule(model, "none", parents=parents))
+        return rules
 
     @api.model
     def _danger_zone_natural_keys(self):
@@ -106,6 +130,9 @@ class DangerZoneScope(models.AbstractModel):
             "account.report": ["name", "country_id"],
             "account.report.expression": ["report_line_id", "label"],
             "account.report.line": ["report_id", "code", "name"],
+            "utm.campaign": ["name"],
+            "utm.medium": ["name"],
+            "utm.source": ["name"],
             "mail.message.subtype": ["name", "res_model"],
             "mail.activity.type": ["name", "res_model"],
             "ir.model": ["model"],
@@ -139,6 +166,7 @@ class DangerZoneScope(models.AbstractModel):
             for rule in self._danger_zone_rules()
             if rule.model in self.env and (not rule.option or rule.option in options)
         ]
+        rules += self._danger_zone_custom_rules({rule.model for rule in rules})
         keys = {model: key for model, key in self._danger_zone_natural_keys().items() if model in self.env}
         scope = CompanyScope(self.env, company, rules, keys, self._danger_zone_company_settings(company))
         scope.resolve()

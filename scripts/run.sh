@@ -11,7 +11,8 @@ HTTP_PORT=${DZ_HTTP_PORT:-8069}
 if ! psql -d "$DEMO_DB" -Atc "select 1 from res_company where name = 'Second Sample Co'" 2>/dev/null | grep -q 1; then
     say "creating the demo database $DEMO_DB (takes a minute or two)"
     dropdb --if-exists "$DEMO_DB"
-    odoo_bin -d "$DEMO_DB" -i danger_zone --without-demo=all --stop-after-init --log-level=warn
+    odoo_bin -d "$DEMO_DB" -i danger_zone,sale_management,purchase,hr_expense --without-demo=all \
+        --stop-after-init --log-level=warn
     odoo_bin shell -d "$DEMO_DB" --log-level=warn --no-http <"$ADDON_DIR/scripts/demo_data.py"
 fi
 

@@ -7,17 +7,17 @@ prepare
 apt_install chromium
 
 RUN_ID=$$
+TEMPLATE_MODULES=${DZ_TEMPLATE_MODULES:-account,sale_management,purchase,hr_expense}
 TEMPLATE_DB=dz_template_$RUN_ID
 # Developers may keep the template between runs with DZ_REUSE_TEMPLATE=1 (CI never does).
-[ -n "${DZ_REUSE_TEMPLATE:-}" ] && [ -z "${CI:-}" ] && TEMPLATE_DB=dz_template_reused
+[ -n "${DZ_REUSE_TEMPLATE:-}" ] && [ -z "${CI:-}" ] && TEMPLATE_DB=dz_template_reused_${TEMPLATE_MODULES//[,_]/}
 TEST_DB=dz_test_$RUN_ID
 LOG_DIR=${DZ_LOG_DIR:-$DZ_HOME/logs}
-TEMPLATE_MODULES=${DZ_TEMPLATE_MODULES:-account}
 mkdir -p "$LOG_DIR"
 ODOO_LOG=$LOG_DIR/odoo-tests.log
 cleanup() {
     dropdb --if-exists "$TEST_DB" 2>/dev/null || true
-    [ "$TEMPLATE_DB" = dz_template_reused ] || dropdb --if-exists "$TEMPLATE_DB" 2>/dev/null || true
+    [[ "$TEMPLATE_DB" = dz_template_reused* ]] || dropdb --if-exists "$TEMPLATE_DB" 2>/dev/null || true
     dropdb --if-exists "${TEST_DB}_second" 2>/dev/null || true
 }
 trap cleanup EXIT
@@ -40,7 +40,7 @@ if [ -d "$ADDON_DIR/engine/tests" ]; then
 fi
 
 build_template() {
-    if [ "$TEMPLATE_DB" = dz_template_reused ] && psql -d "$TEMPLATE_DB" -Atc "select 1" >/dev/null 2>&1; then
+    if [[ "$TEMPLATE_DB" = dz_template_reused* ]] && psql -d "$TEMPLATE_DB" -Atc "select 1" >/dev/null 2>&1; then
         say "reusing the template database $TEMPLATE_DB"
         return 0
     fi

@@ -40,7 +40,10 @@ class BackupCase(TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        groups = "base.group_system,base.group_partner_manager,account.group_account_manager"
+        groups = (
+            "base.group_system,base.group_partner_manager,account.group_account_manager,"
+            "sales_team.group_sale_manager,purchase.group_purchase_manager,hr_expense.group_hr_expense_manager"
+        )
         cls.owner = new_test_user(cls.env, "dz_backup_owner", groups=groups, name="Bea Backup")
         cls.other_owner = new_test_user(cls.env, "dz_other_owner", groups=groups, name="Otto Other")
         cls.admin = new_test_user(
@@ -60,6 +63,30 @@ class BackupCase(TransactionCase):
             [("company_id", "=", cls.company.id), ("name", "like", "Customer 1")]
         )
         cls.customer.x_dz_loyalty = "gold"
+        cls.env["ir.model"].create(
+            {
+                "name": "Customer visit",
+                "model": "x_dz_visit",
+                "field_id": [
+                    Command.create({"name": "x_name", "field_description": "Subject", "ttype": "char"}),
+                    Command.create(
+                        {
+                            "name": "x_partner_id",
+                            "field_description": "Customer",
+                            "ttype": "many2one",
+                            "relation": "res.partner",
+                        }
+                    ),
+                ],
+            }
+        )
+        other_customer = cls.env["res.partner"].search([("company_id", "=", cls.other_company.id)], limit=1)
+        cls.env["x_dz_visit"].create(
+            [
+                {"x_name": "Showroom visit", "x_partner_id": cls.customer.id},
+                {"x_name": "Other company's visit", "x_partner_id": other_customer.id},
+            ]
+        )
         cls.admin.company_ids = [Command.link(cls.company.id), Command.link(cls.other_company.id)]
 
     @classmethod
@@ -166,6 +193,10 @@ class TestBackupContent(BackupCase):
     def test_business_details_are_carried(self):
         customer = next(p for p in self.data["res.partner"] if p["id"] == self.customer.id)
         self.assertEqual(customer["x_dz_loyalty"], "gold", "custom fields go in")
+        visits = [(visit["x_name"], visit["x_partner_id"]) for visit in self.data["x_dz_visit"]]
+        self.assertEqual(
+            visits, [("Showroom visit", self.customer.id)], "custom models linked to the data go in"
+        )
         self.assertTrue(customer["category_id"], "tags go in")
         self.assertIn(self.customer.bank_ids.id, {bank["id"] for bank in self.data["res.partner.bank"]})
         receivable = self.customer.with_company(self.company).property_account_receivable_id
@@ -178,14 +209,30 @@ class TestBackupContent(BackupCase):
         variants = [p for p in self.data["product.product"] if p["product_tmpl_id"]]
         self.assertGreaterEqual(len(variants), 3, "product variants go in")
 
+    def test_sales_purchases_and_expenses_go_in(self):
+        """The test template installs sale_management, purchase and hr_expense."""
+        [order] = self.data["sale.order"]
+        self.assertEqual(order["state"], "sale")
+        self.assertEqual(len(self.data["sale.order.line"]), 3)
+        invoiced = [line for line in self.data["account.move.line"] if line.get("sale_line_ids")]
+        self.assertTrue(invoiced, "invoice lines keep their sale order lines")
+        [purchase] = self.data["purchase.order"]
+        self.assertEqual(purchase["state"], "purchase")
+        [sheet] = self.data["hr.expense.sheet"]
+        [expense] = self.data["hr.expense"]
+        self.assertEqual((expense["sheet_id"], expense["total_amount_currency"]), (sheet["id"], 36.0))
+        [employee] = self.data["hr.employee"]
+        self.assertEqual(employee["user_id"], self.owner.id)
+        self.assertIn(employee["resource_id"], {r["id"] for r in self.data["resource.resource"]})
+
     def test_timeline_goes_in(self):
         bodies = [message["body"] for message in self.data["mail.message"]]
         self.assertTrue(any("delivery next week" in (body or "") for body in bodies))
         [tracking] = self.data["mail.tracking.value"]
         self.assertEqual(tracking["new_value_char"], "PO-4242")
         self.assertTrue(self.data["mail.followers"])
-        [activity] = self.data["mail.activity"]
-        self.assertEqual(activity["summary"], "Call the customer")
+        summaries = [activity["summary"] for activity in self.data["mail.activity"]]
+        self.assertIn("Call the customer", summaries)
         invoice_ids = {move["id"] for move in self.data["account.move"]}
         self.assertTrue(
             all(m["res_id"] in invoice_ids for m in self.data["mail.message"] if m["model"] == "account.move")
