@@ -61,9 +61,9 @@ class DangerZoneBackup(models.Model):
     error = fields.Text(readonly=True)
     attachment_id = fields.Many2one("ir.attachment", readonly=True, ondelete="set null")
     file_name = fields.Char(readonly=True)
-    file_size = fields.Integer(readonly=True)
+    file_size = fields.Integer("Size (bytes)", readonly=True)
     checksum = fields.Char("SHA-256", readonly=True)
-    record_count = fields.Integer(readonly=True)
+    record_count = fields.Integer("Records", readonly=True)
     model_counts = fields.Json(readonly=True)
     started_at = fields.Datetime(readonly=True)
     finished_at = fields.Datetime(readonly=True)
@@ -252,7 +252,7 @@ class DangerZoneBackup(models.Model):
                 self._fail(error)
                 self._commit()
                 raise
-        self.write(dict(self._file_values(path, manifest), expires_at=fields.Datetime.now()))
+        self.write(self._file_values(path, manifest))  # the file stays on disk: nothing to expire
         self._commit()
         return manifest
 

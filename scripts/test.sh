@@ -14,7 +14,8 @@ TEMPLATE_DB=dz_template_$RUN_ID
 TEST_DB=dz_test_$RUN_ID
 LOG_DIR=${DZ_LOG_DIR:-$DZ_HOME/logs}
 mkdir -p "$LOG_DIR"
-ODOO_LOG=$LOG_DIR/odoo-tests.log
+ODOO_LOG=$LOG_DIR/odoo-tests-$RUN_ID.log
+find "$LOG_DIR" -name 'odoo-tests-*.log' -mtime +3 -delete 2>/dev/null || true
 cleanup() {
     dropdb --if-exists "$TEST_DB" 2>/dev/null || true
     [[ "$TEMPLATE_DB" = dz_template_reused* ]] || dropdb --if-exists "$TEMPLATE_DB" 2>/dev/null || true

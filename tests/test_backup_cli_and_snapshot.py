@@ -99,8 +99,12 @@ class TestBackupOnCommittedData(BaseCase):
                 names = [r["name"] for r in reader.records("data/res.partner.jsonl")]
         self.assertEqual(names, ["Cli Customer"])
         with self.registry.cursor() as cr:
-            cr.execute("SELECT trigger, state FROM danger_zone_backup WHERE company_id = %s", [company_id])
-            self.assertEqual(cr.fetchall(), [("cli", "done")])
+            cr.execute(
+                """SELECT trigger, state, expires_at, attachment_id
+                     FROM danger_zone_backup WHERE company_id = %s""",
+                [company_id],
+            )
+            self.assertEqual(cr.fetchall(), [("cli", "done", None, None)])
 
     def test_command_line_errors_exit_non_zero(self):
         command = odoo_bin_command(
