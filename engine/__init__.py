@@ -7,6 +7,9 @@ and reads records back from it.
 - ``archive``: write and read backup files (ZIP of JSON Lines, or one JSON
   document), streaming, with limits against hostile input.
 - ``manifest``: the manifest, its checks and its HMAC signature.
+- ``schema``: the JSON Schema of a member's records.
+- ``ordering``: the order in which a restore inserts models, and which
+  references it writes afterwards.
 """
 
 from .archive import (
@@ -18,3 +21,4 @@ from .archive import (
     write_backup,
 )
 from .manifest import sign_manifest, validate_manifest, verify_signature
+from .ordering import CycleError, insertion_order

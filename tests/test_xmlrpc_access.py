@@ -102,31 +102,26 @@ class TestXmlrpcAccess(DangerZoneUsersMixin, HttpCase):
         )
         self.assertEqual(wizard_action["res_model"], "danger.zone.ownership.wizard")
 
-    @mute_logger("odoo.http")
-    def test_owner_transfers_with_password_only(self):
-        with self.assertRaises(Fault) as caught:
-            self._call(
-                self.owner,
-                OWNER_PASSWORD,
-                "res.company",
-                "danger_zone_transfer_ownership",
-                [self.company.id],
-                self.admin.id,
-                "not-my-password",
-            )
-        self.assertEqual(caught.exception.faultCode, FAULT_WARNING)
-        self.assertIn("password is wrong", caught.exception.faultString)
-        self.assertEqual(self.company.danger_zone_owner_id, self.owner)
-
-        self._call(
+    def _transfer_as_owner(self, new_owner, password):
+        return self._call(
             self.owner,
             OWNER_PASSWORD,
             "res.company",
             "danger_zone_transfer_ownership",
             [self.company.id],
-            self.admin.id,
-            OWNER_PASSWORD,
+            new_owner.id,
+            password,
         )
+
+    @mute_logger("odoo.http")
+    def test_owner_transfers_with_password_only(self):
+        with self.assertRaises(Fault) as caught:
+            self._transfer_as_owner(self.admin, "not-my-password")
+        self.assertEqual(caught.exception.faultCode, FAULT_WARNING)
+        self.assertIn("password is wrong", caught.exception.faultString)
+        self.assertEqual(self.company.danger_zone_owner_id, self.owner)
+
+        self._transfer_as_owner(self.admin, OWNER_PASSWORD)
         self.company.invalidate_recordset()
         self.assertEqual(self.company.danger_zone_owner_id, self.admin)
 

@@ -1,0 +1,63 @@
+import unittest
+
+from ..ordering import CycleError, insertion_order
+
+# A slice of Odoo's accounting graph: (relation, required) per many2one.
+ACCOUNTING = {
+    "res.company": {},
+    "res.partner": {"parent_id": ("res.partner", False), "company_id": ("res.company", False)},
+    "account.account": {"company_id": ("res.company", True)},
+    "account.journal": {
+        "company_id": ("res.company", True),
+        "default_account_id": ("account.account", False),
+    },
+    "account.move": {
+        "journal_id": ("account.journal", True),
+        "partner_id": ("res.partner", False),
+        "origin_payment_id": ("account.payment", False),
+        "reversed_entry_id": ("account.move", False),
+    },
+    "account.move.line": {
+        "move_id": ("account.move", True),
+        "account_id": ("account.account", False),
+        "full_reconcile_id": ("account.full.reconcile", False),
+    },
+    "account.payment": {"move_id": ("account.move", False), "journal_id": ("account.journal", True)},
+    "account.full.reconcile": {"exchange_move_id": ("account.move", False)},
+    "account.partial.reconcile": {
+        "debit_move_id": ("account.move.line", True),
+        "credit_move_id": ("account.move.line", True),
+        "full_reconcile_id": ("account.full.reconcile", False),
+    },
+}
+
+
+class InsertionOrderCase(unittest.TestCase):
+    def test_required_references_come_first(self):
+        order, _deferred = insertion_order(ACCOUNTING)
+        self.assertEqual(sorted(order), sorted(ACCOUNTING))
+        position = {model: index for index, model in enumerate(order)}
+        for model, references in ACCOUNTING.items():
+            for relation, required in references.values():
+                if required:
+                    self.assertLess(position[relation], position[model], f"{model} -> {relation}")
+
+    def test_optional_forward_references_are_deferred(self):
+        order, deferred = insertion_order(ACCOUNTING)
+        position = {model: index for index, model in enumerate(order)}
+        for model, field in deferred:
+            relation, required = ACCOUNTING[model][field]
+            self.assertFalse(required)
+            self.assertGreaterEqual(position[relation], position[model])
+        self.assertIn(("account.move", "reversed_entry_id"), deferred, "self references wait")
+        self.assertNotIn(("account.move", "journal_id"), deferred)
+
+    def test_stable_and_ignores_models_outside(self):
+        graph = {"b": {"x": ("outside", True)}, "a": {"y": ("b", False)}}
+        self.assertEqual(insertion_order(graph), (["a", "b"], [("a", "y")]))
+        self.assertEqual(insertion_order(graph), insertion_order(dict(reversed(graph.items()))))
+
+    def test_required_cycle_is_refused(self):
+        graph = {"a": {"b_id": ("b", True)}, "b": {"a_id": ("a", True)}, "c": {}}
+        with self.assertRaisesRegex(CycleError, "cycle between: a, b"):
+            insertion_order(graph)
