@@ -8,6 +8,7 @@ and reads records back from it.
   document), streaming, with limits against hostile input.
 - ``manifest``: the manifest, its checks and its HMAC signature.
 - ``schema``: the JSON Schema of a member's records.
+- ``validation``: each record's values against its member's field types.
 - ``ordering``: the order in which a restore inserts models, and which
   references it writes afterwards.
 """

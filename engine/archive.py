@@ -285,8 +285,9 @@ class _BackupReader:
             yield parse_record(line, self.limits, f"{name}, line {number}")
 
     def verify(self, parse_records=True):
-        """Check every member against the manifest: presence, count, hash, and JSON unless
-        ``parse_records`` is false (for a file this process just wrote).
+        """Check every member against the manifest: presence, count, hash, and each record's
+        JSON and value types unless ``parse_records`` is false (for a file this process
+        just wrote).
 
         Reads the whole file once. Raises BackupFormatError on the first problem.
         """
@@ -301,10 +302,13 @@ class _BackupReader:
         self._verify_files()
 
     def _verify_member(self, name, member, parse_records):
+        from .validation import check_record  # noqa: PLC0415 (cycle)
+
         digest, count = hashlib.sha256(), 0
         for number, line in enumerate(self._member_lines(name), start=1):
             if parse_records:
-                parse_record(line, self.limits, f"{name}, line {number}")
+                where = f"{name}, line {number}"
+                check_record(parse_record(line, self.limits, where), member["fields"], where)
             digest.update(line + b"\n")
             count += 1
         if count != member["count"]:
