@@ -31,10 +31,16 @@ apt_install() {
 
 ensure_odoo() {
     if [ ! -f "$ODOO_PATH/odoo-bin" ] || [ ! -d "$ODOO_PATH/addons/account" ]; then
-        if [ -n "${ODOO_GIT_URL:-}" ] && git clone --depth 1 --branch 18.0 "$ODOO_GIT_URL" "$ODOO_PATH" 2>/dev/null; then
+        local url=${ODOO_GIT_URL:-https://github.com/odoo/odoo.git}
+        if [ -e "$ODOO_PATH" ] && [ -n "$(ls -A "$ODOO_PATH" 2>/dev/null)" ]; then
+            die "$ODOO_PATH exists but holds no Odoo 18.0 tree (odoo-bin, addons/account). Fix it or set ODOO_PATH."
+        fi
+        say "Odoo 18.0 is not at $ODOO_PATH: trying to clone the 18.0 branch of $url"
+        if GIT_TERMINAL_PROMPT=0 timeout 1800 git clone -q --depth 1 --branch 18.0 "$url" "$ODOO_PATH"; then
             say "cloned Odoo 18.0 into $ODOO_PATH"
         else
-            die "Odoo 18.0 is not at ODOO_PATH=$ODOO_PATH. Put an Odoo 18.0 community tree there (odoo/, addons/, odoo-bin, requirements.txt), or set ODOO_PATH to one, or set ODOO_GIT_URL to a reachable clone of the 18.0 branch."
+            rm -rf "$ODOO_PATH"  # only what this failed clone created
+            die "Odoo 18.0 is not at ODOO_PATH=$ODOO_PATH and could not be cloned. Put an Odoo 18.0 community tree there (odoo/, addons/, odoo-bin, requirements.txt), or set ODOO_PATH to one, or ODOO_GIT_URL to a reachable clone."
         fi
     fi
     grep -q "version_info = (18, 0" "$ODOO_PATH/odoo/release.py" || die "$ODOO_PATH is not Odoo 18.0"

@@ -22,6 +22,15 @@ class TestDangerZoneUi(DangerZoneUsersMixin, HttpCase):
         self.assertEqual(backup.state, "done", backup.error)
         self.start_tour("/odoo/settings", "danger_zone_backup_ready", login="dz_owner")
 
+    def test_menu_follows_the_current_company(self):
+        other = self.env.ref("base.main_company")
+        self.owner.company_ids |= other
+        hidden = "danger_zone_menu_hidden_for_other_company"
+        self.start_tour(f"/odoo/settings?cids={other.id}", hidden, login="dz_owner")
+        self.start_tour(
+            f"/odoo/settings?cids={self.company.id}", "danger_zone_settings_page", login="dz_owner"
+        )
+
     def test_admin_does_not_see_danger_zone_menu(self):
         menus = self.env["ir.ui.menu"].with_user(self.admin).load_web_menus(False)
         self.assertNotIn("danger_zone.menu_danger_zone", {m.get("xmlid") for m in menus.values()})

@@ -39,3 +39,16 @@ registry.category("web_tour.tours").add("danger_zone_settings_page", {
         },
     ],
 });
+
+// An owner whose current company is not one of theirs has no Danger Zone menu.
+registry.category("web_tour.tours").add("danger_zone_menu_hidden_for_other_company", {
+    steps: () => [
+        {
+            content: "Settings is open",
+            trigger: ".o_main_navbar [data-menu-xmlid='base.menu_users']",
+        },
+        {
+            trigger: ".o_main_navbar:not(:has([data-menu-xmlid='danger_zone.menu_danger_zone']))",
+        },
+    ],
+});
