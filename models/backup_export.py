@@ -141,6 +141,10 @@ class BackupExport:
             ), None
         if field.type == "many2many":
             return self._many2many(field, join_number)
+        if field.type == "many2one_reference":
+            return self._many2one_reference(column, field), None
+        if model == "mail.tracking.value" and field.name in ("old_value_integer", "new_value_integer"):
+            return self._tracked_integer(column), None
         if field.type == "one2many":
             comodel = self.env[field.comodel_name]
             return SQL(
@@ -156,6 +160,30 @@ class BackupExport:
         if field.company_dependent:
             return self.scope.company_value_json(column, field), None
         return column, None
+
+    def _many2one_reference(self, column, field):
+        """``res_id`` kept only when it names a record of the backup of the model named beside it."""
+        model_column = SQL.identifier("t", field.model_field)
+        branches = [
+            SQL(
+                "WHEN %s THEN CASE WHEN %s IN (%s) THEN %s END",
+                model,
+                column,
+                self.scope.ids_sql(model),
+                column,
+            )
+            for model in self.scope.data_models()
+        ]
+        return SQL("CASE %s %s END", model_column, SQL(" ").join(branches))
+
+    @staticmethod
+    def _tracked_integer(column):
+        """A tracked relational field keeps its display name only: its integer value is an id."""
+        return SQL(
+            """CASE WHEN (SELECT f.ttype FROM ir_model_fields f WHERE f.id = t.field_id)
+                         IN ('many2one', 'many2many', 'one2many') THEN NULL ELSE %s END""",
+            column,
+        )
 
     def _many2many(self, field, join_number):
         alias = SQL.identifier(f"m2m_{join_number}")

@@ -112,7 +112,8 @@ class CompanyScope:
         return {name: fields[name] for name in ["id", *self.natural_keys[model]] if name in fields}
 
     def _writable(self, field):
-        return field.name not in MAGIC_FIELDS and field.name != "id" and field.store
+        # parent_path lists ancestors' ids; the ORM rebuilds it from parent_id
+        return field.name not in MAGIC_FIELDS and field.name not in ("id", "parent_path") and field.store
 
     def _exportable(self, field):
         if field.name == "id":
@@ -184,6 +185,8 @@ class CompanyScope:
             added = sum(self._follow(model, kind, round_number) for model, kind in self._sources())
             if not added and round_number > 1:
                 break
+        else:
+            raise ValueError(f"the company's records were still growing after {MAX_ROUNDS} rounds")
         self.cr.execute("ANALYZE danger_zone_scope")
 
     def _sources(self):
@@ -335,25 +338,31 @@ class CompanyScope:
         for parent in rule.parents:
             if Model._fields[parent].comodel_name == source:
                 ids = SQL("SELECT id FROM %s WHERE %s IN (%s)", table, SQL.identifier(parent), delta)
-                added += self._insert(model, "data", ids, round_number, by_parent=True)
+                added += self._insert(model, "data", ids, round_number)
         if rule.document and source != model:
             res_id = next(f for f in Model._fields.values() if f.type == "many2one_reference")
             ids = SQL(
-                "SELECT id FROM %s WHERE %s = %s AND %s IN (%s)",
+                "SELECT id FROM %s WHERE %s = %s AND %s IN (%s) AND %s",
                 table,
                 SQL.identifier(res_id.model_field),
                 source,
                 SQL.identifier(res_id.name),
                 delta,
+                self._document_of_company(Model, source),
             )
-            added += self._insert(model, "data", ids, round_number, by_parent=True)
+            added += self._insert(model, "data", ids, round_number)
         return added
 
-    def _insert(self, model, kind, ids_sql, round_number, by_parent=False):
-        """Insert the eligible records of ``ids_sql``; return how many were new.
+    def _document_of_company(self, Model, source):
+        """Chatter and files of the company's own records all go; on shared records (contacts,
+        products...) only those of this company or of none."""
+        column = next((c for c in ("record_company_id", "company_id") if c in Model._fields), None)
+        if self._kind(source) != "collected" or not column or not Model._fields[column].store:
+            return SQL("TRUE")
+        return SQL("(%s = %s OR %s IS NULL)", SQL.identifier(column), self.company.id, SQL.identifier(column))
 
-        Records that come with their parent or document belong to it, whatever their own company.
-        """
+    def _insert(self, model, kind, ids_sql, round_number):
+        """Insert the eligible records of ``ids_sql``; return how many were new."""
         if self._kind(model) != "collected":
             return 0
         table = SQL.identifier(self.env[model]._table)
@@ -372,7 +381,7 @@ class CompanyScope:
         )
         return self.cr.rowcount
 
-    def _eligible(self, model, kind, by_parent=False):
+    def _eligible(self, model, kind):
         """Condition on ``x`` for a record of ``model`` to enter the scope as ``kind``."""
         company_id = self.company.id
         if model == "ir.attachment":
@@ -389,9 +398,6 @@ class CompanyScope:
             return SQL(
                 "(x.company_id = %s OR x.company_id IS NULL) AND NOT %s", company_id, users_or_companies
             )
-        rule = self.rules.get(model)
-        if kind == "data" and rule and rule.company == "shared":
-            return SQL("(x.company_id = %s OR x.company_id IS NULL)", company_id)
         if (
             kind == "data"
             and "company_id" in self.env[model]._fields

@@ -12,7 +12,6 @@ from openupgradelib.openupgrade import logged_query
 
 from odoo import api, fields, models, release
 from odoo.exceptions import UserError
-from odoo.modules.module import current_test
 from odoo.tools import config
 
 from ..engine import BackupFormatError, open_backup, sign_manifest, write_backup
@@ -92,6 +91,12 @@ class DangerZoneBackup(models.Model):
             if backup.trigger == "manual" or not self.env.su:
                 backup.company_id._danger_zone_check_owner()
         return backups
+
+    def unlink(self):
+        attachments = self.sudo().attachment_id
+        result = super().unlink()
+        attachments.unlink()
+        return result
 
     # ------------------------------------------------------------------
     # Requests (the owner checks happen in res.company)
@@ -203,9 +208,11 @@ class DangerZoneBackup(models.Model):
     def _cron_daily(self):
         """Queue the daily backup of every company that asked for one."""
         for company in self.env["res.company"].sudo().search([("danger_zone_daily_backup", "=", True)]):
-            if self.sudo().search_count([("company_id", "=", company.id), ("state", "in", ACTIVE_STATES)]):
-                continue
-            self.with_user(company.danger_zone_owner_id).sudo()._request(company, trigger="daily")
+            try:
+                with self.env.cr.savepoint():
+                    self.with_user(company.danger_zone_owner_id).sudo()._request(company, trigger="daily")
+            except UserError as error:  # one already queued or running: tomorrow, then
+                _logger.info("Danger Zone: no daily backup of company %s today: %s", company.id, error)
 
     # ------------------------------------------------------------------
     # Running one backup
@@ -252,14 +259,14 @@ class DangerZoneBackup(models.Model):
                 self._fail(error)
                 self._commit()
                 raise
-        self.write(self._file_values(path, manifest))  # the file stays on disk: nothing to expire
-        self._commit()
+            self.write(self._file_values(path, manifest))  # the file stays on disk: nothing to expire
+            self._commit()
         return manifest
 
     @contextlib.contextmanager
     def _snapshot_env(self):
         """An environment on a REPEATABLE READ snapshot of its own; the test cursor in tests."""
-        if current_test or config["test_enable"]:
+        if config["test_enable"]:
             yield self.env
             return
         with self.env.registry.cursor() as cr:
@@ -329,7 +336,7 @@ class DangerZoneBackup(models.Model):
 
     def _report_progress(self, done, total):
         percent = int(100 * done / total) if total else 100
-        if current_test or config["test_enable"]:
+        if config["test_enable"]:
             self.progress = percent
             return
         with self.env.registry.cursor() as cr:  # committed at once, visible to the UI
@@ -402,7 +409,7 @@ class DangerZoneBackup(models.Model):
 
     def _commit(self):
         """Make the job's state visible to the UI and other workers (cron and command line only)."""
-        if not (current_test or config["test_enable"]):
+        if not (config["test_enable"]):
             self.env.cr.commit()  # pylint: disable=invalid-commit
 
 

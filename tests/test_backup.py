@@ -1,4 +1,3 @@
-import base64
 import io
 import json
 from datetime import timedelta
@@ -376,9 +375,22 @@ class TestBackupJob(BackupCase):
         self.assertEqual(broken.state, "failed")
         self.assertIn("x_dz_loyalty", broken.error)
 
-    def test_attachment_content_over_download_route_is_owner_only(self):
+    def test_files_stay_the_owners_even_if_an_admin_edits_rules(self):
         backup = self.backup()
-        self.assertEqual(base64.b64decode(backup.attachment_id.sudo().datas)[:2], b"PK")
+        attachment = backup.attachment_id
+        self.assertEqual(attachment.with_user(self.owner).raw[:2], b"PK")
+        # An administrator may add himself to the owner group and switch the rule off...
+        self.env.ref("danger_zone.group_danger_zone_owner").users = [Command.link(self.admin.id)]
+        self.env.ref("danger_zone.rule_danger_zone_backup_owner").active = False
+        self.assertEqual(backup.with_user(self.admin).state, "done")  # ...and see the job,
+        with self.assertRaises(AccessError):
+            attachment.with_user(self.admin).read(["raw"])  # but never the file,
+        self.assertFalse(self.env["ir.attachment"].with_user(self.admin).search([("id", "=", attachment.id)]))
+        # A file whose backup is gone is nobody's.
+        self.env.cr.execute("DELETE FROM danger_zone_backup WHERE id = %s", [backup.id])
+        self.env.invalidate_all()
+        with self.assertRaises(AccessError):
+            attachment.with_user(self.owner).read(["raw"])
 
     def test_owner_page_is_told_when_the_backup_changes(self):
         self.company.with_user(self.owner).danger_zone_backup()

@@ -54,7 +54,10 @@ class TestBackupOnCommittedData(BaseCase):
         with self.registry.cursor() as cr:
             cr.execute("DELETE FROM danger_zone_backup WHERE company_id = %s", [company_id])
             cr.execute("DELETE FROM res_partner WHERE company_id = %s", [company_id])
-            cr.execute("DELETE FROM res_company WHERE id = %s", [company_id])
+            cr.execute("DELETE FROM res_company WHERE id = %s RETURNING partner_id", [company_id])
+            cr.execute(
+                "DELETE FROM res_partner WHERE id IN %s", [tuple(row[0] for row in cr.fetchall()) or (0,)]
+            )
 
     def test_backup_reads_one_snapshot_while_others_commit(self):
         company_id, partner_ids = self._commit_company("DZ Snapshot Co", ["Snap A", "Snap B", "Snap C"])

@@ -69,6 +69,18 @@ class TestXmlrpcAccess(DangerZoneUsersMixin, HttpCase):
                 [[self.page_action.id]],
                 {"context": {"allowed_company_ids": company}},
             ),
+            ("backup", "res.company", "danger_zone_backup", [company], {}),
+            ("backup wizard", "res.company", "action_danger_zone_backup", [company], {}),
+            (
+                "backup wizard create",
+                "danger.zone.backup.wizard",
+                "create",
+                [{"company_id": self.company.id}],
+                {},
+            ),
+            ("read backups", "danger.zone.backup", "read", [[self.backup.id], ["state"]], {}),
+            ("download", "danger.zone.backup", "action_download", [[self.backup.id]], {}),
+            ("daily setting", "res.company", "write", [company, {"danger_zone_daily_backup": True}], {}),
         ]
 
     @mute_logger("odoo.http")
