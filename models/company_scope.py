@@ -73,6 +73,8 @@ class CompanyScope:
         self.settings_fields = settings_fields
         self._fields_cache = {}
         self._defaults = {}
+        # The file holds what its owner may read: fields restricted to groups they lack stay out.
+        self.owner_env = env(user=company.danger_zone_owner_id.id or env.uid, su=False)
 
     def _checked(self, rule):
         """A rule on the company of a model that keeps no company column falls back to ``none``."""
@@ -118,6 +120,8 @@ class CompanyScope:
     def _exportable(self, field):
         if field.name == "id":
             return True
+        if field.groups and not field.is_accessible(self.owner_env):
+            return False
         if field.type in ("one2many", "binary", "reference", "properties", "properties_definition"):
             return False
         if field.type in ("many2one", "many2many"):

@@ -222,6 +222,7 @@ class TestBackupContent(BackupCase):
         self.assertEqual((expense["sheet_id"], expense["total_amount_currency"]), (sheet["id"], 36.0))
         [employee] = self.data["hr.employee"]
         self.assertEqual(employee["user_id"], self.owner.id)
+        self.assertNotIn("private_street", employee, "fields of groups the owner lacks (HR officer) stay out")
         self.assertIn(employee["resource_id"], {r["id"] for r in self.data["resource.resource"]})
 
     def test_timeline_goes_in(self):
