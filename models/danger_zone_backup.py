@@ -34,7 +34,7 @@ class DangerZoneBackup(models.Model):
     company_id = fields.Many2one("res.company", required=True, readonly=True, index=True, ondelete="cascade")
     requested_by_id = fields.Many2one("res.users", readonly=True, ondelete="set null")
     trigger = fields.Selection(
-        [("manual", "Manual"), ("daily", "Daily"), ("safety", "Before restore"), ("cli", "Command line")],
+        [("manual", "Manual"), ("daily", "Daily"), ("cli", "Command line")],
         required=True,
         default="manual",
         readonly=True,

@@ -19,7 +19,7 @@ class ResCompany(models.Model):
         copy=False,
         ondelete="restrict",
         help="The user who created the company. Only the owner can use the "
-        "company's Danger Zone (backup, restore, delete) and transfer ownership.",
+        "company's Danger Zone and transfer ownership.",
     )
     danger_zone_backup_ids = fields.One2many(
         "danger.zone.backup", "company_id", string="Backups", readonly=True, groups=OWNER_GROUP
