@@ -97,7 +97,7 @@ class BackupExport:
         with self.writer.member(name) as sink:
             self._copy(self._select_sql(model, kind, fields), sink)
         described = {
-            field_name: describe_field(field, self.scope._json_key_relation(field))
+            field_name: describe_field(field, self.scope.json_key_relation(field))
             for field_name, field in fields.items()
         }
         if model == COMPANY_MODEL:
@@ -153,7 +153,7 @@ class BackupExport:
                 SQL.identifier(field.inverse_name),
                 self.scope.ids_sql(field.comodel_name),
             ), None
-        if key_relation := self.scope._json_key_relation(field):
+        if key_relation := self.scope.json_key_relation(field):
             if self._distribution_is_clean(model, field, key_relation):
                 return column, None
             return self._distribution(column, key_relation), None

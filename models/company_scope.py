@@ -232,9 +232,9 @@ class CompanyScope:
                 added += self._add_referenced(
                     field.comodel_name, self._referenced_ids(source, field, delta), round_number
                 )
-            elif field.type == "json" and self._json_key_relation(field):
+            elif key_relation := self.json_key_relation(field):
                 ids = self._distribution_ids(source, field, delta)
-                added += self._add_referenced(self._json_key_relation(field), ids, round_number)
+                added += self._add_referenced(key_relation, ids, round_number)
         if kind == "data":
             for model, rule in self.rules.items():
                 added += self._add_children(model, rule, source, delta, round_number)
@@ -325,9 +325,11 @@ class CompanyScope:
         )
 
     @staticmethod
-    def _json_key_relation(field):
+    def json_key_relation(field):
         """Model whose ids key a json field (analytic distributions), or None."""
-        return "account.analytic.account" if field.name == "analytic_distribution" else None
+        if field.type == "json" and field.name == "analytic_distribution":
+            return "account.analytic.account"
+        return None
 
     def _add_referenced(self, model, ids_sql, round_number):
         added = 0
