@@ -1,7 +1,7 @@
 {
     "name": "Danger Zone",
     "summary": "Back up, restore or delete one company's business data, for its owner only",
-    "version": "18.0.1.1.0",
+    "version": "18.0.1.2.0",
     "category": "Administration",
     "author": "Danger Zone developers",
     "maintainers": ["danger-zone"],
@@ -15,6 +15,7 @@
         "data/danger_zone_cron.xml",
         "wizards/danger_zone_ownership_wizard_views.xml",
         "wizards/danger_zone_backup_wizard_views.xml",
+        "wizards/danger_zone_restore_wizard_views.xml",
         "views/res_company_views.xml",
         "views/danger_zone_menus.xml",
     ],

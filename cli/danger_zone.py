@@ -2,6 +2,8 @@
 """``odoo-bin danger-zone``: the Danger Zone from the command line.
 
     odoo-bin --addons-path=... danger-zone backup -d DB --company ID -o FILE [--json] [--with-attachments]
+    odoo-bin --addons-path=... danger-zone restore -d DB --company ID -i FILE
+        [--merge] [--skip-invalid] [--dry-run]
 
 Runs synchronously as the company's owner and exits non-zero with a clear
 message on any error. Odoo server options (--db_host, -c CONFIG, ...) may follow.
@@ -22,7 +24,8 @@ from ..engine import BackupFormatError
 
 def _parser():
     parser = argparse.ArgumentParser(
-        prog="odoo-bin danger-zone", description="Back up one company's business data (Danger Zone)."
+        prog="odoo-bin danger-zone",
+        description="Back up or restore one company's business data (Danger Zone).",
     )
     actions = parser.add_subparsers(dest="action", required=True)
     backup = actions.add_parser("backup", help="write a backup file of one company")
@@ -31,6 +34,19 @@ def _parser():
     backup.add_argument("-o", "--output", required=True, help="file to write")
     backup.add_argument("--json", action="store_true", help="write the single-JSON variant instead of a ZIP")
     backup.add_argument("--with-attachments", action="store_true", help="include attached files")
+    restore = actions.add_parser("restore", help="restore a backup file into one company")
+    restore.add_argument("-d", "--database", required=True)
+    restore.add_argument("--company", type=int, required=True, help="id of the target company")
+    restore.add_argument("-i", "--input", required=True, help="backup file (ZIP or JSON)")
+    restore.add_argument(
+        "--merge", action="store_true", help="add to the company's data instead of replacing it"
+    )
+    restore.add_argument(
+        "--skip-invalid", action="store_true", help="leave out invalid records and report them"
+    )
+    restore.add_argument(
+        "--dry-run", action="store_true", help="only run the pre-flight check; write nothing"
+    )
     return parser
 
 
@@ -62,8 +78,43 @@ def backup(registry, args):
         print(f"built in {elapsed:.2f} s")
 
 
+def restore(registry, args):
+    from ..models.danger_zone_restore import format_report  # noqa: PLC0415
+
+    try:
+        with open(args.input, "rb") as stream:
+            content = stream.read()
+    except OSError as error:
+        raise UserError(f"Cannot read {args.input}: {error.strerror}") from None
+    mode = "merge" if args.merge else "replace"
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        company = _company(env, args.company)
+        owner_env = env(user=company.danger_zone_owner_id.id)
+        company = company.with_env(owner_env)
+        company._danger_zone_check_owner()
+        Restore = owner_env["danger.zone.restore"]
+        if args.dry_run:
+            report = Restore._preflight(company, content, mode, args.skip_invalid)
+            print(format_report(report))
+            print(
+                "pre-flight: " + ("the restore can run" if report["ok"] else "the restore would be refused")
+            )
+            if not report["ok"]:
+                sys.exit(1)
+            return
+        started = time.perf_counter()
+        job = Restore._request(company, content, args.input, mode, args.skip_invalid, trigger="cli")
+        job._run()
+        print(job.report_text)
+        if job.state != "done":
+            raise UserError(f"The restore failed: {job.error}")
+        elapsed = time.perf_counter() - started
+        print(f"{job.restored_count} records restored into {company.name} in {elapsed:.2f} s")
+
+
 class DangerZone(Command):
-    """Back up one company's business data (Danger Zone)"""
+    """Back up or restore one company's business data (Danger Zone)"""
 
     name = "danger-zone"
 
@@ -71,7 +122,7 @@ class DangerZone(Command):
         args, odoo_args = _parser().parse_known_args(cmdargs)
         config.parse_config([*odoo_args, "-d", args.database])
         try:
-            {"backup": backup}[args.action](Registry(args.database), args)
+            {"backup": backup, "restore": restore}[args.action](Registry(args.database), args)
         except (UserError, AccessError, BackupFormatError) as error:
             print(f"danger-zone: {error}", file=sys.stderr)
             sys.exit(1)

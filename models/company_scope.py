@@ -347,7 +347,7 @@ class CompanyScope:
             if Model._fields[parent].comodel_name == source:
                 ids = SQL("SELECT id FROM %s WHERE %s IN (%s)", table, SQL.identifier(parent), delta)
                 added += self._insert(model, "data", ids, round_number)
-        if rule.document and source != model:
+        if rule.document and source not in (model, COMPANY_MODEL):  # the company's own chatter is identity
             res_id = next(f for f in Model._fields.values() if f.type == "many2one_reference")
             ids = SQL(
                 "SELECT id FROM %s WHERE %s = %s AND %s IN (%s) AND %s",

@@ -4,7 +4,6 @@ import logging
 import os
 import shutil
 import tempfile
-import traceback
 from datetime import timedelta
 
 import psycopg2.errors
@@ -21,60 +20,36 @@ from .backup_export import BackupExport
 _logger = logging.getLogger(__name__)
 
 DOWNLOAD_HOURS = 24
-ACTIVE_STATES = ("queued", "running")
-LOCK_NAMESPACE = 0x445A  # first key of the advisory locks held by running jobs ("DZ")
 
 
 class DangerZoneBackup(models.Model):
     _name = "danger.zone.backup"
+    _inherit = "danger.zone.job"
     _description = "Danger Zone: backup of a company's business data"
-    _order = "create_date desc, id desc"
 
     name = fields.Char(compute="_compute_name")
-    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True, ondelete="cascade")
-    requested_by_id = fields.Many2one("res.users", readonly=True, ondelete="set null")
     trigger = fields.Selection(
-        [("manual", "Manual"), ("daily", "Daily"), ("cli", "Command line")],
+        [("manual", "Manual"), ("daily", "Daily"), ("cli", "Command line"), ("safety", "Before a restore")],
         required=True,
         default="manual",
         readonly=True,
     )
-    state = fields.Selection(
-        [
-            ("queued", "Queued"),
-            ("running", "Running"),
-            ("done", "Done"),
-            ("failed", "Failed"),
-            ("expired", "Expired"),
-        ],
-        required=True,
-        default="queued",
-        readonly=True,
-        index=True,
-    )
+    state = fields.Selection(selection_add=[("expired", "Expired")], ondelete={"expired": "cascade"})
     file_format = fields.Selection(
         [("zip", "ZIP"), ("json", "JSON")], required=True, default="zip", readonly=True
     )
     with_attachments = fields.Boolean(readonly=True)
-    progress = fields.Integer(readonly=True, help="Percentage of the models written so far.")
-    error = fields.Text(readonly=True)
     attachment_id = fields.Many2one("ir.attachment", readonly=True, ondelete="set null")
     file_name = fields.Char(readonly=True)
     file_size = fields.Integer("Size (bytes)", readonly=True)
     checksum = fields.Char("SHA-256", readonly=True)
     record_count = fields.Integer("Records", readonly=True)
     model_counts = fields.Json(readonly=True)
-    started_at = fields.Datetime(readonly=True)
-    finished_at = fields.Datetime(readonly=True)
     expires_at = fields.Datetime(readonly=True, help="The file is deleted after this moment.")
 
     def init(self):
         # One queued or running backup per company, even across workers.
-        logged_query(
-            self.env.cr,
-            """CREATE UNIQUE INDEX IF NOT EXISTS danger_zone_backup_one_active_per_company
-                   ON danger_zone_backup (company_id) WHERE state IN ('queued', 'running')""",
-        )
+        logged_query(self.env.cr, self._one_active_index())
 
     @api.depends("company_id", "create_date", "trigger")
     def _compute_name(self):
@@ -125,37 +100,6 @@ class DangerZoneBackup(models.Model):
         if backup.state == "queued":
             self.env.ref("danger_zone.ir_cron_danger_zone_backup_queue").sudo()._trigger()
         return backup
-
-    @api.model
-    def _check_none_active(self, company):
-        self._fail_interrupted(company)
-        if self.sudo().search_count([("company_id", "=", company.id), ("state", "in", ACTIVE_STATES)]):
-            raise UserError(self._busy_message(company))
-
-    @api.model
-    def _fail_interrupted(self, company):
-        """Mark failed the running jobs whose worker is gone: nobody holds their advisory lock."""
-        running = self.sudo().search([("company_id", "=", company.id), ("state", "=", "running")])
-        for job in running:
-            self.env.cr.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_NAMESPACE, job.id])
-            if self.env.cr.fetchone()[0]:
-                self.env.cr.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, job.id])
-                job.write(
-                    {
-                        "state": "failed",
-                        "error": self.env._("Interrupted: the worker that ran it stopped."),
-                        "finished_at": fields.Datetime.now(),
-                    }
-                )
-
-    @contextlib.contextmanager
-    def _running_lock(self):
-        """Hold a session advisory lock while the job runs; a dead worker's connection releases it."""
-        self.env.cr.execute("SELECT pg_advisory_lock(%s, %s)", [LOCK_NAMESPACE, self.id])
-        try:
-            yield
-        finally:
-            self.env.cr.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, self.id])
 
     @api.model
     def _busy_message(self, company):
@@ -236,12 +180,6 @@ class DangerZoneBackup(models.Model):
             self._fail(error)
         self._notify_owner()
         self._commit()
-
-    def _notify_owner(self):
-        """Tell the owner's open Danger Zone page to refresh (bus notification, sent at commit)."""
-        owner = self.company_id.danger_zone_owner_id
-        payload = {"id": self.id, "model": self._name, "state": self.state, "progress": self.progress}
-        self.env["bus.bus"].sudo()._sendone(owner.partner_id, "danger_zone.job_update", payload)
 
     def _run_to_path(self, path):
         """Build the backup into ``path`` now (command line); return the manifest.
@@ -334,15 +272,6 @@ class DangerZoneBackup(models.Model):
             wrong = sorted(name for name in expected_counts if written.get(name) != expected_counts[name])
             raise BackupFormatError(f"record counts differ from the database for: {', '.join(wrong)}")
 
-    def _report_progress(self, done, total):
-        percent = int(100 * done / total) if total else 100
-        if config["test_enable"]:
-            self.progress = percent
-            return
-        with self.env.registry.cursor() as cr:  # committed at once, visible to the UI
-            cr.execute("UPDATE danger_zone_backup SET progress = %s WHERE id = %s", [percent, self.id])
-            self.with_env(self.env(cr=cr))._notify_owner()
-
     def _store(self, path, manifest):
         """Keep the file as an attachment of this backup and mark it done."""
         extension = "json" if self.file_format == "json" else "zip"
@@ -398,19 +327,6 @@ class DangerZoneBackup(models.Model):
         )
         attachment.invalidate_recordset()
         return attachment
-
-    def _fail(self, error):
-        reason = str(error) if isinstance(error, UserError | BackupFormatError) else repr(error)
-        _logger.warning(
-            "Danger Zone: backup %s of company %s failed: %s", self.id, self.company_id.id, reason
-        )
-        _logger.debug("Danger Zone: backup failure\n%s", traceback.format_exc())
-        self.write({"state": "failed", "error": reason, "finished_at": fields.Datetime.now()})
-
-    def _commit(self):
-        """Make the job's state visible to the UI and other workers (cron and command line only)."""
-        if not (config["test_enable"]):
-            self.env.cr.commit()  # pylint: disable=invalid-commit
 
 
 def _hash_file(path, digest):

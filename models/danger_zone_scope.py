@@ -1,5 +1,6 @@
 from odoo import api, models
 
+from .company_purge import CompanyPurge
 from .company_scope import COMPANY_IDENTITY_FIELDS, MAGIC_FIELDS, CompanyScope, ScopeRule
 
 
@@ -155,12 +156,8 @@ class DangerZoneScope(models.AbstractModel):
         )
 
     @api.model
-    def _danger_zone_resolve(self, company, options=()):
-        """Find the company's records in SQL, on this cursor; return a CompanyScope.
-
-        Creates the temporary table ``danger_zone_scope`` (dropped at the end of
-        the transaction), so it must run in the backup's own snapshot.
-        """
+    def _danger_zone_scope(self, company, options=()):
+        """The CompanyScope of ``company`` with the installed models, not resolved yet."""
         rules = [
             rule
             for rule in self._danger_zone_rules()
@@ -168,6 +165,70 @@ class DangerZoneScope(models.AbstractModel):
         ]
         rules += self._danger_zone_custom_rules({rule.model for rule in rules})
         keys = {model: key for model, key in self._danger_zone_natural_keys().items() if model in self.env}
-        scope = CompanyScope(self.env, company, rules, keys, self._danger_zone_company_settings(company))
+        return CompanyScope(self.env, company, rules, keys, self._danger_zone_company_settings(company))
+
+    @api.model
+    def _danger_zone_resolve(self, company, options=()):
+        """Find the company's records in SQL, on this cursor; return a CompanyScope.
+
+        Creates the temporary table ``danger_zone_scope`` (dropped at the end of
+        the transaction), so it must run in the backup's own snapshot.
+        """
+        scope = self._danger_zone_scope(company, options)
         scope.resolve()
         return scope
+
+    @api.model
+    def _danger_zone_purge(self, company, dry_run=False):
+        """Delete the company's business data (shared records stay); return counts per model."""
+        purge = CompanyPurge(self._danger_zone_scope(company, ("attachments",)))
+        return purge.collect() if dry_run else purge.delete()
+
+    @api.model
+    def _danger_zone_after_restore(self, company, remap, models):
+        """Hook run once a restore has written its records: rebuild what derives from ids.
+
+        ``remap`` maps each model's backup-local ids to the new ids; ``models``
+        lists the restored models. Extend with super().
+        """
+        if "account.partial.reconcile" in models:
+            self._danger_zone_renumber_matchings(remap)
+        if "account.move" in models:
+            self._danger_zone_rehash_moves(company, remap)
+
+    @api.model
+    def _danger_zone_renumber_matchings(self, remap):
+        """Matching numbers of reconciled journal items are made of ids: number them anew."""
+        line_ids = list(remap.mapping("account.move.line").values())
+        self.env.cr.execute(
+            """SELECT id FROM account_move_line
+                WHERE id = ANY(%s) AND matching_number IS NOT NULL AND matching_number NOT LIKE 'I%%'""",
+            [line_ids],
+        )
+        lines = self.env["account.move.line"].sudo().browse(row[0] for row in self.env.cr.fetchall())
+        if lines:
+            self.env["account.partial.reconcile"].sudo()._update_matching_number(lines)
+
+    @api.model
+    def _danger_zone_rehash_moves(self, company, remap):
+        """Posted entries carry hashes that include ids: compute the restored chains anew.
+
+        Each chain (journal and sequence prefix) is hashed again from its first
+        secured entry, in number order, with the current hash version.
+        """
+        moves = self.env["account.move"].sudo().browse(list(remap.mapping("account.move").values()))
+        hashed = moves.filtered("inalterable_hash")
+        # entries hashed before Odoo 17 chain through the whole journal by secure_sequence_number
+        chains = hashed.grouped(
+            lambda move: (move.journal_id.id, None if move.secure_sequence_number else move.sequence_prefix)
+        )
+        for chain in chains.values():
+            ordered = chain.sorted(
+                lambda m: (m.secure_sequence_number, m.sequence_prefix or "", m.sequence_number)
+            )
+            hashes = ordered._calculate_hashes("")
+            for move, value in hashes.items():
+                self.env.cr.execute(
+                    "UPDATE account_move SET inalterable_hash = %s WHERE id = %s", [value, move.id]
+                )
+        hashed.invalidate_recordset(["inalterable_hash"])

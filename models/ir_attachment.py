@@ -2,6 +2,9 @@ from odoo import api, models
 from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
+# Files of these jobs (backups, uploaded restores) are their company owner's alone.
+JOB_FILES = {"danger.zone.backup": "danger_zone_backup", "danger.zone.restore": "danger_zone_restore"}
+
 
 class IrAttachment(models.Model):
     _inherit = "ir.attachment"
@@ -36,30 +39,40 @@ class IrAttachment(models.Model):
         if not self.env.su:
             table = query.table
             query.add_where(
-                SQL(
-                    """(%s IS DISTINCT FROM 'danger.zone.backup' OR %s IN (
-                           SELECT backup.id FROM danger_zone_backup backup
-                             JOIN res_company company ON company.id = backup.company_id
-                            WHERE company.danger_zone_owner_id = %s))""",
-                    SQL.identifier(table, "res_model"),
-                    SQL.identifier(table, "res_id"),
-                    self.env.uid,
+                SQL(" AND ").join(
+                    SQL(
+                        """(%s IS DISTINCT FROM %s OR %s IN (
+                               SELECT job.id FROM %s job
+                                 JOIN res_company company ON company.id = job.company_id
+                                WHERE company.danger_zone_owner_id = %s))""",
+                        SQL.identifier(table, "res_model"),
+                        model,
+                        SQL.identifier(table, "res_id"),
+                        SQL.identifier(job_table),
+                        self.env.uid,
+                    )
+                    for model, job_table in JOB_FILES.items()
                 )
             )
         return query
 
     def _danger_zone_foreign_backup_files(self):
-        """The backup files among ``self`` that the current user does not own."""
-        self.env.cr.execute(
-            SQL(
-                """SELECT attachment.id
-                     FROM ir_attachment attachment
-                     LEFT JOIN danger_zone_backup backup ON backup.id = attachment.res_id
-                     LEFT JOIN res_company company ON company.id = backup.company_id
-                    WHERE attachment.id IN %s AND attachment.res_model = 'danger.zone.backup'
-                      AND company.danger_zone_owner_id IS DISTINCT FROM %s""",
-                tuple(self.ids),
-                self.env.uid,
+        """The backup and restore files among ``self`` that the current user does not own."""
+        forbidden = []
+        for model, job_table in JOB_FILES.items():
+            self.env.cr.execute(
+                SQL(
+                    """SELECT attachment.id
+                         FROM ir_attachment attachment
+                         LEFT JOIN %s job ON job.id = attachment.res_id
+                         LEFT JOIN res_company company ON company.id = job.company_id
+                        WHERE attachment.id IN %s AND attachment.res_model = %s
+                          AND company.danger_zone_owner_id IS DISTINCT FROM %s""",
+                    SQL.identifier(job_table),
+                    tuple(self.ids),
+                    model,
+                    self.env.uid,
+                )
             )
-        )
-        return self.browse(row[0] for row in self.env.cr.fetchall())
+            forbidden += [row[0] for row in self.env.cr.fetchall()]
+        return self.browse(forbidden)

@@ -24,6 +24,9 @@ class ResCompany(models.Model):
     danger_zone_backup_ids = fields.One2many(
         "danger.zone.backup", "company_id", string="Backups", readonly=True, groups=OWNER_GROUP
     )
+    danger_zone_restore_ids = fields.One2many(
+        "danger.zone.restore", "company_id", string="Restores", readonly=True, groups=OWNER_GROUP
+    )
     danger_zone_daily_backup = fields.Boolean(
         string="Daily Backup", groups=OWNER_GROUP, help="Back up the company's business data every night."
     )
@@ -181,9 +184,56 @@ class ResCompany(models.Model):
         )
         return backup.id
 
+    def danger_zone_restore_preflight(self, file_b64, mode="replace", skip_invalid=False):
+        """Check a backup against this company and say what restoring it would do; write nothing.
+
+        :param str file_b64: the backup file (ZIP or JSON), base64-encoded
+        :param str mode: ``"replace"`` (default) or ``"merge"`` (add only)
+        :param bool skip_invalid: report invalid records as skipped instead of refusing the file
+        :return: the report: ``ok``, ``errors``, ``warnings``, ``counts`` per model,
+            ``missing`` models/fields/modules, ``unresolved_keys``, ``currency``,
+            ``conflicts`` (merge), ``lock_dates``, ``skipped``, and for a replace ``deleted``
+        :raise AccessError: when the caller does not own the company
+        :raise UserError: when the file is not a valid backup
+        """
+        self.ensure_one()
+        self._danger_zone_check_owner()
+        Restore = self.env["danger.zone.restore"]
+        return _without_none(Restore._preflight(self, Restore._decode(file_b64), mode, bool(skip_invalid)))
+
+    def danger_zone_restore(self, file_b64, confirm="", mode="replace", skip_invalid=False):
+        """Restore a backup into this company in the background; return the ``danger.zone.restore`` id.
+
+        The file is checked first (see ``danger_zone_restore_preflight``) and
+        refused with the reasons when it cannot be restored. A replace first
+        takes a safety backup of the company. Poll the job's ``state``
+        (``queued``, ``running``, ``done``, ``failed``) and read its ``report``.
+
+        :param str file_b64: the backup file (ZIP or JSON), base64-encoded
+        :param str confirm: must be ``"RESTORE"``
+        :param str mode: ``"replace"`` (default: the company's business data is replaced)
+            or ``"merge"`` (the backup's records are added)
+        :param bool skip_invalid: leave out invalid records and what depends on them, and report them
+        :raise AccessError: when the caller does not own the company
+        :raise UserError: on a missing confirmation, an invalid file, or a job already running
+        """
+        self.ensure_one()
+        self._danger_zone_check_owner()
+        if confirm != "RESTORE":
+            raise UserError(self.env._("Type RESTORE to confirm that the company's data may be replaced."))
+        Restore = self.env["danger.zone.restore"]
+        restore = Restore._request(
+            self, Restore._decode(file_b64), mode=mode, skip_invalid=bool(skip_invalid)
+        )
+        return restore.id
+
     def action_danger_zone_backup(self):
         """Open the Create Backup wizard (owner only)."""
         return self._danger_zone_wizard("danger.zone.backup.wizard", self.env._("Create Backup"))
+
+    def action_danger_zone_restore(self):
+        """Open the Restore Data wizard (owner only)."""
+        return self._danger_zone_wizard("danger.zone.restore.wizard", self.env._("Restore Data"))
 
     def action_danger_zone_transfer_ownership(self):
         """Open the Transfer Ownership wizard (owner only)."""
@@ -215,3 +265,12 @@ class ResCompany(models.Model):
             "views": [(self.env.ref("danger_zone.res_company_view_form_danger_zone").id, "form")],
             "target": "current",
         }
+
+
+def _without_none(value):
+    """XML-RPC carries no null: empty values become False."""
+    if isinstance(value, dict):
+        return {key: _without_none(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_without_none(item) for item in value]
+    return False if value is None else value

@@ -56,7 +56,8 @@ createdb -T "$TEMPLATE_DB" "$TEST_DB"
 
 say "Odoo tests of danger_zone (log: $ODOO_LOG)"
 port=$("$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-odoo_bin -d "$TEST_DB" -i danger_zone --test-enable --test-tags "/danger_zone${DZ_TEST_TAGS:+,$DZ_TEST_TAGS}" \
+# Tests that need a second database copy the template (test_restore_cli.py).
+DZ_TEMPLATE_DB=$TEMPLATE_DB odoo_bin -d "$TEST_DB" -i danger_zone --test-enable --test-tags "/danger_zone${DZ_TEST_TAGS:+,$DZ_TEST_TAGS}" \
     --stop-after-init --without-demo=all --http-interface=127.0.0.1 --http-port="$port" \
     --log-level=info --max-cron-threads=0 >"$ODOO_LOG" 2>&1 && odoo_rc=0 || odoo_rc=$?
 

@@ -22,6 +22,22 @@ class TestDangerZoneUi(DangerZoneUsersMixin, HttpCase):
         self.assertEqual(backup.state, "done", backup.error)
         self.start_tour("/odoo/settings", "danger_zone_backup_ready", login="dz_owner")
 
+    def test_owner_restores_a_backup_from_the_wizard(self):
+        self.owner.groups_id |= self.env.ref("account.group_account_manager")
+        self.env["account.chart.template"].try_loading("generic_coa", self.company, install_demo=False)
+        backup_id = self.company.with_user(self.owner).danger_zone_backup()
+        self.env["danger.zone.backup"]._cron_process_queue()
+        content = self.env["danger.zone.backup"].browse(backup_id).attachment_id.sudo().raw
+        self.env["ir.attachment"].with_user(self.owner).create(
+            {"name": "danger_zone_tour_backup.zip", "raw": content}
+        )
+        self.start_tour("/odoo/settings", "danger_zone_restore_request", login="dz_owner")
+        restore = self.env["danger.zone.restore"].search([("company_id", "=", self.company.id)])
+        self.assertEqual((restore.state, restore.mode), ("queued", "replace"))
+        self.env["danger.zone.restore"]._cron_process_queue()
+        self.assertEqual(restore.state, "done", restore.error)
+        self.start_tour("/odoo/settings", "danger_zone_restore_done", login="dz_owner")
+
     def test_menu_follows_the_current_company(self):
         other = self.env.ref("base.main_company")
         self.owner.company_ids |= other

@@ -1,5 +1,6 @@
 import importlib.util
 import os
+import sys
 import tempfile
 from pathlib import Path
 from xmlrpc.client import Fault
@@ -18,6 +19,8 @@ FAULT_ACCESS_ERROR = 4
 
 
 def _load_example(name):
+    if str(EXAMPLES) not in sys.path:  # the restore example imports the backup one
+        sys.path.append(str(EXAMPLES))
     spec = importlib.util.spec_from_file_location(f"danger_zone_example_{name}", EXAMPLES / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -81,6 +84,9 @@ class TestXmlrpcAccess(DangerZoneUsersMixin, HttpCase):
             ("read backups", "danger.zone.backup", "read", [[self.backup.id], ["state"]], {}),
             ("download", "danger.zone.backup", "action_download", [[self.backup.id]], {}),
             ("daily setting", "res.company", "write", [company, {"danger_zone_daily_backup": True}], {}),
+            ("restore", "res.company", "danger_zone_restore", [company, "", "RESTORE"], {}),
+            ("restore preflight", "res.company", "danger_zone_restore_preflight", [company, ""], {}),
+            ("read restores", "danger.zone.restore", "search_read", [[]], {"fields": ["state"]}),
         ]
 
     @mute_logger("odoo.http")
@@ -152,6 +158,23 @@ class TestXmlrpcAccess(DangerZoneUsersMixin, HttpCase):
             with open(output, "rb") as stream:
                 open_backup(stream).verify()
         self.assertEqual(size, self.env["danger.zone.backup"].browse(backup_id).file_size)
+
+    def test_documented_example_script_restores_over_xmlrpc(self):
+        backup_example, example = _load_example("xmlrpc_backup"), _load_example("xmlrpc_restore")
+        self.backup.unlink()
+        url = f"http://{HOST}:{odoo.tools.config['http_port']}"
+        call = backup_example.connect(url, self.env.cr.dbname, "dz_owner", OWNER_PASSWORD)
+        backup_id = backup_example.request_backup(call, self.company.id)
+        self.env["danger.zone.backup"]._cron_process_queue()
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "backup.zip")
+            backup_example.download(call, backup_example.wait_until_done(call, backup_id, 10, 0.1), path)
+            report = example.preflight(call, self.company.id, path)
+            self.assertTrue(report["ok"], report["errors"])
+            restore_id = example.request_restore(call, self.company.id, path)
+        self.env["danger.zone.restore"]._cron_process_queue()
+        restore = example.wait_until_done(call, restore_id, timeout=10, poll_seconds=0.1)
+        self.assertIn("Restored", restore["report_text"])
 
     def test_owner_can_confirm_with_an_api_key(self):
         api_key = self.env["res.users.apikeys"].with_user(self.owner)._generate("rpc", "dz test", None)

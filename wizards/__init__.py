@@ -1,1 +1,1 @@
-from . import danger_zone_backup_wizard, danger_zone_ownership_wizard
+from . import danger_zone_backup_wizard, danger_zone_ownership_wizard, danger_zone_restore_wizard

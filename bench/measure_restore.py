@@ -1,0 +1,101 @@
+"""Time and peak memory of pg_restore and of a Danger Zone restore of the same company.
+
+Usage (bench/restore_benchmark.sh sets it up):
+    python measure_restore.py DB COMPANY_ID OUT_DIR -- ODOO_BIN_COMMAND...
+Needs OUT_DIR/backup.zip, OUT_DIR/business.dump and OUT_DIR/tables.txt from
+the backup benchmark. Prints a Markdown table.
+"""
+
+import os
+import subprocess
+import sys
+
+from measure import measure
+
+TARGET_DB = "dz_bench_restore_target"
+PG_RESTORE_DB = "dz_bench_pg_restore"
+NEW_COMPANY = """
+company = env["res.company"].create({"name": "Restored Bench Co", "currency_id": %d})
+env.ref("base.user_admin").company_ids |= company
+env.cr.commit()
+print("NEW_COMPANY", company.id)
+"""
+
+
+def shell(odoo_command, database, script, **env):
+    result = subprocess.run(
+        [*odoo_command, "shell", "-d", database, "--log-level=warn", "--no-http"],
+        input=script.encode(),
+        capture_output=True,
+        env=dict(os.environ, **env),
+        check=True,
+    )
+    return result.stdout.decode()
+
+
+def value(output, key):
+    return next(line.split()[1:] for line in output.splitlines() if line.startswith(key))
+
+
+def main(argv):
+    split = argv.index("--")
+    database, company_id, out_dir = argv[:split]
+    odoo_command = argv[split + 1 :]
+    backup, dump = os.path.join(out_dir, "backup.zip"), os.path.join(out_dir, "business.dump")
+
+    subprocess.run(["dropdb", "--if-exists", PG_RESTORE_DB], check=True)
+    subprocess.run(["createdb", PG_RESTORE_DB], check=True)
+    pg_seconds, pg_mb, _ = measure(["pg_restore", "--no-owner", "-d", PG_RESTORE_DB, dump])
+    subprocess.run(["dropdb", PG_RESTORE_DB], check=True)
+
+    subprocess.run(["dropdb", "--if-exists", TARGET_DB], check=True)
+    subprocess.run(["createdb", "-T", database, TARGET_DB], check=True)
+    currency = (
+        subprocess.run(
+            [
+                "psql",
+                "-d",
+                TARGET_DB,
+                "-Atc",
+                f"select currency_id from res_company where id = {int(company_id)}",
+            ],
+            capture_output=True,
+            check=True,
+        )
+        .stdout.decode()
+        .strip()
+    )
+    target = value(shell(odoo_command, TARGET_DB, NEW_COMPANY % int(currency)), "NEW_COMPANY")[0]
+    restore_command = [*odoo_command, "danger-zone", "restore", "-d", TARGET_DB, "--company", target]
+    dz_seconds, dz_mb, output = measure([*restore_command, "-i", backup, "--log-level=warn"])
+    restored = next(line for line in output.splitlines() if "records restored" in line).split()
+    records, built = int(restored[0]), float(restored[-2])
+
+    orm_lines = int(os.environ.get("DZ_ORM_LINES", "5000"))
+    orm = value(
+        shell(odoo_command, TARGET_DB, open(_here("orm_create.py")).read(), DZ_ORM_LINES=str(orm_lines)),
+        "ORM_RESULT",
+    )
+    orm_seconds, orm_items = float(orm[0]), int(orm[1])
+    orm_estimate = orm_seconds / orm_items * records
+    subprocess.run(["dropdb", TARGET_DB], check=True)
+
+    print(
+        "| records | pg_restore s | restore s (command / restore) | ratio to pg_restore (command / restore) "
+        "| ORM s (estimated) | ORM / restore | peak RSS MB (pg_restore / restore) |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- |")
+    print(
+        f"| {records} | {pg_seconds:.2f} | {dz_seconds:.2f} / {built:.2f} "
+        f"| {dz_seconds / pg_seconds:.1f} / {built / pg_seconds:.1f} "
+        f"| {orm_estimate:.0f} ({orm_items} items in {orm_seconds:.1f} s) | {orm_estimate / built:.0f} "
+        f"| {pg_mb:.0f} / {dz_mb:.0f} |"
+    )
+
+
+def _here(name):
+    return os.path.join(os.path.dirname(os.path.abspath(__file__)), name)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,197 @@
+"""Turn backup records into table rows of the target database, free of Odoo.
+
+A restore gives every record a new id. ``Remap`` is the remapping table
+(backup-local id -> new id, per model); ``RowBuilder`` rewrites the values of
+one model's records through it into the text lines that PostgreSQL's ``COPY``
+reads, and sets aside what can only be written once every record exists
+(references pointing forward, many2many pairs).
+"""
+
+import json
+from dataclasses import dataclass
+
+
+class RecordError(ValueError):
+    """One record cannot be restored; ``field`` names the value at fault."""
+
+    def __init__(self, field, message):
+        super().__init__(message)
+        self.field = field
+
+
+class Remap:
+    """The remapping table: per model, backup-local id -> id in the target database.
+
+    >>> remap = Remap()
+    >>> remap.add("res.partner", 7, 1042)
+    >>> remap.get("res.partner", 7), remap.get("res.partner", 8)
+    (1042, None)
+    """
+
+    def __init__(self):
+        self._maps = {}
+
+    def add(self, model, old_id, new_id):
+        self._maps.setdefault(model, {})[old_id] = new_id
+
+    def get(self, model, old_id):
+        return self._maps.get(model, {}).get(old_id)
+
+    def mapping(self, model):
+        return self._maps.get(model, {})
+
+    def items(self, model):
+        return self._maps.get(model, {}).items()
+
+
+def remap_distribution(distribution, mapping):
+    """Rewrite the keys of an analytic distribution ("12,14": 40.0) through ``mapping``.
+
+    >>> remap_distribution({"12": 60.0, "12,14": 40.0}, {12: 3, 14: 5})
+    {'3': 60.0, '3,5': 40.0}
+    >>> remap_distribution({"99": 100.0}, {12: 3})
+    Traceback (most recent call last):
+    ...
+    KeyError: 99
+    """
+    if not isinstance(distribution, dict):
+        raise TypeError("an analytic distribution must be an object")
+    result = {}
+    for key, value in distribution.items():
+        ids = [int(part) for part in key.split(",")]
+        result[",".join(str(mapping[old]) for old in ids)] = value
+    return result
+
+
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def copy_text_line(values):
+    r"""One line of PostgreSQL's COPY text format.
+
+    >>> copy_text_line([1, None, "a\tb", True, {"en_US": "x"}])
+    '1\t\\N\ta\\tb\tt\t{"en_US": "x"}\n'
+    """
+    cells = []
+    for value in values:
+        if value is None:
+            cells.append("\\N")
+        elif value is True or value is False:
+            cells.append("t" if value else "f")
+        elif isinstance(value, dict | list):
+            cells.append(json.dumps(value, ensure_ascii=False).translate(_COPY_ESCAPES))
+        else:
+            cells.append(str(value).translate(_COPY_ESCAPES))
+    return "\t".join(cells) + "\n"
+
+
+@dataclass(frozen=True)
+class Column:
+    """How one field of the backup becomes a column of the target table.
+
+    ``kind``:
+      - ``plain``: the value as it is (numbers, text, dates, selections);
+      - ``json``: a jsonb value (json fields);
+      - ``translated``: a jsonb of languages (a plain string becomes ``en_US``);
+      - ``html``: text passed through the builder's sanitizer;
+      - ``many2one``: an id remapped through ``relation``;
+      - ``company_dependent``: jsonb keyed by the target company, value remapped when ``relation`` is set;
+      - ``distribution``: a json object keyed by ids of ``relation``;
+      - ``reference``: a ``res_id`` remapped through the model named in ``model_field``.
+    ``deferred``: a reference written once every record exists (forward or self reference).
+    """
+
+    name: str
+    kind: str = "plain"
+    relation: str = ""
+    model_field: str = ""
+    required: bool = False
+    deferred: bool = False
+
+
+class RowBuilder:
+    """Builds COPY lines for one model's records, in the target company.
+
+    ``columns``: the Column of each field written at insertion;
+    ``many2many``: field name -> relation model, pairs written afterwards;
+    ``constants``: column name -> value set on every row (``create_uid``...).
+    """
+
+    def __init__(self, model, columns, remap, company_id, sanitize=None, many2many=None, constants=None):
+        self.model = model
+        self.columns = columns
+        self.remap = remap
+        self.company_id = company_id
+        self.sanitize = sanitize or (lambda column, value: value)
+        self.many2many = many2many or {}
+        self.constants = constants or {}
+
+    def column_names(self):
+        return ["id", *(column.name for column in self.columns), *self.constants]
+
+    def row(self, new_id, record):
+        """The COPY line of ``record`` and its deferred values [(column, relation, old id)].
+
+        Raises RecordError when a value cannot be restored.
+        """
+        values, deferred = [new_id], []
+        for column in self.columns:
+            value = record.get(column.name)
+            if column.deferred and value is not None:
+                deferred.append((column, value))
+                value = None
+            else:
+                value = self._value(column, value, record)
+            if value is None and column.required:
+                raise RecordError(column.name, f"the required field {column.name!r} has no value")
+            values.append(value)
+        values.extend(self.constants.values())
+        return copy_text_line(values), deferred
+
+    def many2many_pairs(self, new_id, record):
+        """(field, relation, old id) of every many2many link of ``record``."""
+        return [
+            (name, relation, old_id)
+            for name, relation in self.many2many.items()
+            for old_id in record.get(name) or ()
+        ]
+
+    def _value(self, column, value, record):
+        kind = column.kind
+        if value is None:
+            return None
+        if kind == "plain":
+            return value
+        if kind == "many2one":
+            return self.reference(column, column.relation, value)
+        if kind == "reference":
+            model = record.get(column.model_field)
+            return self.reference(column, model, value) if model else None
+        if kind == "translated":
+            return value if isinstance(value, dict) else {"en_US": value}
+        if kind == "html":
+            return self.sanitize(column, value)
+        if kind == "json":
+            return value
+        if kind == "distribution":
+            return self._distribution(column, value)
+        if kind == "company_dependent":
+            if column.relation:
+                value = self.reference(column, column.relation, value)
+            return {str(self.company_id): value}
+        raise ValueError(f"unknown column kind {kind!r}")
+
+    def reference(self, column, relation, old_id):
+        new_id = self.remap.get(relation, old_id)
+        if new_id is None:
+            raise RecordError(
+                column.name, f"{column.name!r} refers to {relation} {old_id}, which is not restored"
+            )
+        return new_id
+
+    def _distribution(self, column, value):
+        try:
+            return remap_distribution(value, self.remap.mapping(column.relation))
+        except (KeyError, ValueError, TypeError) as error:
+            message = f"{column.name!r} names an analytic account not restored: {error}"
+            raise RecordError(column.name, message) from None

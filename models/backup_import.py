@@ -1,0 +1,791 @@
+"""Restore a backup file into one company: check it, then write it with set-based SQL.
+
+``BackupImport.check()`` reads the whole file and writes nothing: structure,
+hashes, scope, fields, value types, references, natural keys, currency,
+merge conflicts and lock dates. ``run()`` then gives every record a new id
+through the remapping table (``engine.rows.Remap``) and inserts each model's
+rows with ``COPY``, in the order that required references dictate; forward
+references and many2many links follow once every record exists.
+"""
+
+import io
+import logging
+from collections import defaultdict
+
+import psycopg2
+from psycopg2.extras import Json
+
+from odoo import fields as odoo_fields
+from odoo.exceptions import UserError
+from odoo.tools import SQL, html_sanitize
+
+from ..engine import BackupFormatError, CycleError, insertion_order
+from ..engine.rows import Column, RecordError, Remap, RowBuilder
+from ..engine.validation import check_record
+from .backup_export import EXCLUDED_FIELDS
+from .company_scope import COMPANY_MODEL, MAGIC_FIELDS
+
+_logger = logging.getLogger(__name__)
+
+CHUNK = 5000
+# Users and their partners that cannot be matched are relinked to the restoring user.
+RELINKED_KEYS = ("res.users", "res.partner")
+# Timeline and files attach to any record: they are written after every other model.
+DOCUMENT_MODELS = ("mail.message", "mail.followers", "mail.activity", "ir.attachment")
+LOCK_DATE_FIELDS = (
+    "fiscalyear_lock_date",
+    "tax_lock_date",
+    "sale_lock_date",
+    "purchase_lock_date",
+    "hard_lock_date",
+)
+
+
+class BackupImport:
+    """One restore of a backup ``reader`` into ``company`` (``mode``: replace or merge)."""
+
+    def __init__(self, env, company, reader, mode="replace", skip_invalid=False, progress=None):
+        self.env = env
+        self.cr = env.cr
+        self.company = company
+        self.reader = reader
+        self.manifest = reader.manifest
+        self.mode = mode
+        self.skip_invalid = skip_invalid
+        self.progress = progress or (lambda done, total: None)
+        self.scope = env["danger.zone.scope"]._danger_zone_scope(company, ("attachments",))
+        self.members = {member["name"]: member for member in self.manifest["members"]}
+        self.remap = Remap()
+        self.skipped = []  # (model, backup id, reason)
+        self.invalid = {}  # (model, backup id) -> reason, found by check()
+        self.relinked = []
+        self.cleared = []  # references left empty because their record was skipped
+        self.counts = {}
+
+    # ------------------------------------------------------------------
+    # Check: read everything, write nothing
+    # ------------------------------------------------------------------
+    def check(self):
+        """Return the pre-flight report; raise UserError when the file itself is unacceptable."""
+        self._check_signature()
+        try:
+            self.reader.verify(parse_records=False)
+        except BackupFormatError as error:
+            raise UserError(self.env._("The backup file is not valid: %s", error)) from None
+        report = {
+            "mode": self.mode,
+            "counts": {},
+            "errors": [],
+            "warnings": [],
+            "missing": self._check_scope(),
+            "skipped": [],
+        }
+        report["missing"]["modules"] = self._missing_modules()
+        for kind, items in report["missing"].items():
+            if items and kind != "modules":
+                report["errors"].append(
+                    self.env._(
+                        "This database lacks %(kind)s that the backup uses: %(items)s",
+                        kind=kind,
+                        items=", ".join(items),
+                    )
+                )
+        if report["missing"]["modules"]:
+            report["warnings"].append(
+                self.env._(
+                    "Modules of the source database not installed here: %s",
+                    ", ".join(report["missing"]["modules"]),
+                )
+            )
+        if report["errors"]:
+            report["ok"] = False
+            return report
+        try:
+            self._check_records(report)
+        except BackupFormatError as error:
+            raise UserError(self.env._("The backup file is not valid: %s", error)) from None
+        report["unresolved_keys"] = self._resolve_keys()
+        if report["unresolved_keys"]:
+            report["errors"].append(
+                self.env._(
+                    "Records of the backup not found in this database: %s",
+                    "; ".join(report["unresolved_keys"]),
+                )
+            )
+        if self.relinked:
+            report["warnings"].append(
+                self.env._(
+                    "Users relinked to you (no access to this company here): %s", ", ".join(self.relinked)
+                )
+            )
+        self._check_currency(report)
+        report["conflicts"] = self._merge_conflicts() if self.mode == "merge" else []
+        report["errors"] += report["conflicts"]
+        report["lock_dates"] = self._check_lock_dates(report)
+        report["ok"] = not report["errors"]
+        return report
+
+    def _check_signature(self):
+        from ..engine import verify_signature  # noqa: PLC0415
+
+        parameters = self.env["ir.config_parameter"].sudo()
+        if self.manifest["source"].get("database_uuid") != parameters.get_param("database.uuid"):
+            return  # from elsewhere: validated in full instead
+        if not verify_signature(self.manifest, parameters.get_param("database.secret")):
+            raise UserError(
+                self.env._(
+                    "This backup says it comes from this database, but its signature does not match: "
+                    "the file was changed after it was made."
+                )
+            )
+
+    def _check_scope(self):
+        """Refuse models and fields outside the business scope; list those this database lacks."""
+        Scope = self.env["danger.zone.scope"]
+        known_data = {rule.model for rule in Scope._danger_zone_rules()} | {COMPANY_MODEL}
+        known_keys = set(Scope._danger_zone_natural_keys())
+        missing = {"models": [], "fields": []}
+        for member in self.members.values():
+            model, kind = member["model"], member["kind"]
+            allowed = (
+                (self.scope.in_scope(model) and model != COMPANY_MODEL)
+                if kind == "keys"
+                else (model in self.scope.rules or model == COMPANY_MODEL)
+            )
+            if not allowed:
+                documented = known_data if kind == "data" else known_keys
+                if model in documented or model.startswith("x_"):
+                    missing["models"].append(model)
+                    continue
+                raise UserError(
+                    self.env._(
+                        "The backup holds %s, which is outside the business data a restore accepts.", model
+                    )
+                )
+            self._check_fields(member, missing)
+        return missing
+
+    def _check_fields(self, member, missing):
+        model = member["model"]
+        target = self.env[model]._fields
+        allowed = self.scope.key_fields(model) if member["kind"] == "keys" else self._allowed_fields(model)
+        for name, described in member["fields"].items():
+            if name == "id":
+                continue
+            if name not in target and name not in MAGIC_FIELDS:
+                missing["fields"].append(f"{model}.{name}")
+                continue
+            if name not in allowed:
+                raise UserError(
+                    self.env._(
+                        "The field %(field)s of %(model)s cannot be restored.", field=name, model=model
+                    )
+                )
+            field = target[name]
+            if (
+                described["type"] != field.type
+                or described.get("relation", field.comodel_name) != field.comodel_name
+            ):
+                raise UserError(
+                    self.env._(
+                        "%(model)s.%(field)s is a %(backup)s in the backup but a %(here)s here.",
+                        field=name,
+                        model=model,
+                        backup=described["type"],
+                        here=field.type,
+                    )
+                )
+
+    def _allowed_fields(self, model):
+        excluded = EXCLUDED_FIELDS.get(model, set())
+        return {name: field for name, field in self.scope.data_fields(model).items() if name not in excluded}
+
+    def _missing_modules(self):
+        installed = set(
+            self.env["ir.module.module"].sudo().search([("state", "=", "installed")]).mapped("name")
+        )
+        return sorted(set(self.manifest["source"].get("modules", {})) - installed)
+
+    def _check_records(self, report):
+        """Every value of the type its field declares, every reference inside the file."""
+        ids = defaultdict(set)
+        references = []  # (model, id, field, relation, referenced id)
+        for member in self.members.values():
+            model = member["model"]
+            count = 0
+            for number, record in enumerate(self.reader.records(member["name"]), start=1):
+                try:
+                    check_record(record, member["fields"], f"{member['name']}, line {number}")
+                except BackupFormatError as error:
+                    if not self.skip_invalid:
+                        raise UserError(self.env._("The backup file is not valid: %s", error)) from None
+                    self.invalid[(model, record.get("id"))] = str(error)
+                    continue
+                if record["id"] in ids[model]:
+                    raise UserError(
+                        self.env._(
+                            "The backup file is not valid: %(model)s %(id)s appears twice.",
+                            model=model,
+                            id=record["id"],
+                        )
+                    )
+                ids[model].add(record["id"])
+                count += 1
+                references.extend(self._references(member, record))
+            if member["kind"] == "data" and model != COMPANY_MODEL:
+                report["counts"][model] = count
+        for model, record_id, name, relation, target_id in references:
+            if target_id not in ids.get(relation, ()):
+                reason = self.env._(
+                    "%(field)s refers to %(model)s %(id)s, which is not in the backup",
+                    field=name,
+                    model=relation,
+                    id=target_id,
+                )
+                if not self.skip_invalid:
+                    raise UserError(
+                        self.env._(
+                            "The backup file is not valid: %(model)s %(id)s: %(reason)s.",
+                            model=model,
+                            id=record_id,
+                            reason=reason,
+                        )
+                    )
+                self.invalid.setdefault((model, record_id), reason)
+        report["skipped"] = [
+            {"model": model, "id": record_id, "reason": reason}
+            for (model, record_id), reason in sorted(self.invalid.items(), key=str)
+        ]
+
+    def _references(self, member, record):
+        for name, described in member["fields"].items():
+            value = record.get(name)
+            if value is None or name == "id":
+                continue
+            relation = described.get("relation") or described.get("key_relation")
+            if described["type"] == "many2one_reference":
+                relation = record.get(described["model_field"])
+                if relation not in self.scope.rules:
+                    continue
+            if described["type"] == "many2one" or described["type"] == "many2one_reference":
+                yield member["model"], record["id"], name, relation, value
+            elif described["type"] in ("many2many", "one2many"):
+                for item in value:
+                    yield member["model"], record["id"], name, relation, item
+            elif described.get("key_relation") and isinstance(value, dict):
+                for key in value:
+                    for part in key.split(","):
+                        yield (
+                            member["model"],
+                            record["id"],
+                            name,
+                            relation,
+                            int(part) if part.isdigit() else part,
+                        )
+
+    def _check_currency(self, report):
+        source = self.manifest["source"].get("currency")
+        target = self.company.currency_id.name
+        report["currency"] = {"backup": source, "company": target}
+        if source != target:
+            report["errors"].append(
+                self.env._(
+                    "The backup's currency is %(backup)s but this company's is %(company)s.",
+                    backup=source,
+                    company=target,
+                )
+            )
+
+    def _merge_conflicts(self):
+        """Journal and account codes of the backup that this company already uses."""
+        conflicts = []
+        checks = (
+            ("account.journal", "code", "code", [("company_id", "=", self.company.id)]),
+            ("account.account", "code_store", "code", [("company_ids", "in", self.company.id)]),
+        )
+        for model, stored, shown, domain in checks:
+            name = f"data/{model}.jsonl"
+            if name not in self.members:
+                continue
+            codes = {record.get(stored) for record in self.reader.records(name)} - {None}
+            existing = set(self.env[model].with_company(self.company).search(domain).mapped(shown))
+            label = self.env[model]._description
+            for code in sorted(codes & existing):
+                conflicts.append(
+                    self.env._("%(kind)s %(code)s already exists in this company.", kind=label, code=code)
+                )
+        return conflicts
+
+    def _check_lock_dates(self, report):
+        company_values = {
+            name: self.company[name] for name in LOCK_DATE_FIELDS if name in self.company._fields
+        }
+        locked = max((value for value in company_values.values() if value), default=None)
+        if locked and "data/account.move.jsonl" in self.members:
+            before = sum(
+                1
+                for record in self.reader.records("data/account.move.jsonl")
+                if record.get("date") and record["date"] <= odoo_fields.Date.to_string(locked)
+            )
+            if before:
+                report["warnings"].append(
+                    self.env._(
+                        "%(count)s entries of the backup are dated on or before the lock date %(date)s.",
+                        count=before,
+                        date=locked,
+                    )
+                )
+        return {
+            name: odoo_fields.Date.to_string(value) if value else None
+            for name, value in company_values.items()
+        }
+
+    # ------------------------------------------------------------------
+    # Natural keys
+    # ------------------------------------------------------------------
+    def _resolve_keys(self):
+        """Map every natural key of the file to a record here; return the unresolved ones."""
+        source_company = self._source_company_id()
+        if source_company:
+            self.remap.add(COMPANY_MODEL, source_company, self.company.id)
+        unresolved = []
+        key_members = {m["model"]: m for m in self.members.values() if m["kind"] == "keys"}
+        dependencies = {
+            model: {
+                name: (described["relation"], True)
+                for name, described in member["fields"].items()
+                if described.get("relation")
+            }
+            for model, member in key_members.items()
+        }
+        order, _deferred = insertion_order(dependencies)
+        for model in order:
+            member = key_members[model]
+            for record in self.reader.records(member["name"]):
+                target = self._find_key(model, member, record)
+                if target:
+                    self.remap.add(model, record["id"], target)
+                elif model in RELINKED_KEYS:
+                    self.remap.add(model, record["id"], self._restoring_user_value(model))
+                else:
+                    shown = ", ".join(f"{k}={v!r}" for k, v in record.items() if k != "id")
+                    unresolved.append(f"{model} ({shown})")
+        return unresolved
+
+    def _source_company_id(self):
+        name = f"data/{COMPANY_MODEL}.jsonl"
+        if name not in self.members:
+            return None
+        return next(iter(self.reader.records(name)), {}).get("id")
+
+    def _restoring_user_value(self, model):
+        user = self.env.user
+        return user.id if model == "res.users" else user.partner_id.id
+
+    def _find_key(self, model, member, record):
+        Model = self.env[model].sudo().with_context(active_test=False)
+        if model == "res.users":
+            user = Model.search([("login", "=", record.get("login"))], limit=1)
+            if user and self.company in user.company_ids:
+                return user.id
+            self.relinked.append(record.get("login") or "?")
+            return None
+        if model == "res.partner":
+            return self._find_partner_key(record)
+        domain = []
+        for name in member["fields"]:
+            if name == "id":
+                continue
+            value = record.get(name)
+            field = Model._fields[name]
+            if field.type == "many2one" and value is not None:
+                value = self.remap.get(field.comodel_name, value)
+                if value is None:
+                    return None
+            if isinstance(value, dict):
+                value = value.get("en_US")
+            domain.append((name, "=", value if value is not None else False))
+        found = Model.with_context(lang="en_US").search(domain, limit=2)
+        return found.id if len(found) == 1 else None
+
+    def _find_partner_key(self, record):
+        for user_id in record.get("user_ids") or ():
+            user = self.env["res.users"].sudo().browse(self.remap.get("res.users", user_id))
+            if user.exists():
+                return user.partner_id.id
+        if record.get("ref_company_ids"):
+            return self.company.partner_id.id
+        return None
+
+    # ------------------------------------------------------------------
+    # Run: write the records
+    # ------------------------------------------------------------------
+    def run(self):
+        """Write the backup into the company (the caller holds the savepoint); return the report."""
+        report = self.check()
+        if not report["ok"]:
+            raise UserError(self.env._("The restore was refused:\n%s", "\n".join(report["errors"])))
+        if self.mode == "replace":
+            report["deleted"] = self.env["danger.zone.scope"]._danger_zone_purge(self.company)
+        self.cr.execute("SET LOCAL jit = off")
+        order, deferred = self._insertion_order()
+        pending = defaultdict(list)
+        links = defaultdict(list)
+        for done, model in enumerate(order):
+            self.progress(done, len(order) + 2)
+            self._insert_model(model, {name for m, name in deferred if m == model}, pending, links)
+        self._write_deferred(pending)
+        self._write_many2many(links)
+        self._write_company_settings()
+        self._after_insert(order)
+        report["restored"] = dict(self.counts)
+        report["warnings"] += self.cleared
+        report["skipped"] = [
+            {"model": model, "id": record_id, "reason": reason} for model, record_id, reason in self.skipped
+        ]
+        return report
+
+    def _data_members(self):
+        return {
+            m["model"]: m
+            for m in self.members.values()
+            if m["kind"] == "data" and m["model"] != COMPANY_MODEL
+        }
+
+    def _insertion_order(self):
+        members = self._data_members()
+        dependencies = {}
+        for model, member in members.items():
+            target = self.env[model]._fields
+            references = {
+                name: (described["relation"], target[name].required)
+                for name, described in member["fields"].items()
+                if described["type"] == "many2one"
+            }
+            dependencies[model] = references
+        timeline = {
+            model
+            for model, references in dependencies.items()
+            if model in DOCUMENT_MODELS or any(r in DOCUMENT_MODELS and req for r, req in references.values())
+        }
+        for model in DOCUMENT_MODELS:  # documents after every record they may attach to
+            if model in dependencies:
+                dependencies[model].update(
+                    {f"__after_{other}": (other, True) for other in members if other not in timeline}
+                )
+        try:
+            return insertion_order(dependencies)
+        except CycleError as error:
+            raise UserError(self.env._("The backup cannot be restored: %s", error)) from None
+
+    def _builder(self, model, member, deferred):
+        Model = self.env[model]
+        columns, many2many = [], {}
+        for name in member["fields"]:
+            if name == "id":
+                continue
+            field = Model._fields[name]
+            if field.type == "many2many":
+                if field.relation not in self._model_tables():  # not a table of records (notifications...)
+                    many2many[name] = field.comodel_name
+            elif field.type != "one2many":
+                columns.append(self._column(field, name in deferred))
+        now = odoo_fields.Datetime.to_string(odoo_fields.Datetime.now())
+        constants = {}
+        if Model._log_access:
+            constants = {
+                "create_uid": self.env.uid,
+                "write_uid": self.env.uid,
+                "create_date": now,
+                "write_date": now,
+            }
+        constants.update(self._missing_defaults(Model, member))
+        return RowBuilder(
+            model,
+            columns,
+            self.remap,
+            self.company.id,
+            sanitize=self._sanitize(Model),
+            many2many=many2many,
+            constants=constants,
+        )
+
+    def _model_tables(self):
+        if not hasattr(self, "_tables"):
+            self._tables = {Model._table for Model in self.env.registry.values() if not Model._abstract}
+        return self._tables
+
+    def _column(self, field, deferred):
+        required = bool(field.required)
+        if field.company_dependent:
+            relation = field.comodel_name if field.type == "many2one" else ""
+            return Column(field.name, "company_dependent", relation=relation, required=required)
+        if field.type == "many2one":
+            return Column(
+                field.name, "many2one", relation=field.comodel_name, required=required, deferred=deferred
+            )
+        if field.type == "many2one_reference":
+            return Column(field.name, "reference", model_field=field.model_field, required=required)
+        if key_relation := self.scope.json_key_relation(field):
+            return Column(field.name, "distribution", relation=key_relation)
+        if field.type == "html" and field.sanitize:
+            return Column(field.name, "translated" if field.translate else "html", required=required)
+        if field.translate:
+            return Column(field.name, "translated", required=required)
+        if field.type in ("json", "properties"):
+            return Column(field.name, "json", required=required)
+        return Column(field.name, "plain", required=required)
+
+    @staticmethod
+    def _sanitize(Model):
+        def sanitize(column, value):
+            field = Model._fields[column.name]
+            return html_sanitize(
+                value,
+                silent=True,
+                sanitize_tags=field.sanitize_tags,
+                sanitize_attributes=field.sanitize_attributes,
+                sanitize_style=field.sanitize_style,
+                sanitize_form=field.sanitize_form,
+                sanitize_conditional_comments=field.sanitize_conditional_comments,
+                output_method=field.sanitize_output_method,
+                strip_style=field.strip_style,
+                strip_classes=field.strip_classes,
+            )
+
+        return sanitize
+
+    def _missing_defaults(self, Model, member):
+        """Required columns of this database that the backup does not carry get their default."""
+        missing = [
+            name
+            for name, field in Model._fields.items()
+            if field.store
+            and field.column_type
+            and field.required
+            and name not in member["fields"]
+            and name not in MAGIC_FIELDS
+            and name != "id"
+        ]
+        defaults = Model.with_company(self.company).default_get(missing) if missing else {}
+        absent = [
+            name
+            for name in missing
+            if defaults.get(name) in (None, False) and Model._fields[name].type != "boolean"
+        ]
+        if absent:
+            raise UserError(
+                self.env._(
+                    "%(model)s requires %(fields)s here, which the backup does not carry.",
+                    model=Model._name,
+                    fields=", ".join(absent),
+                )
+            )
+        return {name: Model._fields[name].convert_to_column(defaults.get(name), Model) for name in missing}
+
+    def _insert_model(self, model, deferred, pending, links):
+        member = self._data_members()[model]
+        builder = self._builder(model, member, deferred)
+        table = self.env[model]._table
+        sequence = self._sequence(table)
+        chunk = []
+        for record in self.reader.records(member["name"]):
+            if (model, record["id"]) in self.invalid:
+                self.skipped.append((model, record["id"], self.invalid[(model, record["id"])]))
+                continue
+            if model in DOCUMENT_MODELS and record.get("res_model") == COMPANY_MODEL:
+                self.skipped.append(
+                    (model, record["id"], self.env._("attached to the company itself, which stays"))
+                )
+                continue
+            chunk.append(record)
+            if len(chunk) >= CHUNK:
+                self._insert_chunk(builder, table, sequence, chunk, pending, links)
+                chunk = []
+        if chunk:
+            self._insert_chunk(builder, table, sequence, chunk, pending, links)
+
+    def _sequence(self, table):
+        self.cr.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+        return self.cr.fetchone()[0]
+
+    def _insert_chunk(self, builder, table, sequence, records, pending, links):
+        self.cr.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [sequence, len(records)])
+        new_ids = [row[0] for row in self.cr.fetchall()]
+        lines, rows = [], []
+        for new_id, record in zip(new_ids, records, strict=True):
+            try:
+                line, deferred = builder.row(new_id, record)
+            except RecordError as error:
+                self._skip_or_raise(builder.model, record["id"], str(error))
+                continue
+            lines.append(line)
+            rows.append((new_id, record, deferred))
+        if not self._copy(builder, table, lines, rows):
+            return
+        for new_id, record, deferred in rows:
+            self.remap.add(builder.model, record["id"], new_id)
+            for column, old_value in deferred:
+                pending[(builder.model, column.name, column.relation)].append((new_id, old_value))
+            for name, relation, old_id in builder.many2many_pairs(new_id, record):
+                links[(builder.model, name, relation)].append((new_id, old_id))
+        self.counts[builder.model] = self.counts.get(builder.model, 0) + len(rows)
+
+    def _copy(self, builder, table, lines, rows):
+        """COPY the lines into the table; with skip_invalid, retry one by one to find the bad rows."""
+        columns = ", ".join(f'"{name}"' for name in builder.column_names())
+        statement = f'COPY "{table}" ({columns}) FROM STDIN'
+        try:
+            with self.cr.savepoint(flush=False):
+                self.cr.copy_expert(statement, io.StringIO("".join(lines)))
+            return True
+        except psycopg2.Error as error:
+            if not self.skip_invalid:
+                raise UserError(
+                    self.env._(
+                        "%(model)s could not be restored: %(error)s",
+                        model=builder.model,
+                        error=error.diag.message_primary or error,
+                    )
+                ) from None
+        kept = []
+        for line, row in zip(lines, rows, strict=True):
+            try:
+                with self.cr.savepoint(flush=False):
+                    self.cr.copy_expert(statement, io.StringIO(line))
+                kept.append(row)
+            except psycopg2.Error as error:
+                self.skipped.append((builder.model, row[1]["id"], error.diag.message_primary or str(error)))
+        rows[:] = kept
+        return True
+
+    def _skip_or_raise(self, model, record_id, reason):
+        if not self.skip_invalid:
+            raise UserError(
+                self.env._(
+                    "%(model)s %(id)s of the backup could not be restored: %(reason)s",
+                    model=model,
+                    id=record_id,
+                    reason=reason,
+                )
+            )
+        self.skipped.append((model, record_id, reason))
+
+    def _write_deferred(self, pending):
+        """Forward and self references, once every record has its new id."""
+        for (model, name, relation), pairs in pending.items():
+            values = []
+            for new_id, old_value in pairs:
+                target = self.remap.get(relation, old_value)
+                if target is None:  # only when skipping: the reference stays empty
+                    self.cleared.append(
+                        self.env._(
+                            "%(model)s %(id)s: %(field)s pointed to a skipped record",
+                            model=model,
+                            id=new_id,
+                            field=name,
+                        )
+                    )
+                    continue
+                values.append((new_id, target))
+            self._update_column(self.env[model]._table, name, values)
+
+    def _load_pairs(self, values):
+        """Put (a, b) integer pairs in the temporary table danger_zone_pairs, for one set-based write."""
+        self.cr.execute(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS danger_zone_pairs (a integer, b integer) ON COMMIT DROP"
+        )
+        self.cr.execute("TRUNCATE danger_zone_pairs")
+        lines = "".join(f"{a}\t{b}\n" for a, b in values)
+        self.cr.copy_expert("COPY danger_zone_pairs (a, b) FROM STDIN", io.StringIO(lines))
+
+    def _update_column(self, table, column, values):
+        if not values:
+            return
+        self._load_pairs(values)
+        self.cr.execute(
+            SQL(
+                "UPDATE %s t SET %s = p.b FROM danger_zone_pairs p WHERE t.id = p.a",
+                SQL.identifier(table),
+                SQL.identifier(column),
+            )
+        )
+
+    def _write_many2many(self, links):
+        for (model, name, relation), pairs in links.items():
+            field = self.env[model]._fields[name]
+            values = [(new_id, self.remap.get(relation, old_id)) for new_id, old_id in pairs]
+            values = [(a, b) for a, b in values if b is not None]
+            if not values:
+                continue
+            self._load_pairs(values)
+            self.cr.execute(
+                SQL(
+                    "INSERT INTO %s (%s, %s) SELECT DISTINCT a, b FROM danger_zone_pairs"
+                    " ON CONFLICT DO NOTHING",
+                    SQL.identifier(field.relation),
+                    SQL.identifier(field.column1),
+                    SQL.identifier(field.column2),
+                )
+            )
+
+    def _write_company_settings(self):
+        """The company's business settings from the backup, references remapped; identity untouched."""
+        member = self.members.get(f"data/{COMPANY_MODEL}.jsonl")
+        if not member:
+            return
+        record = next(iter(self.reader.records(member["name"])))
+        allowed = set(self.env["danger.zone.scope"]._danger_zone_company_settings(self.company))
+        Company = self.env[COMPANY_MODEL]
+        assignments = []
+        for name in sorted(set(member["fields"]) & allowed):
+            field = Company._fields[name]
+            column = self._column(field, deferred=False)
+            builder = RowBuilder(COMPANY_MODEL, [column], self.remap, self.company.id)
+            value = record.get(name)
+            if name == "hard_lock_date" and self.company.hard_lock_date:
+                value = max(value or "", odoo_fields.Date.to_string(self.company.hard_lock_date))
+            try:
+                converted = builder._value(column, value, record)  # noqa: SLF001
+            except RecordError as error:
+                self._skip_or_raise(COMPANY_MODEL, record["id"], str(error))
+                continue
+            assignments.append(
+                SQL(
+                    "%s = %s",
+                    SQL.identifier(name),
+                    Json(converted) if isinstance(converted, dict) else converted,
+                )
+            )
+        if assignments:
+            self.cr.execute(
+                SQL("UPDATE res_company SET %s WHERE id = %s", SQL(", ").join(assignments), self.company.id)
+            )
+
+    def _after_insert(self, order):
+        """Rebuild what derives from ids, then let the ORM see the new rows."""
+        self._write_attachment_files()
+        for model in order:
+            Model = self.env[model]
+            if Model._parent_store:
+                Model.sudo()._parent_store_compute()
+        self.env.invalidate_all()
+        self.env.registry.clear_cache()
+        self.env["danger.zone.scope"]._danger_zone_after_restore(self.company, self.remap, order)
+
+    def _write_attachment_files(self):
+        """Files travel by checksum: write each into the filestore and link its attachments."""
+        checksums = set(self.reader.file_checksums())
+        if not checksums or "ir.attachment" not in self.counts:
+            return
+        Attachment = self.env["ir.attachment"].sudo()
+        new_ids = list(self.remap.mapping("ir.attachment").values())
+        for attachment in Attachment.browse(new_ids):
+            checksum = attachment.checksum
+            if checksum not in checksums:
+                continue
+            content = self.reader.read_file(checksum)
+            self.cr.execute(
+                "UPDATE ir_attachment SET store_fname = %s, file_size = %s WHERE id = %s",
+                [Attachment._file_write(content, checksum), len(content), attachment.id],
+            )

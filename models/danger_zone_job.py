@@ -1,0 +1,118 @@
+import contextlib
+import logging
+import traceback
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import config
+
+from ..engine import BackupFormatError
+
+_logger = logging.getLogger(__name__)
+
+ACTIVE_STATES = ("queued", "running")
+LOCK_NAMESPACE = 0x445A  # first key of the advisory locks held by running jobs ("DZ")
+# Every kind of job on a company: one at a time per company, whatever its kind.
+JOB_MODELS = ("danger.zone.backup", "danger.zone.restore")
+
+
+class DangerZoneJob(models.AbstractModel):
+    """What backups and restores share: a company, a state, progress, one at a time.
+
+    A running job holds a session advisory lock on its id, so a job whose
+    worker died (its connection gone) is recognised and marked failed.
+    """
+
+    _name = "danger.zone.job"
+    _description = "Danger Zone: background job on a company"
+    _order = "create_date desc, id desc"
+
+    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True, ondelete="cascade")
+    requested_by_id = fields.Many2one("res.users", readonly=True, ondelete="set null")
+    state = fields.Selection(
+        [("queued", "Queued"), ("running", "Running"), ("done", "Done"), ("failed", "Failed")],
+        required=True,
+        default="queued",
+        readonly=True,
+        index=True,
+    )
+    progress = fields.Integer(readonly=True, help="Percentage of the work done so far.")
+    error = fields.Text(readonly=True)
+    started_at = fields.Datetime(readonly=True)
+    finished_at = fields.Datetime(readonly=True)
+
+    def _one_active_index(self):
+        """SQL creating the index that allows one queued or running job per company."""
+        return f"""CREATE UNIQUE INDEX IF NOT EXISTS {self._table}_one_active_per_company
+                   ON {self._table} (company_id) WHERE state IN ('queued', 'running')"""
+
+    @api.model
+    def _check_none_active(self, company):
+        """Refuse at once while any Danger Zone job runs or waits on ``company``."""
+        for model in JOB_MODELS:
+            Jobs = self.env[model].sudo()
+            Jobs._fail_interrupted(company)
+            active = Jobs.search([("company_id", "=", company.id), ("state", "in", ACTIVE_STATES)], limit=1)
+            if active:
+                raise UserError(active._busy_message(company))
+
+    @api.model
+    def _busy_message(self, company):
+        raise NotImplementedError  # each job says what is running
+
+    @api.model
+    def _fail_interrupted(self, company):
+        """Mark failed the running jobs whose worker is gone: nobody holds their advisory lock."""
+        running = self.sudo().search([("company_id", "=", company.id), ("state", "=", "running")])
+        for job in running:
+            self.env.cr.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_NAMESPACE, job._lock_key()])
+            if self.env.cr.fetchone()[0]:
+                self.env.cr.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, job._lock_key()])
+                job.write(
+                    {
+                        "state": "failed",
+                        "error": self.env._("Interrupted: the worker that ran it stopped."),
+                        "finished_at": fields.Datetime.now(),
+                    }
+                )
+
+    def _lock_key(self):
+        """Second key of the job's advisory lock: its id, spread by model (backups keep their ids)."""
+        return self.id + JOB_MODELS.index(self._name) * (1 << 30)
+
+    @contextlib.contextmanager
+    def _running_lock(self):
+        """Hold a session advisory lock while the job runs; a dead worker's connection releases it."""
+        self.env.cr.execute("SELECT pg_advisory_lock(%s, %s)", [LOCK_NAMESPACE, self._lock_key()])
+        try:
+            yield
+        finally:
+            self.env.cr.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, self._lock_key()])
+
+    def _notify_owner(self):
+        """Tell the owner's open Danger Zone page to refresh (bus notification, sent at commit)."""
+        owner = self.company_id.danger_zone_owner_id
+        payload = {"id": self.id, "model": self._name, "state": self.state, "progress": self.progress}
+        self.env["bus.bus"].sudo()._sendone(owner.partner_id, "danger_zone.job_update", payload)
+
+    def _report_progress(self, done, total):
+        percent = int(100 * done / total) if total else 100
+        if config["test_enable"]:
+            self.progress = percent
+            return
+        with self.env.registry.cursor() as cr:  # committed at once, visible to the UI
+            cr.execute(f'UPDATE "{self._table}" SET progress = %s WHERE id = %s', [percent, self.id])
+            self.with_env(self.env(cr=cr))._notify_owner()
+
+    def _fail(self, error):
+        reason = str(error) if isinstance(error, UserError | BackupFormatError) else repr(error)
+        _logger.warning(
+            "Danger Zone: %s %s of company %s failed: %s", self._name, self.id, self.company_id.id, reason
+        )
+        _logger.debug("Danger Zone: failure\n%s", traceback.format_exc())
+        self.write({"state": "failed", "error": reason, "finished_at": fields.Datetime.now()})
+
+    def _commit(self):
+        """Make the job's state visible to the UI and other workers (cron and command line only)."""
+        if not config["test_enable"]:
+            self.env.cr.commit()  # pylint: disable=invalid-commit

@@ -1,0 +1,260 @@
+import base64
+import binascii
+import io
+import json
+import logging
+
+import psycopg2.errors
+from openupgradelib.openupgrade import logged_query
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import config
+
+from ..engine import BackupFormatError, open_backup
+from .backup_import import BackupImport
+
+_logger = logging.getLogger(__name__)
+
+CONFIRMATION = "RESTORE"
+MODES = ("replace", "merge")
+
+
+class DangerZoneRestore(models.Model):
+    _name = "danger.zone.restore"
+    _inherit = "danger.zone.job"
+    _description = "Danger Zone: restore of a company's business data"
+
+    name = fields.Char(compute="_compute_name")
+    trigger = fields.Selection(
+        [("manual", "Manual"), ("cli", "Command line")], required=True, default="manual", readonly=True
+    )
+    mode = fields.Selection(
+        [("replace", "Replace"), ("merge", "Add only (merge)")],
+        required=True,
+        default="replace",
+        readonly=True,
+    )
+    skip_invalid = fields.Boolean(readonly=True, help="Leave out invalid records instead of failing.")
+    attachment_id = fields.Many2one("ir.attachment", string="Backup file", readonly=True, ondelete="set null")
+    file_name = fields.Char(readonly=True)
+    safety_backup_id = fields.Many2one(
+        "danger.zone.backup",
+        readonly=True,
+        ondelete="set null",
+        help="The backup taken just before replacing.",
+    )
+    report = fields.Json(readonly=True)
+    report_text = fields.Text(compute="_compute_report_text")
+    restored_count = fields.Integer("Restored", readonly=True)
+    skipped_count = fields.Integer("Skipped", readonly=True)
+
+    def init(self):
+        logged_query(self.env.cr, self._one_active_index())
+
+    @api.depends("company_id", "create_date")
+    def _compute_name(self):
+        for restore in self:
+            when = fields.Datetime.to_string(restore.create_date) if restore.create_date else ""
+            restore.name = self.env._(
+                "Restore of %(company)s %(when)s", company=restore.company_id.name, when=when
+            )
+
+    @api.depends("report", "error")
+    def _compute_report_text(self):
+        for restore in self:
+            restore.report_text = (
+                format_report(restore.report or {}) if restore.report else restore.error or ""
+            )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        restores = super().create(vals_list)
+        for restore in restores:
+            restore.company_id.with_user(restore.requested_by_id or self.env.user)._danger_zone_check_owner()
+        return restores
+
+    def unlink(self):
+        attachments = self.sudo().attachment_id
+        result = super().unlink()
+        attachments.unlink()
+        return result
+
+    @api.model
+    def _busy_message(self, company):
+        return self.env._(
+            "A restore of %(company)s is already queued or running. Wait until it is done.",
+            company=company.name,
+        )
+
+    # ------------------------------------------------------------------
+    # Requests (the owner checks happen in res.company)
+    # ------------------------------------------------------------------
+    @api.model
+    def _decode(self, file_b64):
+        if isinstance(file_b64, bytes):
+            file_b64 = file_b64.decode("ascii", "replace")
+        try:
+            return base64.b64decode(file_b64 or "", validate=True)
+        except (binascii.Error, ValueError):
+            raise UserError(self.env._("The backup file must be sent as base64.")) from None
+
+    @api.model
+    def _preflight(self, company, content, mode="replace", skip_invalid=False):
+        """The pre-flight report of restoring ``content`` (bytes) into ``company``; writes nothing."""
+        self._check_mode(mode)
+        savepoint = self.env.cr.savepoint()  # the temporary tables of the check go with it
+        try:
+            report = self._importer(company, io.BytesIO(content), mode, skip_invalid).check()
+            if mode == "replace":
+                report["deleted"] = self.env["danger.zone.scope"]._danger_zone_purge(company, dry_run=True)
+        finally:
+            savepoint.close(rollback=True)
+        return report
+
+    @api.model
+    def _check_mode(self, mode):
+        if mode not in MODES:
+            raise UserError(self.env._("The restore mode must be 'replace' or 'merge'."))
+
+    def _importer(self, company, stream, mode, skip_invalid, progress=None):
+        try:
+            reader = open_backup(stream)
+        except BackupFormatError as error:
+            raise UserError(self.env._("The backup file is not valid: %s", error)) from None
+        return BackupImport(
+            self.env, company, reader, mode=mode, skip_invalid=skip_invalid, progress=progress
+        )
+
+    @api.model
+    def _request(
+        self, company, content, file_name="backup", mode="replace", skip_invalid=False, trigger="manual"
+    ):
+        """Check the file, then queue its restore into ``company`` (run at once from the command line)."""
+        self._check_none_active(company)
+        report = self._preflight(company, content, mode, skip_invalid)
+        if not report["ok"]:
+            raise UserError(self.env._("The restore was refused:\n%s", "\n".join(report["errors"])))
+        values = {
+            "company_id": company.id,
+            "requested_by_id": self.env.user.id,
+            "state": "running" if trigger == "cli" else "queued",
+            "trigger": trigger,
+            "mode": mode,
+            "skip_invalid": skip_invalid,
+            "file_name": file_name,
+            "report": report,
+        }
+        try:
+            with self.env.cr.savepoint():
+                restore = self.sudo().create(values)
+        except psycopg2.errors.UniqueViolation:
+            raise UserError(self._busy_message(company)) from None
+        restore.attachment_id = (
+            self.env["ir.attachment"]
+            .sudo()
+            .create({"name": file_name, "raw": content, "res_model": self._name, "res_id": restore.id})
+        )
+        if restore.state == "queued":
+            self.env.ref("danger_zone.ir_cron_danger_zone_restore_queue").sudo()._trigger()
+        return restore
+
+    # ------------------------------------------------------------------
+    # Running
+    # ------------------------------------------------------------------
+    @api.model
+    def _cron_process_queue(self):
+        """Run the oldest queued restore; the cron runs again while some remain."""
+        restore = self.sudo().search([("state", "=", "queued")], order="id", limit=1)
+        if not restore:
+            return
+        restore._run()
+        remaining = self.sudo().search_count([("state", "=", "queued")])
+        self.env["ir.cron"]._notify_progress(done=1, remaining=remaining)
+
+    def _run(self):
+        """Restore the file: one transaction, all or nothing; the job records the outcome."""
+        self.ensure_one()
+        with self._running_lock():
+            self.write(
+                {"state": "running", "started_at": fields.Datetime.now(), "progress": 0, "error": False}
+            )
+            self._notify_owner()
+            self._commit()
+            try:
+                if self.mode == "replace":
+                    self._safety_backup()
+                self._commit()  # the safety backup is kept whatever happens next
+                self._read_committed()
+                with self.env.cr.savepoint():
+                    report = self._restore()
+                self.write(self._done_values(report))
+            except Exception as error:  # noqa: BLE001 - any failure must mark the job failed
+                self._fail(error)
+            self._notify_owner()
+            self._commit()
+        return self.state == "done"
+
+    def _read_committed(self):
+        """Progress is committed on this job's row from other cursors while the restore runs: the
+        restore's transaction must not be REPEATABLE READ, or writing the outcome would conflict."""
+        if not config["test_enable"]:
+            self.env.cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
+
+    def _safety_backup(self):
+        """Back up the company as it is before replacing its data; kept like any backup."""
+        backup = (
+            self.env["danger.zone.backup"]
+            .sudo()
+            .create(
+                {
+                    "company_id": self.company_id.id,
+                    "requested_by_id": self.requested_by_id.id,
+                    "trigger": "safety",
+                }
+            )
+        )
+        self.safety_backup_id = backup
+        backup._run()
+        if backup.state != "done":
+            raise UserError(self.env._("The safety backup failed, so nothing was restored: %s", backup.error))
+
+    def _restore(self):
+        # as the owner who asked (relinked users become them), writing whatever the company holds
+        env = self.env(user=self.requested_by_id.id or self.env.uid, su=True)
+        stream = io.BytesIO(self.attachment_id.sudo().raw)
+        importer = self.with_env(env)._importer(
+            self.company_id.with_env(env),
+            stream,
+            self.mode,
+            self.skip_invalid,
+            progress=self._report_progress,
+        )
+        return importer.run()
+
+    @api.model
+    def _done_values(self, report):
+        return {
+            "state": "done",
+            "progress": 100,
+            "report": json.loads(json.dumps(report, default=str)),
+            "restored_count": sum(report.get("restored", {}).values()),
+            "skipped_count": len(report.get("skipped", [])),
+            "finished_at": fields.Datetime.now(),
+        }
+
+
+def format_report(report):
+    """The report as text, for the UI and the command line."""
+    lines = []
+    for title, key in (("Errors", "errors"), ("Warnings", "warnings")):
+        if report.get(key):
+            lines += [f"{title}:", *(f"  - {item}" for item in report[key])]
+    for title, key in (("In the backup", "counts"), ("Deleted first", "deleted"), ("Restored", "restored")):
+        if report.get(key):
+            lines.append(f"{title}:")
+            lines += [f"  {count:>8}  {model}" for model, count in sorted(report[key].items())]
+    if report.get("skipped"):
+        lines.append(f"Skipped ({len(report['skipped'])}):")
+        lines += [f"  {item['model']} {item['id']}: {item['reason']}" for item in report["skipped"]]
+    return "\n".join(lines)

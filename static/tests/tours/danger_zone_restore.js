@@ -1,0 +1,98 @@
+import { registry } from "@web/core/registry";
+
+const TOUR_FILE = "danger_zone_tour_backup.zip";
+
+// The backup file the test left for the owner, as a File the upload field accepts.
+async function tourBackupFile() {
+    const response = await fetch("/web/dataset/call_kw/ir.attachment/search_read", {
+        method: "POST",
+        headers: { "Content-Type": "application/json" },
+        body: JSON.stringify({
+            jsonrpc: "2.0",
+            method: "call",
+            params: {
+                model: "ir.attachment",
+                method: "search_read",
+                args: [[["name", "=", TOUR_FILE]], ["datas"]],
+                kwargs: {},
+            },
+        }),
+    });
+    const { result } = await response.json();
+    const bytes = Uint8Array.from(atob(result[0].datas), (char) => char.charCodeAt(0));
+    return new File([bytes], TOUR_FILE, { type: "application/zip" });
+}
+
+// The owner uploads a backup, reads the pre-flight check, types RESTORE and starts the restore.
+registry.category("web_tour.tours").add("danger_zone_restore_request", {
+    steps: () => [
+        {
+            trigger: ".o_main_navbar [data-menu-xmlid='danger_zone.menu_danger_zone']",
+            run: "click",
+        },
+        {
+            content: "Restore Data opens the wizard",
+            trigger: ".o_danger_zone button[name=action_danger_zone_restore]",
+            run: "click",
+        },
+        {
+            content: "Upload the backup file",
+            trigger: ".modal .o_field_widget[name=backup_file] input[type=file]:not(:visible)",
+            async run() {
+                const transfer = new DataTransfer();
+                transfer.items.add(await tourBackupFile());
+                this.anchor.files = transfer.files;
+                this.anchor.dispatchEvent(new Event("change", { bubbles: true }));
+            },
+        },
+        {
+            trigger: ".modal button[name=action_check]",
+            run: "click",
+        },
+        {
+            content: "The pre-flight check says what would happen",
+            trigger: ".modal .o_field_widget[name=check_report]:contains(The restore can run)",
+        },
+        {
+            trigger: ".modal .o_field_widget[name=check_report]:contains(account.move)",
+        },
+        {
+            content: "Without the confirmation nothing starts",
+            trigger: ".modal .o_field_widget[name=confirm] input",
+            run: "edit restore",
+        },
+        {
+            trigger: ".modal button[name=action_restore]",
+            run: "click",
+        },
+        {
+            trigger: ".modal:has(.modal-body:contains(Type RESTORE)) .modal-footer .btn-primary",
+            run: "click",
+        },
+        {
+            trigger: ".modal .o_field_widget[name=confirm] input",
+            run: "edit RESTORE",
+        },
+        {
+            trigger: ".modal button[name=action_restore]",
+            run: "click",
+        },
+        {
+            content: "The restore is listed as queued",
+            trigger: ".o_danger_zone .o_field_one2many[name=danger_zone_restore_ids] .o_data_row:contains(Queued)",
+        },
+    ],
+});
+
+// Once run, the restore shows as done.
+registry.category("web_tour.tours").add("danger_zone_restore_done", {
+    steps: () => [
+        {
+            trigger: ".o_main_navbar [data-menu-xmlid='danger_zone.menu_danger_zone']",
+            run: "click",
+        },
+        {
+            trigger: ".o_danger_zone .o_field_one2many[name=danger_zone_restore_ids] .o_data_row:contains(Done)",
+        },
+    ],
+});

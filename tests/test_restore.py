@@ -1,0 +1,602 @@
+import base64
+import io
+import json
+from unittest.mock import patch
+
+from odoo import Command, fields
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from ..engine import open_backup, write_backup
+from ..models.danger_zone_scope import DangerZoneScope
+from .test_backup import BackupCase
+
+
+def rewrite_backup(content, mutate, keep_signature=False, compresslevel=1):
+    """A copy of a backup file whose members went through ``mutate(members, manifest)``.
+
+    Hashes and counts are made to match again, as a forger would; the copy
+    claims to come from another database unless ``keep_signature``.
+    """
+    reader = open_backup(io.BytesIO(content))
+    manifest = json.loads(json.dumps(reader.manifest))
+    members = {member["name"]: list(reader.records(member["name"])) for member in manifest["members"]}
+    mutate(members, manifest)
+    buffer = io.BytesIO()
+    writer = write_backup(buffer, compresslevel=compresslevel)
+    entries = {entry["name"]: entry for entry in manifest["members"]}
+    for name, records in members.items():
+        with writer.member(name) as sink:
+            for record in records:
+                sink.add(json.dumps(record, separators=(",", ":")))
+        entries[name].update(sink.summary())
+    manifest["members"] = list(entries.values())
+    if not keep_signature:
+        manifest.pop("signature", None)
+        manifest["source"]["database_uuid"] = "another-database"
+    writer.close(manifest)
+    return buffer.getvalue()
+
+
+def fingerprint(company):
+    """What must survive a restore, in terms that do not depend on ids."""
+    company = company.sudo()
+    env = company.env
+    moves = env["account.move"].search([("company_id", "=", company.id)], order="name, id")
+    lines = moves.line_ids.filtered(lambda line: line.parent_state == "posted")
+    trial_balance, partner_balances = {}, {}
+    for line in lines:
+        debit, credit = trial_balance.get(line.account_id.code, (0.0, 0.0))
+        trial_balance[line.account_id.code] = (round(debit + line.debit, 2), round(credit + line.credit, 2))
+        if line.account_id.account_type in ("asset_receivable", "liability_payable"):
+            name = line.partner_id.name
+            partner_balances[name] = round(partner_balances.get(name, 0.0) + line.balance, 2)
+    partials = env["account.partial.reconcile"].search([("company_id", "=", company.id)])
+    return {
+        "trial_balance": trial_balance,
+        "partner_balances": partner_balances,
+        "moves": [
+            (
+                m.name,
+                m.move_type,
+                m.state,
+                m.amount_total,
+                m.amount_residual,
+                m.payment_state,
+                m.partner_id.name,
+            )
+            for m in moves
+        ],
+        "reconciliations": sorted(
+            (p.debit_move_id.move_id.name, p.credit_move_id.move_id.name, p.amount, bool(p.full_reconcile_id))
+            for p in partials
+        ),
+        "analytic": sorted(
+            (line.move_id.name, line.name or "", json.dumps(_named_distribution(line), sort_keys=True))
+            for line in lines
+            if line.analytic_distribution
+        ),
+        "chatter": sorted(
+            (message.record_name or "", message.author_id.name or "", message.message_type, str(message.body))
+            for message in env["mail.message"].search(
+                [("model", "=", "account.move"), ("res_id", "in", moves.ids)]
+            )
+        ),
+        "tracking": sorted(
+            (t.field_id.name, t.old_value_char or "", t.new_value_char or "")
+            for t in env["mail.tracking.value"].search([("mail_message_id.res_id", "in", moves.ids)])
+        ),
+        "customers": sorted(
+            (
+                p.name,
+                p.email or "",
+                p.x_dz_loyalty or "",
+                p.category_id.name or "",
+                p.bank_ids.acc_number or "",
+            )
+            for p in env["res.partner"].search([("company_id", "=", company.id)])
+        ),
+        "visits": sorted(
+            (v.x_name, v.x_partner_id.name)
+            for v in env["x_dz_visit"].search([("x_partner_id.company_id", "=", company.id)])
+        ),
+    }
+
+
+def _named_distribution(line):
+    accounts = line.env["account.analytic.account"]
+    return {
+        ",".join(accounts.browse(int(part)).name for part in key.split(",")): value
+        for key, value in line.analytic_distribution.items()
+    }
+
+
+class RestoreCase(BackupCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.owner.groups_id = [Command.link(cls.env.ref("account.group_account_user").id)]
+        cls._secure_sales_journal()
+        cls.content = cls._build_backup().attachment_id.sudo().raw
+        cls.source_fingerprint = fingerprint(cls.company)
+
+    @classmethod
+    def _secure_sales_journal(cls):
+        """Hash the posted invoices, as a company under inalterability rules has them."""
+        journal = cls.env["account.journal"].search(
+            [("company_id", "=", cls.company.id), ("type", "=", "sale")], limit=1
+        )
+        journal.restrict_mode_hash_table = True
+        posted = cls.env["account.move"].search([("journal_id", "=", journal.id), ("state", "=", "posted")])
+        posted._hash_moves(force_hash=True, raise_if_gap=False)
+        assert posted.filtered("inalterable_hash"), "the test needs hashed entries"
+
+    def new_company(self, name, chart=True):
+        company = self.env["res.company"].with_user(self.owner).create({"name": name})
+        self.owner.company_ids = [Command.link(company.id)]
+        if chart:
+            self.env["account.chart.template"].try_loading("generic_coa", company, install_demo=False)
+        return company
+
+    def restore(self, company, content=None, **options):
+        """Request a restore as the owner and run it as the cron would."""
+        file_b64 = base64.b64encode(content or self.content).decode()
+        restore_id = company.with_user(self.owner).danger_zone_restore(file_b64, confirm="RESTORE", **options)
+        self.env["danger.zone.restore"]._cron_process_queue()
+        return self.env["danger.zone.restore"].browse(restore_id)
+
+    def preflight(self, company, content, **options):
+        return company.with_user(self.owner).danger_zone_restore_preflight(
+            base64.b64encode(content).decode(), **options
+        )
+
+    def as_owner(self, company):
+        return company.with_user(self.owner).with_context(allowed_company_ids=[company.id])
+
+
+@tagged("post_install", "-at_install")
+class TestRestoreRoundTrip(RestoreCase):
+    def test_restore_into_a_new_company_gives_the_same_books(self):
+        target = self.new_company("DZ Restored Co")
+        restore = self.restore(target)
+        self.assertEqual(restore.state, "done", restore.error)
+        self.env.invalidate_all()
+        self.assertEqual(fingerprint(target), self.source_fingerprint)
+        self.assertEqual(restore.safety_backup_id.state, "done", "a replace first backs the target up")
+        self.assertEqual(
+            restore.restored_count + restore.skipped_count, sum(restore.report["counts"].values())
+        )
+
+    def test_restored_hash_chains_pass_the_integrity_check(self):
+        target = self.new_company("DZ Hashed Co")
+        self.assertEqual(self.restore(target).state, "done")
+        results = self.as_owner(target).sudo(False)._check_hash_integrity()["results"]
+        statuses = {result["journal_name"]: result["status"] for result in results}
+        self.assertIn("verified", statuses.values(), statuses)
+        self.assertNotIn("corrupted", statuses.values(), statuses)
+
+    def test_replace_over_the_same_company_gives_it_back_and_numbering_goes_on(self):
+        invoices = self.env["account.move"].search(
+            [("company_id", "=", self.company.id), ("move_type", "=", "out_invoice")]
+        )
+        last_number = max(invoices.mapped("sequence_number"))
+        extra = invoices[0].copy()  # made after the backup: the replace removes it
+        restore = self.restore(self.company)
+        self.assertEqual(restore.state, "done", restore.error)
+        self.env.invalidate_all()
+        self.assertFalse(extra.exists())
+        self.assertEqual(fingerprint(self.company), self.source_fingerprint)
+        journal = self.env["account.journal"].search(
+            [("company_id", "=", self.company.id), ("type", "=", "sale")], limit=1
+        )
+        invoice = (
+            self.as_owner(self.company)
+            .env["account.move"]
+            .create(
+                {
+                    "move_type": "out_invoice",
+                    "journal_id": journal.id,
+                    "partner_id": self.customer_of(self.company).id,
+                    "invoice_line_ids": [Command.create({"name": "After restore", "price_unit": 10.0})],
+                }
+            )
+        )
+        invoice.action_post()
+        self.assertEqual(invoice.sequence_number, last_number + 1, invoice.name)
+
+    def customer_of(self, company):
+        return self.env["res.partner"].search([("company_id", "=", company.id)], limit=1)
+
+    def test_merge_adds_to_an_empty_company(self):
+        target = self.new_company("DZ Merged Co", chart=False)
+        restore = self.restore(target, mode="merge")
+        self.assertEqual(restore.state, "done", restore.error)
+        self.assertFalse(restore.safety_backup_id, "a merge deletes nothing, so it needs no safety backup")
+        self.env.invalidate_all()
+        self.assertEqual(fingerprint(target)["trial_balance"], self.source_fingerprint["trial_balance"])
+
+    def test_json_variant_restores_too(self):
+        json_backup = self._build_backup(file_format="json")
+        target = self.new_company("DZ Json Co")
+        restore = self.restore(target, json_backup.attachment_id.sudo().raw)
+        self.assertEqual(restore.state, "done", restore.error)
+        self.env.invalidate_all()
+        self.assertEqual(fingerprint(target)["moves"], self.source_fingerprint["moves"])
+
+
+def comparable_records(reader, models):
+    """The records of ``models`` with every id replaced by its rank in its member: stable keys."""
+    members = {m["model"] + "/" + m["kind"]: m for m in reader.manifest["members"]}
+    ranks = {}
+    for key, member in members.items():
+        ids = sorted(record["id"] for record in reader.records(member["name"]))
+        ranks.setdefault(member["model"], {}).update({old: f"{key}#{rank}" for rank, old in enumerate(ids)})
+    result = {}
+    for model in models:
+        member = members[f"{model}/data"]
+        result[model] = [
+            {
+                name: ranks[model][value]
+                if name == "id"
+                else _stable(value, member["fields"][name], record, ranks)
+                for name, value in record.items()
+            }
+            for record in reader.records(member["name"])
+        ]
+    return result
+
+
+def _stable(value, field, record, ranks):
+    if value is None:
+        return None
+    relation = field.get("relation")
+    if field["type"] == "many2one_reference":
+        relation = record.get(field["model_field"])
+    if field["type"] in ("many2one", "many2one_reference"):
+        return ranks.get(relation, {}).get(value, value)
+    if field["type"] in ("many2many", "one2many"):
+        return sorted(ranks.get(relation, {}).get(item, item) for item in value)
+    return value
+
+
+@tagged("post_install", "-at_install")
+class TestRestoreContent(RestoreCase):
+    def test_backup_of_the_restored_company_matches_the_original(self):
+        target = self.new_company("DZ Mirror Co")
+        self.assertEqual(self.restore(target).state, "done")
+        mirror_id = target.with_user(self.owner).danger_zone_backup()
+        self.env["danger.zone.backup"]._cron_process_queue()
+        mirror = open_backup(
+            io.BytesIO(self.env["danger.zone.backup"].browse(mirror_id).attachment_id.sudo().raw)
+        )
+        original = open_backup(io.BytesIO(self.content))
+        models = ["res.partner", "account.move.line", "account.partial.reconcile", "account.analytic.line"]
+        expected, restored = comparable_records(original, models), comparable_records(mirror, models)
+        for model in models:
+            with self.subTest(model=model):
+                self.assertEqual(restored[model], expected[model])
+
+    def test_attachments_travel_with_their_files(self):
+        invoice = self.env["account.move"].search(
+            [("company_id", "=", self.company.id), ("move_type", "=", "out_invoice")], limit=1
+        )
+        self.env["ir.attachment"].create(
+            {
+                "name": "signed.txt",
+                "raw": b"signed by the customer",
+                "res_model": "account.move",
+                "res_id": invoice.id,
+            }
+        )
+        backup = self._build_backup(with_attachments=True)
+        target = self.new_company("DZ Files Co")
+        self.assertEqual(self.restore(target, backup.attachment_id.sudo().raw).state, "done")
+        restored = (
+            self.env["ir.attachment"]
+            .search([("name", "=", "signed.txt"), ("res_model", "=", "account.move")])
+            .filtered(lambda a: self.env["account.move"].browse(a.res_id).company_id == target)
+        )
+        self.assertEqual(len(restored), 1)
+        self.assertEqual(restored.raw, b"signed by the customer")
+        self.assertEqual(self.env["account.move"].browse(restored.res_id).name, invoice.name)
+
+    def test_html_is_sanitized_on_the_way_in(self):
+        def inject(members, manifest):
+            message = next(m for m in members["data/mail.message.jsonl"] if m.get("body"))
+            message["body"] = '<p>Hello</p><script>alert("owned")</script><img src="x" onerror="steal()">'
+
+        target = self.new_company("DZ Clean Co")
+        restore = self.restore(target, rewrite_backup(self.content, inject))
+        self.assertEqual(restore.state, "done", restore.error)
+        moves = self.env["account.move"].search([("company_id", "=", target.id)])
+        bodies = (
+            self.env["mail.message"]
+            .search([("model", "=", "account.move"), ("res_id", "in", moves.ids)])
+            .mapped("body")
+        )
+        hello = [str(body) for body in bodies if "Hello" in str(body)]
+        self.assertEqual(len(hello), 1)
+        self.assertNotIn("<script", hello[0])
+        self.assertNotIn("onerror", hello[0])
+
+    def test_timeline_users_without_access_are_relinked_to_the_restorer(self):
+        clerk = self.env["res.users"].create(
+            {
+                "name": "Clara Clerk",
+                "login": "dz_clerk",
+                "company_id": self.company.id,
+                "company_ids": [Command.set([self.company.id])],
+                "groups_id": [Command.set([self.env.ref("account.group_account_invoice").id])],
+            }
+        )
+        invoice = self.env["account.move"].search(
+            [("company_id", "=", self.company.id), ("move_type", "=", "out_invoice")], limit=1
+        )
+        invoice.with_user(clerk).message_post(body="Checked by the clerk", message_type="comment")
+        content = self._build_backup().attachment_id.sudo().raw
+        target = self.new_company("DZ Relinked Co")
+        restore = self.restore(target, content)
+        self.assertEqual(restore.state, "done", restore.error)
+        self.assertTrue(any("dz_clerk" in warning for warning in restore.report["warnings"]))
+        moves = self.env["account.move"].search([("company_id", "=", target.id)])
+        messages = self.env["mail.message"].search(
+            [("model", "=", "account.move"), ("res_id", "in", moves.ids)]
+        )
+        clerk_note = messages.filtered(lambda m: "Checked by the clerk" in str(m.body))
+        self.assertEqual(clerk_note.author_id, self.owner.partner_id, "relinked to the user who restored")
+        owner_note = messages.filtered(lambda m: "next week" in str(m.body))
+        self.assertEqual(owner_note.author_id, self.owner.partner_id, "the owner has access: kept")
+
+
+@tagged("post_install", "-at_install")
+class TestRestoreRefusals(RestoreCase):
+    def assert_refused(self, content, message, company=None, **options):
+        """The file is refused with ``message`` and nothing is written."""
+        company = company or self.company
+        before = self.state_of(company)
+        with self.assertRaisesRegex(UserError, message):
+            self.restore(company, content, **options)
+        self.assertEqual(self.state_of(company), before)
+
+    def state_of(self, company):
+        return (
+            self.env["danger.zone.restore"].search_count([]),
+            self.env["account.move"].search_count([("company_id", "=", company.id)]),
+            self.env["res.partner"].search_count([]),
+        )
+
+    def test_only_the_owner_restores(self):
+        file_b64 = base64.b64encode(self.content).decode()
+        for user in (self.admin, self.other_owner):
+            with self.subTest(user=user.login), self.assertRaises(AccessError):
+                self.company.with_user(user).danger_zone_restore(file_b64, confirm="RESTORE")
+            with self.subTest(user=user.login), self.assertRaises(AccessError):
+                self.company.with_user(user).danger_zone_restore_preflight(file_b64)
+
+    def test_confirmation_mode_and_encoding_are_checked(self):
+        file_b64 = base64.b64encode(self.content).decode()
+        company = self.company.with_user(self.owner)
+        with self.assertRaisesRegex(UserError, "Type RESTORE"):
+            company.danger_zone_restore(file_b64, confirm="restore")
+        with self.assertRaisesRegex(UserError, "mode"):
+            company.danger_zone_restore(file_b64, confirm="RESTORE", mode="everything")
+        with self.assertRaisesRegex(UserError, "base64"):
+            company.danger_zone_restore("not base64!", confirm="RESTORE")
+
+    def test_changed_file_from_this_database_is_refused(self):
+        def change_amount(members, manifest):
+            members["data/account.move.line.jsonl"][0]["debit"] = 1e6
+
+        forged = rewrite_backup(self.content, change_amount, keep_signature=True)
+        self.assert_refused(forged, "signature does not match")
+
+    def test_models_outside_the_scope_are_refused(self):
+        for model in ("res.users", "res.groups", "ir.config_parameter", "ir.rule"):
+
+            def add_member(members, manifest, model=model):
+                name = f"data/{model}.jsonl"
+                members[name] = [{"id": 1}]
+                manifest["members"].append(
+                    {"name": name, "model": model, "kind": "data", "fields": {"id": {"type": "integer"}}}
+                )
+
+            with self.subTest(model=model):
+                self.assert_refused(rewrite_backup(self.content, add_member), "outside the business data")
+
+    def test_fields_that_cannot_be_written_are_refused(self):
+        cases = {
+            "create_uid": ({"type": "many2one", "relation": "res.users"}, 2, "cannot be restored"),
+            "url": ({"type": "char"}, "http://example.com", "cannot be restored"),
+        }
+        for name, (description, value, message) in cases.items():
+
+            def add_field(members, manifest, name=name, description=description, value=value):
+                model = "ir.attachment" if name == "url" else "account.move"
+                member = f"data/{model}.jsonl"
+                if member not in members:
+                    members[member] = [
+                        {"id": 1, "name": "a.txt", "res_model": "account.move", "res_id": None}
+                    ]
+                    manifest["members"].append(
+                        {
+                            "name": member,
+                            "model": model,
+                            "kind": "data",
+                            "fields": {
+                                "id": {"type": "integer"},
+                                "name": {"type": "char"},
+                                "res_model": {"type": "char"},
+                                "res_id": {"type": "many2one_reference", "model_field": "res_model"},
+                            },
+                        }
+                    )
+                entry = next(m for m in manifest["members"] if m["name"] == member)
+                entry["fields"][name] = description
+                for record in members[member]:
+                    record[name] = value
+
+            with self.subTest(field=name):
+                self.assert_refused(rewrite_backup(self.content, add_field), message)
+
+    def test_unknown_field_is_refused(self):
+        def add_unknown(members, manifest):
+            entry = next(m for m in manifest["members"] if m["model"] == "res.partner")
+            entry["fields"]["x_not_here"] = {"type": "char"}
+
+        self.assert_refused(rewrite_backup(self.content, add_unknown), "x_not_here")
+
+    def test_wrong_types_and_command_lists_are_refused(self):
+        def command_list(members, manifest):
+            members["data/res.partner.jsonl"][0]["category_id"] = [[6, 0, [1]]]
+
+        def text_for_number(members, manifest):
+            members["data/account.move.line.jsonl"][0]["debit"] = "lots"
+
+        def nan(members, manifest):
+            members["data/account.move.line.jsonl"][0]["debit"] = float("nan")
+
+        self.assert_refused(rewrite_backup(self.content, command_list), "must be a list of ids")
+        self.assert_refused(rewrite_backup(self.content, text_for_number), "debit")
+        self.assert_refused(rewrite_backup(self.content, nan), "NaN|not valid")
+
+    def test_reference_to_another_company_record_is_refused(self):
+        foreign_partner = self.env["res.partner"].search(
+            [("company_id", "=", self.other_company.id)], limit=1
+        )
+
+        def point_elsewhere(members, manifest):
+            members["data/account.move.jsonl"][0]["partner_id"] = foreign_partner.id
+
+        self.assert_refused(rewrite_backup(self.content, point_elsewhere), "not in the backup")
+
+    def test_zip_bomb_is_refused(self):
+        def bomb(members, manifest):
+            members["data/res.partner.jsonl"][0]["comment"] = "0" * (50 << 20)
+
+        self.assert_refused(rewrite_backup(self.content, bomb, compresslevel=9), "zip bomb")
+
+    def test_other_currency_and_unknown_keys_are_reported_by_the_preflight(self):
+        def elsewhere(members, manifest):
+            manifest["source"]["currency"] = "XAF"
+            name = "keys/res.country.jsonl"
+            if name not in members:
+                members[name] = []
+                manifest["members"].append(
+                    {
+                        "name": name,
+                        "model": "res.country",
+                        "kind": "keys",
+                        "fields": {"id": {"type": "integer"}, "code": {"type": "char"}},
+                    }
+                )
+            members[name].append({"id": 99999, "code": "QQ"})
+
+        content = rewrite_backup(self.content, elsewhere)
+        report = self.preflight(self.company, content)
+        self.assertFalse(report["ok"])
+        self.assertEqual(report["currency"], {"backup": "XAF", "company": self.company.currency_id.name})
+        self.assertTrue(any("QQ" in key for key in report["unresolved_keys"]), report["unresolved_keys"])
+        self.assert_refused(content, "currency")
+
+    def test_preflight_counts_and_writes_nothing(self):
+        before = self.state_of(self.company)
+        report = self.preflight(self.company, self.content)
+        self.assertTrue(report["ok"], report["errors"])
+        self.assertEqual(report["counts"]["account.move"], self.source_fingerprint["moves"].__len__())
+        self.assertEqual(report["deleted"]["account.move"], len(self.source_fingerprint["moves"]))
+        self.assertEqual(self.state_of(self.company), before)
+
+    def test_merge_into_the_same_company_reports_conflicts(self):
+        report = self.preflight(self.company, self.content, mode="merge")
+        self.assertFalse(report["ok"])
+        self.assertTrue(any("journal" in conflict.lower() for conflict in report["conflicts"]), report["conflicts"])
+        self.assert_refused(self.content, "already exists", mode="merge")
+
+    def test_skip_invalid_leaves_out_bad_records_and_reports_them(self):
+        def break_one(members, manifest):
+            members["data/res.partner.bank.jsonl"][0]["partner_id"] = 987654
+
+        content = rewrite_backup(self.content, break_one)
+        self.assert_refused(content, "not in the backup")
+        target = self.new_company("DZ Skipping Co")
+        restore = self.restore(target, content, skip_invalid=True)
+        self.assertEqual(restore.state, "done", restore.error)
+        self.assertEqual([item["model"] for item in restore.report["skipped"]].count("res.partner.bank"), 1)
+        self.assertEqual(
+            restore.restored_count + restore.skipped_count, sum(restore.report["counts"].values())
+        )
+        self.assertIn("res.partner.bank", restore.report_text)
+
+
+@tagged("post_install", "-at_install")
+class TestRestoreJob(RestoreCase):
+    def test_a_failure_halfway_changes_nothing_and_fails_the_job(self):
+        target = self.new_company("DZ Failing Co")
+        before = self.env["account.account"].search_count([("company_ids", "in", target.id)])
+
+        def explode(*args, **kwargs):
+            raise ValueError("disk on fire")
+
+        with patch.object(DangerZoneScope, "_danger_zone_after_restore", explode):
+            restore = self.restore(target)
+        self.assertEqual(restore.state, "failed")
+        self.assertIn("disk on fire", restore.error)
+        self.env.invalidate_all()
+        self.assertEqual(self.env["account.account"].search_count([("company_ids", "in", target.id)]), before)
+        self.assertFalse(self.env["account.move"].search_count([("company_id", "=", target.id)]))
+
+    @mute_logger("odoo.sql_db")
+    def test_a_statement_timeout_fails_the_job_and_changes_nothing(self):
+        target = self.new_company("DZ Slow Co")
+        moves_before = self.env["account.move"].search_count([("company_id", "=", target.id)])
+        original = DangerZoneScope._danger_zone_after_restore
+
+        def slow(self, *args, **kwargs):
+            self.env.cr.execute("SET LOCAL statement_timeout = 1")  # undone with the savepoint
+            self.env.cr.execute("SELECT pg_sleep(0.05)")
+            return original(self, *args, **kwargs)
+
+        with patch.object(DangerZoneScope, "_danger_zone_after_restore", slow):
+            restore = self.restore(target)
+        self.assertEqual(restore.state, "failed")
+        self.assertIn("timeout", restore.error)
+        self.assertEqual(
+            self.env["account.move"].search_count([("company_id", "=", target.id)]), moves_before
+        )
+
+    def test_one_job_at_a_time_per_company(self):
+        file_b64 = base64.b64encode(self.content).decode()
+        company = self.company.with_user(self.owner)
+        company.danger_zone_restore(file_b64, confirm="RESTORE")
+        with self.assertRaisesRegex(UserError, "restore of .* already queued"):
+            company.danger_zone_restore(file_b64, confirm="RESTORE")
+        with self.assertRaisesRegex(UserError, "already queued"):
+            company.danger_zone_backup()
+
+    def test_restore_is_refused_while_a_backup_waits(self):
+        self.company.with_user(self.owner).danger_zone_backup()
+        with self.assertRaisesRegex(UserError, "backup of .* already queued"):
+            self.company.with_user(self.owner).danger_zone_restore(
+                base64.b64encode(self.content).decode(), confirm="RESTORE"
+            )
+
+    def test_interrupted_restore_is_marked_failed(self):
+        restore = (
+            self.env["danger.zone.restore"]
+            .sudo()
+            .create({"company_id": self.company.id, "requested_by_id": self.owner.id, "state": "running"})
+        )
+        self.env["danger.zone.restore"]._check_none_active(self.company)  # nobody holds its lock
+        self.assertEqual(restore.state, "failed")
+        self.assertIn("Interrupted", restore.error)
+
+    def test_uploaded_file_is_the_owner_s_alone(self):
+        restore = self.restore(self.new_company("DZ Private Co"))
+        attachment = restore.attachment_id
+        self.assertTrue(attachment)
+        with self.assertRaises(AccessError):
+            attachment.with_user(self.admin).read(["name"])
+        self.assertFalse(self.env["ir.attachment"].with_user(self.admin).search([("id", "=", attachment.id)]))
+        self.assertTrue(attachment.with_user(self.owner).read(["name"]))
+        self.assertLessEqual(restore.finished_at, fields.Datetime.now())

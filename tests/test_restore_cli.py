@@ -1,0 +1,113 @@
+import os
+import subprocess
+import tempfile
+import uuid
+
+from odoo.tests import BaseCase, tagged
+from odoo.tests.common import get_db_name
+
+from .test_backup_cli_and_snapshot import odoo_bin_command
+
+SAMPLE = """
+from odoo.addons.danger_zone.demo.sample_company import create_sample_company
+admin = env.ref("base.user_admin")
+admin.groups_id |= env.ref("account.group_account_manager")
+company = create_sample_company(env, "DZ Travelling Co", admin)
+env.cr.commit()
+print("SAMPLE_COMPANY", company.id)
+"""
+
+TRIAL_BALANCE = """SELECT a.code_store->>l.company_id::text, round(sum(l.debit), 2), round(sum(l.credit), 2)
+                     FROM account_move_line l JOIN account_account a ON a.id = l.account_id
+                    WHERE l.company_id = %s AND l.parent_state = 'posted' GROUP BY 1 ORDER BY 1"""
+INVOICES = """SELECT name, move_type, state, amount_total, amount_residual, payment_state FROM account_move
+               WHERE company_id = %s ORDER BY name, move_type"""
+
+
+@tagged("post_install", "-at_install")
+class TestRestoreIntoAnotherDatabase(BaseCase):
+    """A backup made in one database restores into a company of another, from the command line."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        suffix = uuid.uuid4().hex[:8]
+        cls.source_db, cls.target_db = f"dz_source_{suffix}", f"dz_target_{suffix}"
+        template = os.environ.get("DZ_TEMPLATE_DB")
+        cls._run(["createdb", *(["-T", template] if template else []), cls.source_db])
+        cls.addClassCleanup(cls._run, ["dropdb", "--if-exists", cls.source_db])
+        cls._run(
+            odoo_bin_command(
+                "-d", cls.source_db, "-i", "danger_zone", "--stop-after-init", "--log-level=warn"
+            )
+        )
+        cls._run(["createdb", "-T", cls.source_db, cls.target_db])
+        cls.addClassCleanup(cls._run, ["dropdb", "--if-exists", cls.target_db])
+        # another database: its own identity and secret
+        cls._psql(
+            cls.target_db,
+            "UPDATE ir_config_parameter SET value = md5(random()::text)"
+            " WHERE key IN ('database.uuid', 'database.secret')",
+        )
+        shell = odoo_bin_command("shell", "-d", cls.source_db, "--log-level=warn", "--no-http")
+        output = cls._run(shell, stdin=SAMPLE)
+        cls.source_company = int(
+            next(x for x in output.splitlines() if x.startswith("SAMPLE_COMPANY")).split()[1]
+        )
+
+    @staticmethod
+    def _run(command, stdin=None):
+        result = subprocess.run(
+            command, capture_output=True, text=True, input=stdin, timeout=600, check=False
+        )
+        if result.returncode:
+            raise AssertionError(f"{command[0]} failed:\n{result.stdout[-2000:]}\n{result.stderr[-3000:]}")
+        return result.stdout
+
+    @classmethod
+    def _psql(cls, database, query, *params):
+        return cls._run(["psql", "-d", database, "-Atc", query % params if params else query])
+
+    def test_round_trip_through_another_database(self):
+        self.assertNotEqual(self.source_db, get_db_name())
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "travelling.zip")
+            self._run(
+                odoo_bin_command(
+                    "danger-zone",
+                    "backup",
+                    "-d",
+                    self.source_db,
+                    "--company",
+                    str(self.source_company),
+                    "-o",
+                    path,
+                )
+            )
+            restore = odoo_bin_command(
+                "danger-zone", "restore", "-d", self.target_db, "--company", "1", "-i", path
+            )
+            dry_run = self._run([*restore, "--dry-run"])
+            self.assertIn("the restore can run", dry_run)
+            self.assertEqual(
+                self._psql(self.target_db, "SELECT count(*) FROM account_move WHERE company_id = 1"), "0\n"
+            )
+            output = self._run(restore)
+        self.assertIn("records restored into", output)
+        for query in (TRIAL_BALANCE, INVOICES):
+            source = self._psql(self.source_db, query, self.source_company)
+            self.assertTrue(source.strip())
+            self.assertEqual(self._psql(self.target_db, query, 1), source)
+        jobs = self._psql(self.target_db, "SELECT trigger, mode, state FROM danger_zone_restore")
+        self.assertEqual(jobs, "cli|replace|done\n")
+
+    def test_refused_restore_exits_non_zero(self):
+        with tempfile.NamedTemporaryFile(suffix=".zip") as broken:
+            broken.write(b"PK\x03\x04 not really a zip")
+            broken.flush()
+            command = odoo_bin_command(
+                "danger-zone", "restore", "-d", self.target_db, "--company", "1", "-i", broken.name
+            )
+            result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
+        self.assertEqual(result.returncode, 1)
+        self.assertIn("not valid", result.stderr)
