@@ -5,19 +5,21 @@ point to. Optional references that point forward (or to the same model) are
 written afterwards, once every record exists: they are *deferred*.
 """
 
-import heapq
-
 
 class CycleError(ValueError):
     """Required references form a cycle: no insertion order exists."""
 
 
 def insertion_order(dependencies):
-    """Order models so that each follows the models its required references point to.
+    """Order models so that each follows the models its references point to.
 
     ``dependencies`` maps each model to its references to models being
     inserted: ``{model: {field: (relation, required)}}``. References to
     models outside the mapping are ignored (they exist already).
+
+    Required references always point backwards. Optional ones do too where
+    the graph allows, so that few references are written afterwards; in a
+    cycle, the optional references that point forward are *deferred*.
 
     Returns ``(order, deferred)``: the models in insertion order (ties in
     alphabetical order, so the result is stable), and the sorted
@@ -30,11 +32,11 @@ def insertion_order(dependencies):
     ...     "res.partner.bank": {"partner_id": ("res.partner", True)},
     ... })
     >>> order
-    ['account.move', 'account.move.line', 'res.partner', 'res.partner.bank']
+    ['res.partner', 'account.move', 'account.move.line', 'res.partner.bank']
     >>> deferred
-    [('account.move', 'partner_id'), ('res.partner', 'parent_id')]
+    [('res.partner', 'parent_id')]
     """
-    order = _required_order(dependencies)
+    order = _preferred_order(dependencies)
     position = {model: index for index, model in enumerate(order)}
     deferred = sorted(
         (model, field)
@@ -45,26 +47,24 @@ def insertion_order(dependencies):
     return order, deferred
 
 
-def _required_order(dependencies):
-    """Kahn's algorithm over required references between distinct models."""
-    needs = {model: set() for model in dependencies}
-    needed_by = {model: set() for model in dependencies}
+def _preferred_order(dependencies):
+    """Repeatedly take the first model whose references all point to models taken already; when
+    only cycles remain, the first model whose *required* references do."""
+    needs, needs_required = {}, {}
     for model, references in dependencies.items():
-        for relation, required in references.values():
-            if required and relation in dependencies and relation != model:
-                needs[model].add(relation)
-                needed_by[relation].add(model)
-    ready = [model for model, required in needs.items() if not required]
-    heapq.heapify(ready)
-    order = []
-    while ready:
-        model = heapq.heappop(ready)
+        targets = [(relation, required) for relation, required in references.values()]
+        needs[model] = {r for r, _required in targets if r in dependencies and r != model}
+        needs_required[model] = {
+            r for r, required in targets if required and r in dependencies and r != model
+        }
+    remaining, order = set(dependencies), []
+    while remaining:
+        ready = [model for model in remaining if not needs[model] & remaining]
+        ready = ready or [model for model in remaining if not needs_required[model] & remaining]
+        if not ready:
+            stuck = sorted(model for model in remaining if needs_required[model] & remaining)
+            raise CycleError(f"required references form a cycle between: {', '.join(stuck)}")
+        model = min(ready)
         order.append(model)
-        for dependent in needed_by[model]:
-            needs[dependent].discard(model)
-            if not needs[dependent]:
-                heapq.heappush(ready, dependent)
-    if len(order) < len(dependencies):
-        stuck = sorted(model for model, required in needs.items() if required)
-        raise CycleError(f"required references form a cycle between: {', '.join(stuck)}")
+        remaining.discard(model)
     return order

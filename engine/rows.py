@@ -38,7 +38,8 @@ class Remap:
         return self._maps.get(model, {}).get(old_id)
 
     def mapping(self, model):
-        return self._maps.get(model, {})
+        """The live mapping of ``model`` (later additions show in it)."""
+        return self._maps.setdefault(model, {})
 
     def items(self, model):
         return self._maps.get(model, {}).items()
@@ -64,6 +65,20 @@ def remap_distribution(distribution, mapping):
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+NULL = "\\N"
+
+
+def copy_text(value):
+    """One cell of PostgreSQL's COPY text format (not NULL)."""
+    if value is True or value is False:
+        return "t" if value else "f"
+    if isinstance(value, str):
+        if "\\" in value or "\t" in value or "\n" in value or "\r" in value:
+            return value.translate(_COPY_ESCAPES)
+        return value
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False).translate(_COPY_ESCAPES)
+    return str(value)
 
 
 def copy_text_line(values):
@@ -72,17 +87,7 @@ def copy_text_line(values):
     >>> copy_text_line([1, None, "a\tb", True, {"en_US": "x"}])
     '1\t\\N\ta\\tb\tt\t{"en_US": "x"}\n'
     """
-    cells = []
-    for value in values:
-        if value is None:
-            cells.append("\\N")
-        elif value is True or value is False:
-            cells.append("t" if value else "f")
-        elif isinstance(value, dict | list):
-            cells.append(json.dumps(value, ensure_ascii=False).translate(_COPY_ESCAPES))
-        else:
-            cells.append(str(value).translate(_COPY_ESCAPES))
-    return "\t".join(cells) + "\n"
+    return "\t".join(NULL if value is None else copy_text(value) for value in values) + "\n"
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,7 @@ class Column:
       - ``distribution``: a json object keyed by ids of ``relation``;
       - ``reference``: a ``res_id`` remapped through the model named in ``model_field``.
     ``deferred``: a reference written once every record exists (forward or self reference).
+    ``source``: the field's name in the backup, when the column here is named otherwise.
     """
 
     name: str
@@ -107,6 +113,7 @@ class Column:
     model_field: str = ""
     required: bool = False
     deferred: bool = False
+    source: str = ""
 
 
 class RowBuilder:
@@ -125,6 +132,8 @@ class RowBuilder:
         self.sanitize = sanitize or (lambda column, value: value)
         self.many2many = many2many or {}
         self.constants = constants or {}
+        self._constant_cells = [NULL if v is None else copy_text(v) for v in self.constants.values()]
+        self._plan = [(column.source or column.name, column, self._converter(column)) for column in columns]
 
     def column_names(self):
         return ["id", *(column.name for column in self.columns), *self.constants]
@@ -134,19 +143,43 @@ class RowBuilder:
 
         Raises RecordError when a value cannot be restored.
         """
-        values, deferred = [new_id], []
-        for column in self.columns:
-            value = record.get(column.name)
-            if column.deferred and value is not None:
+        cells, deferred = [str(new_id)], []
+        for source, column, convert in self._plan:
+            value = record.get(source)
+            if value is not None and column.deferred:
                 deferred.append((column, value))
                 value = None
+            elif value is not None:
+                value = convert(value, record)
+            if value is None:
+                if column.required:
+                    raise RecordError(column.name, f"the required field {column.name!r} has no value")
+                cells.append(NULL)
             else:
-                value = self._value(column, value, record)
-            if value is None and column.required:
-                raise RecordError(column.name, f"the required field {column.name!r} has no value")
-            values.append(value)
-        values.extend(self.constants.values())
-        return copy_text_line(values), deferred
+                cells.append(value)
+        cells.extend(self._constant_cells)
+        return "\t".join(cells) + "\n", deferred
+
+    def _converter(self, column):
+        """A function (value, record) -> COPY cell text (or None) for one column; the hot path."""
+        if column.kind == "many2one":
+            mapping, relation = self.remap.mapping(column.relation), column.relation
+
+            def many2one(value, record):
+                new_id = mapping.get(value)
+                if new_id is None:
+                    self.reference(column, relation, value)  # raises the RecordError
+                return str(new_id)
+
+            return many2one
+        if column.kind == "plain":
+            return lambda value, record: copy_text(value)
+
+        def other(value, record):
+            converted = self._value(column, value, record)
+            return None if converted is None else copy_text(converted)
+
+        return other
 
     def many2many_pairs(self, new_id, record):
         """(field, relation, old id) of every many2many link of ``record``."""

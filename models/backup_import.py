@@ -8,8 +8,11 @@ rows with ``COPY``, in the order that required references dictate; forward
 references and many2many links follow once every record exists.
 """
 
+import dataclasses
 import io
+import json
 import logging
+import re
 from collections import defaultdict
 
 import psycopg2
@@ -32,6 +35,8 @@ CHUNK = 5000
 RELINKED_KEYS = ("res.users", "res.partner")
 # Timeline and files attach to any record: they are written after every other model.
 DOCUMENT_MODELS = ("mail.message", "mail.followers", "mail.activity", "ir.attachment")
+# Analytic lines hold one column per root plan, named after the plan's id.
+PLAN_COLUMN = re.compile(r"^x_plan(\d+)_id$")
 LOCK_DATE_FIELDS = (
     "fiscalyear_lock_date",
     "tax_lock_date",
@@ -59,14 +64,21 @@ class BackupImport:
         self.skipped = []  # (model, backup id, reason)
         self.invalid = {}  # (model, backup id) -> reason, found by check()
         self.relinked = []
+        self.renamed = {}  # backup field -> column here (analytic plan columns)
+        self.matched = defaultdict(dict)  # model -> key -> id of the existing record
         self.cleared = []  # references left empty because their record was skipped
         self.counts = {}
 
     # ------------------------------------------------------------------
     # Check: read everything, write nothing
     # ------------------------------------------------------------------
-    def check(self):
-        """Return the pre-flight report; raise UserError when the file itself is unacceptable."""
+    def check(self, records=True):
+        """Return the pre-flight report; raise UserError when the file itself is unacceptable.
+
+        ``records=False`` trusts the values and references of a file that a
+        full check accepted already (a queued job's own copy): only the
+        database's side is checked again.
+        """
         self._check_signature()
         try:
             self.reader.verify(parse_records=False)
@@ -100,10 +112,17 @@ class BackupImport:
         if report["errors"]:
             report["ok"] = False
             return report
-        try:
-            self._check_records(report)
-        except BackupFormatError as error:
-            raise UserError(self.env._("The backup file is not valid: %s", error)) from None
+        if records:
+            try:
+                self._check_records(report)
+            except BackupFormatError as error:
+                raise UserError(self.env._("The backup file is not valid: %s", error)) from None
+        else:
+            report["counts"] = {
+                m["model"]: m["count"]
+                for m in self.members.values()
+                if m["kind"] == "data" and m["model"] != COMPANY_MODEL
+            }
         report["unresolved_keys"] = self._resolve_keys()
         if report["unresolved_keys"]:
             report["errors"].append(
@@ -170,7 +189,7 @@ class BackupImport:
         target = self.env[model]._fields
         allowed = self.scope.key_fields(model) if member["kind"] == "keys" else self._allowed_fields(model)
         for name, described in member["fields"].items():
-            if name == "id":
+            if name == "id" or self._is_plan_column(name, described):
                 continue
             if name not in target and name not in MAGIC_FIELDS:
                 missing["fields"].append(f"{model}.{name}")
@@ -196,6 +215,24 @@ class BackupImport:
                     )
                 )
 
+    def _is_plan_column(self, name, described):
+        """The column of an analytic plan of the backup: it is named after the plan restored here."""
+        match = PLAN_COLUMN.match(name)
+        return bool(
+            match
+            and described.get("relation") == "account.analytic.account"
+            and int(match.group(1)) in self._backup_ids("account.analytic.plan")
+        )
+
+    def _backup_ids(self, model):
+        if not hasattr(self, "_ids_cache"):
+            self._ids_cache = {}
+        if model not in self._ids_cache:
+            name = f"data/{model}.jsonl"
+            records = self.reader.records(name) if name in self.members else ()
+            self._ids_cache[model] = {record.get("id") for record in records}
+        return self._ids_cache[model]
+
     def _allowed_fields(self, model):
         excluded = EXCLUDED_FIELDS.get(model, set())
         return {name: field for name, field in self.scope.data_fields(model).items() if name not in excluded}
@@ -207,9 +244,13 @@ class BackupImport:
         return sorted(set(self.manifest["source"].get("modules", {})) - installed)
 
     def _check_records(self, report):
-        """Every value of the type its field declares, every reference inside the file."""
-        ids = defaultdict(set)
-        references = []  # (model, id, field, relation, referenced id)
+        """Every value of the type its field declares, every reference inside the file.
+
+        Memory holds the ids of the file and the ids referred to, never the
+        references themselves: the records behind a dangling reference are
+        looked for in a second pass, only when there is one.
+        """
+        ids, referenced = defaultdict(set), defaultdict(set)
         for member in self.members.values():
             model = member["model"]
             count = 0
@@ -231,57 +272,62 @@ class BackupImport:
                     )
                 ids[model].add(record["id"])
                 count += 1
-                references.extend(self._references(member, record))
+                for _name, relation, target_id in self._references(member, record):
+                    referenced[relation].add(target_id)
             if member["kind"] == "data" and model != COMPANY_MODEL:
                 report["counts"][model] = count
-        for model, record_id, name, relation, target_id in references:
-            if target_id not in ids.get(relation, ()):
-                reason = self.env._(
-                    "%(field)s refers to %(model)s %(id)s, which is not in the backup",
-                    field=name,
-                    model=relation,
-                    id=target_id,
-                )
-                if not self.skip_invalid:
-                    raise UserError(
-                        self.env._(
-                            "The backup file is not valid: %(model)s %(id)s: %(reason)s.",
-                            model=model,
-                            id=record_id,
-                            reason=reason,
-                        )
-                    )
-                self.invalid.setdefault((model, record_id), reason)
+        dangling = {relation: targets - ids[relation] for relation, targets in referenced.items()}
+        if any(dangling.values()):
+            self._report_dangling({relation: targets for relation, targets in dangling.items() if targets})
         report["skipped"] = [
             {"model": model, "id": record_id, "reason": reason}
             for (model, record_id), reason in sorted(self.invalid.items(), key=str)
         ]
 
+    def _report_dangling(self, dangling):
+        """Name the records that refer to ids the file does not hold: refuse, or mark them skipped."""
+        for member in self.members.values():
+            for record in self.reader.records(member["name"]):
+                for name, relation, target_id in self._references(member, record):
+                    if target_id not in dangling.get(relation, ()):
+                        continue
+                    reason = self.env._(
+                        "%(field)s refers to %(model)s %(id)s, which is not in the backup",
+                        field=name,
+                        model=relation,
+                        id=target_id,
+                    )
+                    if not self.skip_invalid:
+                        raise UserError(
+                            self.env._(
+                                "The backup file is not valid: %(model)s %(id)s: %(reason)s.",
+                                model=member["model"],
+                                id=record["id"],
+                                reason=reason,
+                            )
+                        )
+                    self.invalid.setdefault((member["model"], record["id"]), reason)
+
     def _references(self, member, record):
+        """(field, relation, id) of every reference of ``record`` to a record of the file."""
         for name, described in member["fields"].items():
             value = record.get(name)
             if value is None or name == "id":
                 continue
-            relation = described.get("relation") or described.get("key_relation")
-            if described["type"] == "many2one_reference":
+            kind, relation = described["type"], described.get("relation") or described.get("key_relation")
+            if kind == "many2one_reference":
                 relation = record.get(described["model_field"])
                 if relation not in self.scope.rules:
                     continue
-            if described["type"] == "many2one" or described["type"] == "many2one_reference":
-                yield member["model"], record["id"], name, relation, value
-            elif described["type"] in ("many2many", "one2many"):
+            if kind in ("many2one", "many2one_reference"):
+                yield name, relation, value
+            elif kind in ("many2many", "one2many"):
                 for item in value:
-                    yield member["model"], record["id"], name, relation, item
+                    yield name, relation, item
             elif described.get("key_relation") and isinstance(value, dict):
                 for key in value:
                     for part in key.split(","):
-                        yield (
-                            member["model"],
-                            record["id"],
-                            name,
-                            relation,
-                            int(part) if part.isdigit() else part,
-                        )
+                        yield name, relation, int(part) if part.isdigit() else part
 
     def _check_currency(self, report):
         source = self.manifest["source"].get("currency")
@@ -420,12 +466,17 @@ class BackupImport:
     # ------------------------------------------------------------------
     # Run: write the records
     # ------------------------------------------------------------------
-    def run(self):
-        """Write the backup into the company (the caller holds the savepoint); return the report."""
-        report = self.check()
+    def run(self, checked=False):
+        """Write the backup into the company (the caller holds the savepoint); return the report.
+
+        ``checked``: the file's records passed a full check already.
+        """
+        self.env.flush_all()  # the rows are written in SQL: pending ORM writes go first
+        report = self.check(records=not checked or self.skip_invalid)
         if not report["ok"]:
             raise UserError(self.env._("The restore was refused:\n%s", "\n".join(report["errors"])))
         if self.mode == "replace":
+            defaults = self._company_defaults()
             report["deleted"] = self.env["danger.zone.scope"]._danger_zone_purge(self.company)
         self.cr.execute("SET LOCAL jit = off")
         order, deferred = self._insertion_order()
@@ -437,6 +488,8 @@ class BackupImport:
         self._write_deferred(pending)
         self._write_many2many(links)
         self._write_company_settings()
+        if self.mode == "replace":
+            self._relink_company_defaults(defaults)
         self._after_insert(order)
         report["restored"] = dict(self.counts)
         report["warnings"] += self.cleared
@@ -458,10 +511,12 @@ class BackupImport:
         for model, member in members.items():
             target = self.env[model]._fields
             references = {
-                name: (described["relation"], target[name].required)
+                name: (described["relation"], bool(name in target and target[name].required))
                 for name, described in member["fields"].items()
                 if described["type"] == "many2one"
             }
+            if any(PLAN_COLUMN.match(name) for name in member["fields"]) and model != "account.analytic.plan":
+                references["__plan_columns"] = ("account.analytic.plan", True)  # named after the plans
             dependencies[model] = references
         timeline = {
             model
@@ -484,12 +539,12 @@ class BackupImport:
         for name in member["fields"]:
             if name == "id":
                 continue
-            field = Model._fields[name]
+            field = Model._fields[self.renamed.get(name, name)]
             if field.type == "many2many":
                 if field.relation not in self._model_tables():  # not a table of records (notifications...)
                     many2many[name] = field.comodel_name
             elif field.type != "one2many":
-                columns.append(self._column(field, name in deferred))
+                columns.append(dataclasses.replace(self._column(field, name in deferred), source=name))
         now = odoo_fields.Datetime.to_string(odoo_fields.Datetime.now())
         constants = {}
         if Model._log_access:
@@ -598,12 +653,62 @@ class BackupImport:
                     (model, record["id"], self.env._("attached to the company itself, which stays"))
                 )
                 continue
+            if self._match_existing(model, record):
+                continue
             chunk.append(record)
             if len(chunk) >= CHUNK:
                 self._insert_chunk(builder, table, sequence, chunk, pending, links)
                 chunk = []
         if chunk:
             self._insert_chunk(builder, table, sequence, chunk, pending, links)
+        if model == "account.analytic.plan":
+            self._rename_plan_columns(member)
+
+    def _match_existing(self, model, record):
+        """Records of no company that this database already has (same plan, category, attribute...)
+        are not copied: the backup's references go to the existing record."""
+        keys = self.env["danger.zone.scope"]._danger_zone_matching_keys().get(model)
+        if not keys or record.get("company_id"):
+            return False
+        if model not in self.matched:
+            self.matched[model] = self._existing_keys(model, keys)
+        key = tuple(self._key_value(model, name, record.get(name)) for name in keys)
+        existing = self.matched[model].get(key)
+        if existing:
+            self.remap.add(model, record["id"], existing)
+            self.counts[model] = self.counts.get(model, 0) + 1
+        return bool(existing)
+
+    def _existing_keys(self, model, keys):
+        Model = self.env[model].with_context(active_test=False, lang="en_US")
+        domain = [("company_id", "=", False)] if "company_id" in Model._fields else []
+        return {
+            tuple(
+                record[name].id if Model._fields[name].type == "many2one" else record[name] for name in keys
+            ): record.id
+            for record in Model.search(domain)
+        }
+
+    def _key_value(self, model, name, value):
+        field = self.env[model]._fields[name]
+        if field.type == "many2one":
+            return self.remap.get(field.comodel_name, value) if value else False
+        if isinstance(value, dict):
+            return value.get("en_US", next(iter(value.values()), False))
+        return value if value is not None else False
+
+    def _rename_plan_columns(self, member):
+        """Each root plan has its column on analytic lines; a plan restored here gets its own."""
+        Plan = self.env["account.analytic.plan"]
+        Plan._parent_store_compute()  # the plans' columns are named from their hierarchy
+        for record in self.reader.records(member["name"]):
+            new_id = self.remap.get(Plan._name, record["id"])
+            if not new_id or record.get("parent_id"):
+                continue
+            plan = Plan.browse(new_id)
+            plan.invalidate_recordset()
+            plan._sync_all_plan_column()  # creates the column of a new plan; no-op for an existing one
+            self.renamed[f"x_plan{record['id']}_id"] = plan._strict_column_name()
 
     def _sequence(self, table):
         self.cr.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
@@ -761,6 +866,53 @@ class BackupImport:
             self.cr.execute(
                 SQL("UPDATE res_company SET %s WHERE id = %s", SQL(", ").join(assignments), self.company.id)
             )
+
+    def _company_defaults(self):
+        """The company's defaults (ir.default) that name one of its accounts or journals, by code.
+
+        Replacing deletes those records; the defaults then follow the restored
+        record with the same code, so that new contacts and products still get
+        their accounts.
+        """
+        self.cr.execute(
+            """SELECT d.id, f.relation, d.json_value FROM ir_default d
+                 JOIN ir_model_fields f ON f.id = d.field_id
+                WHERE d.company_id = %s AND f.ttype = 'many2one'
+                  AND f.relation IN ('account.account', 'account.journal')""",
+            [self.company.id],
+        )
+        defaults = []
+        for default_id, relation, json_value in self.cr.fetchall():
+            record = (
+                self.env[relation].with_company(self.company).browse(json.loads(json_value or "null") or [])
+            )
+            if len(record) == 1 and record.exists():
+                defaults.append((default_id, relation, record.id, record.code))
+        return defaults
+
+    def _relink_company_defaults(self, defaults):
+        for default_id, relation, old_id, code in defaults:
+            Model = self.env[relation].with_company(self.company)
+            if Model.browse(old_id).exists():
+                continue  # kept by the purge
+            domain = [
+                ("company_ids" if relation == "account.account" else "company_id", "in", self.company.id)
+            ]
+            replacement = Model.search([*domain, ("code", "=", code)], limit=1)
+            if replacement:
+                self.cr.execute(
+                    "UPDATE ir_default SET json_value = %s WHERE id = %s",
+                    [json.dumps(replacement.id), default_id],
+                )
+            else:
+                self.cr.execute("DELETE FROM ir_default WHERE id = %s", [default_id])
+                self.cleared.append(
+                    self.env._(
+                        "The default %(model)s %(code)s is gone: no restored record has its code.",
+                        model=relation,
+                        code=code,
+                    )
+                )
 
     def _after_insert(self, order):
         """Rebuild what derives from ids, then let the ORM see the new rows."""

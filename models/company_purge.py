@@ -31,6 +31,7 @@ class CompanyPurge:
 
     def collect(self):
         """Fill the temporary table danger_zone_purge; return the counts per model."""
+        self.env.flush_all()  # SQL from here on: the database must hold what the ORM holds
         self.cr.execute("DROP TABLE IF EXISTS danger_zone_purge")
         self.cr.execute(
             """CREATE TEMPORARY TABLE danger_zone_purge (

@@ -163,8 +163,7 @@ class DangerZoneBackup(models.Model):
     # ------------------------------------------------------------------
     def _run(self):
         self.ensure_one()
-        with self._running_lock():
-            self._run_locked()
+        self._run_exclusively(self._run_locked)
 
     def _run_locked(self):
         self.write({"state": "running", "started_at": fields.Datetime.now(), "progress": 0, "error": False})
@@ -187,7 +186,7 @@ class DangerZoneBackup(models.Model):
         Commits like the cron; the file stays where it was written.
         """
         self.ensure_one()
-        with self._running_lock():
+        with self._running_lock():  # CompanyBusy reaches the command line as an error
             self.started_at = fields.Datetime.now()
             self._commit()  # progress is reported from other cursors: hold no lock on this row
             try:

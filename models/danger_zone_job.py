@@ -12,8 +12,13 @@ _logger = logging.getLogger(__name__)
 
 ACTIVE_STATES = ("queued", "running")
 LOCK_NAMESPACE = 0x445A  # first key of the advisory locks held by running jobs ("DZ")
+COMPANY_LOCK_NAMESPACE = 0x445B  # first key of the lock on the company a job runs on
 # Every kind of job on a company: one at a time per company, whatever its kind.
 JOB_MODELS = ("danger.zone.backup", "danger.zone.restore")
+
+
+class CompanyBusy(UserError):
+    """Another Danger Zone job runs on the same company, maybe in another worker."""
 
 
 class DangerZoneJob(models.AbstractModel):
@@ -82,12 +87,39 @@ class DangerZoneJob(models.AbstractModel):
 
     @contextlib.contextmanager
     def _running_lock(self):
-        """Hold a session advisory lock while the job runs; a dead worker's connection releases it."""
-        self.env.cr.execute("SELECT pg_advisory_lock(%s, %s)", [LOCK_NAMESPACE, self._lock_key()])
+        """Hold session advisory locks on the job and its company while the job runs.
+
+        The company lock makes jobs of any kind exclusive on a company across
+        workers, whatever slipped past the request checks; a dead worker's
+        connection releases both. Raises CompanyBusy when another job holds it.
+        """
+        cr, company_key = self.env.cr, [COMPANY_LOCK_NAMESPACE, self.company_id.id]
+        cr.execute("SELECT pg_advisory_lock(%s, %s)", [LOCK_NAMESPACE, self._lock_key()])
         try:
-            yield
+            cr.execute("SELECT pg_try_advisory_lock(%s, %s)", company_key)
+            if not cr.fetchone()[0]:
+                raise CompanyBusy(
+                    self.env._(
+                        "Another Danger Zone job is running on %(company)s.", company=self.company_id.name
+                    )
+                )
+            try:
+                yield
+            finally:
+                cr.execute("SELECT pg_advisory_unlock(%s, %s)", company_key)
         finally:
-            self.env.cr.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, self._lock_key()])
+            cr.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, self._lock_key()])
+
+    def _run_exclusively(self, work):
+        """Run ``work()`` under the job's locks; a busy company fails the job with the reason."""
+        try:
+            with self._running_lock():
+                return work()
+        except CompanyBusy as error:
+            self._fail(error)
+            self._notify_owner()
+            self._commit()
+            return None
 
     def _notify_owner(self):
         """Tell the owner's open Danger Zone page to refresh (bus notification, sent at commit)."""

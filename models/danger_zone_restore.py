@@ -175,25 +175,25 @@ class DangerZoneRestore(models.Model):
     def _run(self):
         """Restore the file: one transaction, all or nothing; the job records the outcome."""
         self.ensure_one()
-        with self._running_lock():
-            self.write(
-                {"state": "running", "started_at": fields.Datetime.now(), "progress": 0, "error": False}
-            )
-            self._notify_owner()
-            self._commit()
-            try:
-                if self.mode == "replace":
-                    self._safety_backup()
-                self._commit()  # the safety backup is kept whatever happens next
-                self._read_committed()
-                with self.env.cr.savepoint():
-                    report = self._restore()
-                self.write(self._done_values(report))
-            except Exception as error:  # noqa: BLE001 - any failure must mark the job failed
-                self._fail(error)
-            self._notify_owner()
-            self._commit()
+        self._run_exclusively(self._run_locked)
         return self.state == "done"
+
+    def _run_locked(self):
+        self.write({"state": "running", "started_at": fields.Datetime.now(), "progress": 0, "error": False})
+        self._notify_owner()
+        self._commit()
+        try:
+            if self.mode == "replace":
+                self._safety_backup()
+            self._commit()  # the safety backup is kept whatever happens next
+            self._read_committed()
+            with self.env.cr.savepoint():
+                report = self._restore()
+            self.write(self._done_values(report))
+        except Exception as error:  # noqa: BLE001 - any failure must mark the job failed
+            self._fail(error)
+        self._notify_owner()
+        self._commit()
 
     def _read_committed(self):
         """Progress is committed on this job's row from other cursors while the restore runs: the
@@ -230,7 +230,7 @@ class DangerZoneRestore(models.Model):
             self.skip_invalid,
             progress=self._report_progress,
         )
-        return importer.run()
+        return importer.run(checked=True)  # the request checked every record of this very file
 
     @api.model
     def _done_values(self, report):

@@ -141,6 +141,22 @@ class DangerZoneScope(models.AbstractModel):
         }
 
     @api.model
+    def _danger_zone_matching_keys(self):
+        """Records of no company that a restore reuses when the database has them: model -> key fields.
+
+        A restore maps the backup's record to the existing one with the same
+        key instead of copying it, so restoring twice does not duplicate the
+        shared plans, categories and attributes. Hook: extend with super().
+        """
+        return {
+            "account.analytic.plan": ["complete_name"],
+            "product.category": ["complete_name"],
+            "res.partner.category": ["name"],
+            "product.attribute": ["name"],
+            "product.attribute.value": ["attribute_id", "name"],
+        }
+
+    @api.model
     def _danger_zone_company_settings(self, company):
         """Names of the res.company fields that are business settings, not identity."""
         fields_by_name = company._fields

@@ -9,6 +9,7 @@ from odoo.tests import tagged
 from odoo.tools import mute_logger
 
 from ..engine import open_backup, write_backup
+from ..models.danger_zone_job import COMPANY_LOCK_NAMESPACE
 from ..models.danger_zone_scope import DangerZoneScope
 from .test_backup import BackupCase
 
@@ -204,6 +205,10 @@ class TestRestoreRoundTrip(RestoreCase):
         )
         invoice.action_post()
         self.assertEqual(invoice.sequence_number, last_number + 1, invoice.name)
+        newcomer = self.as_owner(self.company).env["res.partner"].create({"name": "After the restore"})
+        receivable = newcomer.property_account_receivable_id
+        self.assertTrue(receivable.exists(), "the company's default accounts follow the restored ones")
+        self.assertIn(self.company, receivable.company_ids)
 
     def customer_of(self, company):
         return self.env["res.partner"].search([("company_id", "=", company.id)], limit=1)
@@ -250,6 +255,11 @@ def comparable_records(reader, models):
 def _stable(value, field, record, ranks):
     if value is None:
         return None
+    if field["type"] == "char" and record.get("matching_number") is value:  # made of reconciliation ids
+        if value.isdigit():
+            return ranks["account.full.reconcile"].get(int(value), value)
+        if value.startswith("P") and value[1:].isdigit():
+            return ranks["account.partial.reconcile"].get(int(value[1:]), value)
     relation = field.get("relation")
     if field["type"] == "many2one_reference":
         relation = record.get(field["model_field"])
@@ -257,6 +267,9 @@ def _stable(value, field, record, ranks):
         return ranks.get(relation, {}).get(value, value)
     if field["type"] in ("many2many", "one2many"):
         return sorted(ranks.get(relation, {}).get(item, item) for item in value)
+    if key_relation := field.get("key_relation"):  # analytic distributions: keyed by ids
+        ranked = ranks.get(key_relation, {})
+        return {",".join(str(ranked.get(int(i), i)) for i in key.split(",")): v for key, v in value.items()}
     return value
 
 
@@ -303,7 +316,11 @@ class TestRestoreContent(RestoreCase):
 
     def test_html_is_sanitized_on_the_way_in(self):
         def inject(members, manifest):
-            message = next(m for m in members["data/mail.message.jsonl"] if m.get("body"))
+            message = next(
+                m
+                for m in members["data/mail.message.jsonl"]
+                if m.get("body") and m["model"] == "account.move"
+            )
             message["body"] = '<p>Hello</p><script>alert("owned")</script><img src="x" onerror="steal()">'
 
         target = self.new_company("DZ Clean Co")
@@ -325,6 +342,7 @@ class TestRestoreContent(RestoreCase):
             {
                 "name": "Clara Clerk",
                 "login": "dz_clerk",
+                "email": "clerk@example.com",
                 "company_id": self.company.id,
                 "company_ids": [Command.set([self.company.id])],
                 "groups_id": [Command.set([self.env.ref("account.group_account_invoice").id])],
@@ -510,7 +528,9 @@ class TestRestoreRefusals(RestoreCase):
     def test_merge_into_the_same_company_reports_conflicts(self):
         report = self.preflight(self.company, self.content, mode="merge")
         self.assertFalse(report["ok"])
-        self.assertTrue(any("journal" in conflict.lower() for conflict in report["conflicts"]), report["conflicts"])
+        self.assertTrue(
+            any("journal" in conflict.lower() for conflict in report["conflicts"]), report["conflicts"]
+        )
         self.assert_refused(self.content, "already exists", mode="merge")
 
     def test_skip_invalid_leaves_out_bad_records_and_reports_them(self):
@@ -573,6 +593,24 @@ class TestRestoreJob(RestoreCase):
             company.danger_zone_restore(file_b64, confirm="RESTORE")
         with self.assertRaisesRegex(UserError, "already queued"):
             company.danger_zone_backup()
+
+    def test_a_job_running_in_another_worker_blocks_the_company(self):
+        restore_id = self.company.with_user(self.owner).danger_zone_restore(
+            base64.b64encode(self.content).decode(), confirm="RESTORE"
+        )
+        moves_before = self.env["account.move"].search_count([("company_id", "=", self.company.id)])
+        with self.env.registry.cursor() as other_worker:  # another connection, as another worker has
+            other_worker.execute("SELECT pg_advisory_lock(%s, %s)", [COMPANY_LOCK_NAMESPACE, self.company.id])
+            self.env["danger.zone.restore"]._cron_process_queue()
+            other_worker.execute(
+                "SELECT pg_advisory_unlock(%s, %s)", [COMPANY_LOCK_NAMESPACE, self.company.id]
+            )
+        restore = self.env["danger.zone.restore"].browse(restore_id)
+        self.assertEqual(restore.state, "failed")
+        self.assertIn("Another Danger Zone job is running", restore.error)
+        self.assertEqual(
+            self.env["account.move"].search_count([("company_id", "=", self.company.id)]), moves_before
+        )
 
     def test_restore_is_refused_while_a_backup_waits(self):
         self.company.with_user(self.owner).danger_zone_backup()

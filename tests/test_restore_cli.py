@@ -20,7 +20,8 @@ print("SAMPLE_COMPANY", company.id)
 TRIAL_BALANCE = """SELECT a.code_store->>l.company_id::text, round(sum(l.debit), 2), round(sum(l.credit), 2)
                      FROM account_move_line l JOIN account_account a ON a.id = l.account_id
                     WHERE l.company_id = %s AND l.parent_state = 'posted' GROUP BY 1 ORDER BY 1"""
-INVOICES = """SELECT name, move_type, state, amount_total, amount_residual, payment_state FROM account_move
+INVOICES = """SELECT name, move_type, state, round(amount_total, 2), round(amount_residual, 2), payment_state
+                FROM account_move
                WHERE company_id = %s ORDER BY name, move_type"""
 
 

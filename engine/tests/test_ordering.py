@@ -53,11 +53,25 @@ class InsertionOrderCase(unittest.TestCase):
         self.assertNotIn(("account.move", "journal_id"), deferred)
 
     def test_stable_and_ignores_models_outside(self):
-        graph = {"b": {"x": ("outside", True)}, "a": {"y": ("b", False)}}
-        self.assertEqual(insertion_order(graph), (["a", "b"], [("a", "y")]))
+        graph = {"b": {"x": ("outside", True)}, "a": {"y": ("b", False)}, "c": {}}
+        self.assertEqual(insertion_order(graph), (["b", "a", "c"], []))
         self.assertEqual(insertion_order(graph), insertion_order(dict(reversed(graph.items()))))
 
     def test_required_cycle_is_refused(self):
         graph = {"a": {"b_id": ("b", True)}, "b": {"a_id": ("a", True)}, "c": {}}
         with self.assertRaisesRegex(CycleError, "cycle between: a, b"):
             insertion_order(graph)
+
+    def test_optional_references_point_backwards_when_they_can(self):
+        # journal items refer to products optionally: products go first, nothing is deferred
+        graph = {
+            "account.move.line": {"product_id": ("product.product", False)},
+            "product.product": {"product_tmpl_id": ("product.template", True)},
+            "product.template": {},
+        }
+        self.assertEqual(
+            insertion_order(graph), (["product.template", "product.product", "account.move.line"], [])
+        )
+        order, deferred = insertion_order(ACCOUNTING)
+        self.assertNotIn(("account.move", "partner_id"), deferred)
+        self.assertLess(len(deferred), 5, deferred)
