@@ -279,8 +279,16 @@ class _BackupReader:
     def read_file(self, checksum):
         raise NotImplementedError
 
-    def records(self, name):
-        """Yield the parsed records of member ``name``."""
+    def records(self, name, checked=False):
+        """Yield the parsed records of member ``name``.
+
+        ``checked``: every line passed the strict parse already (nesting,
+        duplicate keys, constants), so plain ``json.loads`` reads it, faster.
+        """
+        if checked:
+            for line in self._member_lines(name):
+                yield json.loads(line)
+            return
         for number, line in enumerate(self._member_lines(name), start=1):
             yield parse_record(line, self.limits, f"{name}, line {number}")
 

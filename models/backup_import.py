@@ -60,12 +60,14 @@ class BackupImport:
         self.progress = progress or (lambda done, total: None)
         self.scope = env["danger.zone.scope"]._danger_zone_scope(company, ("attachments",))
         self.members = {member["name"]: member for member in self.manifest["members"]}
+        self.parsed = False  # every line passed the strict parse: later passes read faster
         self.remap = Remap()
         self.skipped = []  # (model, backup id, reason)
         self.invalid = {}  # (model, backup id) -> reason, found by check()
         self.relinked = []
         self.renamed = {}  # backup field -> column here (analytic plan columns)
         self.matched = defaultdict(dict)  # model -> key -> id of the existing record
+        self.matching_keys = env["danger.zone.scope"]._danger_zone_matching_keys()
         self.cleared = []  # references left empty because their record was skipped
         self.counts = {}
 
@@ -473,6 +475,7 @@ class BackupImport:
         """
         self.env.flush_all()  # the rows are written in SQL: pending ORM writes go first
         report = self.check(records=not checked or self.skip_invalid)
+        self.parsed = True  # the strict parse accepted every line (here or in the request's check)
         if not report["ok"]:
             raise UserError(self.env._("The restore was refused:\n%s", "\n".join(report["errors"])))
         if self.mode == "replace":
@@ -644,7 +647,7 @@ class BackupImport:
         table = self.env[model]._table
         sequence = self._sequence(table)
         chunk = []
-        for record in self.reader.records(member["name"]):
+        for record in self.reader.records(member["name"], checked=self.parsed):
             if (model, record["id"]) in self.invalid:
                 self.skipped.append((model, record["id"], self.invalid[(model, record["id"])]))
                 continue
@@ -667,7 +670,7 @@ class BackupImport:
     def _match_existing(self, model, record):
         """Records of no company that this database already has (same plan, category, attribute...)
         are not copied: the backup's references go to the existing record."""
-        keys = self.env["danger.zone.scope"]._danger_zone_matching_keys().get(model)
+        keys = self.matching_keys.get(model)
         if not keys or record.get("company_id"):
             return False
         if model not in self.matched:

@@ -232,8 +232,11 @@ class DangerZoneScope(models.AbstractModel):
         Each chain (journal and sequence prefix) is hashed again from its first
         secured entry, in number order, with the current hash version.
         """
-        moves = self.env["account.move"].sudo().browse(list(remap.mapping("account.move").values()))
-        hashed = moves.filtered("inalterable_hash")
+        self.env.cr.execute(
+            "SELECT id FROM account_move WHERE id = ANY(%s) AND inalterable_hash IS NOT NULL",
+            [list(remap.mapping("account.move").values())],
+        )
+        hashed = self.env["account.move"].sudo().browse(row[0] for row in self.env.cr.fetchall())
         # entries hashed before Odoo 17 chain through the whole journal by secure_sequence_number
         chains = hashed.grouped(
             lambda move: (move.journal_id.id, None if move.secure_sequence_number else move.sequence_prefix)
