@@ -57,13 +57,19 @@ def _company(env, company_id):
     return company
 
 
+def _owner_company(cr, company_id):
+    """The company, in the environment of its owner: the command line acts as the owner."""
+    env = api.Environment(cr, SUPERUSER_ID, {})
+    company = _company(env, company_id)
+    company = company.with_env(env(user=company.danger_zone_owner_id.id))
+    company._danger_zone_check_owner()
+    return company
+
+
 def backup(registry, args):
     with registry.cursor() as cr:
-        env = api.Environment(cr, SUPERUSER_ID, {})
-        company = _company(env, args.company)
-        owner_env = env(user=company.danger_zone_owner_id.id)
-        company = company.with_env(owner_env)
-        company._danger_zone_check_owner()
+        company = _owner_company(cr, args.company)
+        owner_env = company.env
         file_format = "json" if args.json else "zip"
         job = owner_env["danger.zone.backup"]._request(
             company, trigger="cli", file_format=file_format, with_attachments=args.with_attachments
@@ -88,12 +94,8 @@ def restore(registry, args):
         raise UserError(f"Cannot read {args.input}: {error.strerror}") from None
     mode = "merge" if args.merge else "replace"
     with registry.cursor() as cr:
-        env = api.Environment(cr, SUPERUSER_ID, {})
-        company = _company(env, args.company)
-        owner_env = env(user=company.danger_zone_owner_id.id)
-        company = company.with_env(owner_env)
-        company._danger_zone_check_owner()
-        Restore = owner_env["danger.zone.restore"]
+        company = _owner_company(cr, args.company)
+        Restore = company.env["danger.zone.restore"]
         if args.dry_run:
             report = Restore._preflight(company, content, mode, args.skip_invalid)
             print(format_report(report))

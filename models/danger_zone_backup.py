@@ -39,7 +39,6 @@ class DangerZoneBackup(models.Model):
         [("zip", "ZIP"), ("json", "JSON")], required=True, default="zip", readonly=True
     )
     with_attachments = fields.Boolean(readonly=True)
-    attachment_id = fields.Many2one("ir.attachment", readonly=True, ondelete="set null")
     file_name = fields.Char(readonly=True)
     file_size = fields.Integer("Size (bytes)", readonly=True)
     checksum = fields.Char("SHA-256", readonly=True)
@@ -66,12 +65,6 @@ class DangerZoneBackup(models.Model):
             if backup.trigger == "manual" or not self.env.su:
                 backup.company_id._danger_zone_check_owner()
         return backups
-
-    def unlink(self):
-        attachments = self.sudo().attachment_id
-        result = super().unlink()
-        attachments.unlink()
-        return result
 
     # ------------------------------------------------------------------
     # Requests (the owner checks happen in res.company)

@@ -45,6 +45,13 @@ class DangerZoneJob(models.AbstractModel):
     error = fields.Text(readonly=True)
     started_at = fields.Datetime(readonly=True)
     finished_at = fields.Datetime(readonly=True)
+    attachment_id = fields.Many2one("ir.attachment", string="File", readonly=True, ondelete="set null")
+
+    def unlink(self):
+        attachments = self.sudo().attachment_id  # the job's file goes with it
+        result = super().unlink()
+        attachments.unlink()
+        return result
 
     def _one_active_index(self):
         """SQL creating the index that allows one queued or running job per company."""

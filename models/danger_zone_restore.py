@@ -36,7 +36,7 @@ class DangerZoneRestore(models.Model):
         readonly=True,
     )
     skip_invalid = fields.Boolean(readonly=True, help="Leave out invalid records instead of failing.")
-    attachment_id = fields.Many2one("ir.attachment", string="Backup file", readonly=True, ondelete="set null")
+    attachment_id = fields.Many2one(string="Backup file")
     file_name = fields.Char(readonly=True)
     safety_backup_id = fields.Many2one(
         "danger.zone.backup",
@@ -73,12 +73,6 @@ class DangerZoneRestore(models.Model):
         for restore in restores:
             restore.company_id.with_user(restore.requested_by_id or self.env.user)._danger_zone_check_owner()
         return restores
-
-    def unlink(self):
-        attachments = self.sudo().attachment_id
-        result = super().unlink()
-        attachments.unlink()
-        return result
 
     @api.model
     def _busy_message(self, company):
