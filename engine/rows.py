@@ -69,7 +69,11 @@ NULL = "\\N"
 
 
 def copy_text(value):
-    """One cell of PostgreSQL's COPY text format (not NULL)."""
+    r"""One cell of PostgreSQL's COPY text format (not NULL).
+
+    >>> [copy_text(value) for value in (7, True, "a\tb", {"en_US": "x"})]
+    ['7', 't', 'a\\tb', '{"en_US": "x"}']
+    """
     if value is True or value is False:
         return "t" if value else "f"
     if isinstance(value, str):
@@ -79,15 +83,6 @@ def copy_text(value):
     if isinstance(value, dict | list):
         return json.dumps(value, ensure_ascii=False).translate(_COPY_ESCAPES)
     return str(value)
-
-
-def copy_text_line(values):
-    r"""One line of PostgreSQL's COPY text format.
-
-    >>> copy_text_line([1, None, "a\tb", True, {"en_US": "x"}])
-    '1\t\\N\ta\\tb\tt\t{"en_US": "x"}\n'
-    """
-    return "\t".join(NULL if value is None else copy_text(value) for value in values) + "\n"
 
 
 @dataclass(frozen=True)
@@ -176,7 +171,7 @@ class RowBuilder:
             return lambda value, record: copy_text(value)
 
         def other(value, record):
-            converted = self._value(column, value, record)
+            converted = self.convert(column, value, record)
             return None if converted is None else copy_text(converted)
 
         return other
@@ -189,7 +184,8 @@ class RowBuilder:
             for old_id in record.get(name) or ()
         ]
 
-    def _value(self, column, value, record):
+    def convert(self, column, value, record):
+        """The value of ``column`` for the target database (python), references remapped."""
         kind = column.kind
         if value is None:
             return None

@@ -61,6 +61,8 @@ class BackupImport:
         self.scope = env["danger.zone.scope"]._danger_zone_scope(company, ("attachments",))
         self.members = {member["name"]: member for member in self.manifest["members"]}
         self.parsed = False  # every line passed the strict parse: later passes read faster
+        self._ids_cache = {}  # model -> backup ids of its data member
+        self._tables = None  # tables of models (not many2many links)
         self.remap = Remap()
         self.skipped = []  # (model, backup id, reason)
         self.invalid = {}  # (model, backup id) -> reason, found by check()
@@ -227,8 +229,6 @@ class BackupImport:
         )
 
     def _backup_ids(self, model):
-        if not hasattr(self, "_ids_cache"):
-            self._ids_cache = {}
         if model not in self._ids_cache:
             name = f"data/{model}.jsonl"
             records = self.reader.records(name) if name in self.members else ()
@@ -569,7 +569,7 @@ class BackupImport:
         )
 
     def _model_tables(self):
-        if not hasattr(self, "_tables"):
+        if self._tables is None:
             self._tables = {Model._table for Model in self.env.registry.values() if not Model._abstract}
         return self._tables
 
@@ -729,8 +729,7 @@ class BackupImport:
                 continue
             lines.append(line)
             rows.append((new_id, record, deferred))
-        if not self._copy(builder, table, lines, rows):
-            return
+        self._copy(builder, table, lines, rows)
         for new_id, record, deferred in rows:
             self.remap.add(builder.model, record["id"], new_id)
             for column, old_value in deferred:
@@ -740,13 +739,14 @@ class BackupImport:
         self.counts[builder.model] = self.counts.get(builder.model, 0) + len(rows)
 
     def _copy(self, builder, table, lines, rows):
-        """COPY the lines into the table; with skip_invalid, retry one by one to find the bad rows."""
+        """COPY the lines into the table; with skip_invalid, retry one by one to find the bad rows
+        (``rows`` then keeps only those written)."""
         columns = ", ".join(f'"{name}"' for name in builder.column_names())
         statement = f'COPY "{table}" ({columns}) FROM STDIN'
         try:
             with self.cr.savepoint(flush=False):
                 self.cr.copy_expert(statement, io.StringIO("".join(lines)))
-            return True
+            return
         except psycopg2.Error as error:
             if not self.skip_invalid:
                 raise UserError(
@@ -765,7 +765,6 @@ class BackupImport:
             except psycopg2.Error as error:
                 self.skipped.append((builder.model, row[1]["id"], error.diag.message_primary or str(error)))
         rows[:] = kept
-        return True
 
     def _skip_or_raise(self, model, record_id, reason):
         if not self.skip_invalid:
@@ -845,16 +844,15 @@ class BackupImport:
         record = next(iter(self.reader.records(member["name"])))
         allowed = set(self.env["danger.zone.scope"]._danger_zone_company_settings(self.company))
         Company = self.env[COMPANY_MODEL]
+        builder = RowBuilder(COMPANY_MODEL, [], self.remap, self.company.id)
         assignments = []
         for name in sorted(set(member["fields"]) & allowed):
-            field = Company._fields[name]
-            column = self._column(field, deferred=False)
-            builder = RowBuilder(COMPANY_MODEL, [column], self.remap, self.company.id)
+            column = self._column(Company._fields[name], deferred=False)
             value = record.get(name)
             if name == "hard_lock_date" and self.company.hard_lock_date:
                 value = max(value or "", odoo_fields.Date.to_string(self.company.hard_lock_date))
             try:
-                converted = builder._value(column, value, record)  # noqa: SLF001
+                converted = builder.convert(column, value, record)
             except RecordError as error:
                 self._skip_or_raise(COMPANY_MODEL, record["id"], str(error))
                 continue

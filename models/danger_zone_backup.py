@@ -6,7 +6,6 @@ import shutil
 import tempfile
 from datetime import timedelta
 
-import psycopg2.errors
 from openupgradelib.openupgrade import logged_query
 
 from odoo import api, fields, models, release
@@ -85,14 +84,7 @@ class DangerZoneBackup(models.Model):
             "file_format": file_format,
             "with_attachments": with_attachments,
         }
-        try:
-            with self.env.cr.savepoint():
-                backup = self.sudo().create(values)
-        except psycopg2.errors.UniqueViolation:
-            raise UserError(self._busy_message(company)) from None
-        if backup.state == "queued":
-            self.env.ref("danger_zone.ir_cron_danger_zone_backup_queue").sudo()._trigger()
-        return backup
+        return self._create_job(company, values, "danger_zone.ir_cron_danger_zone_backup_queue")
 
     @api.model
     def _busy_message(self, company):

@@ -2,6 +2,8 @@ import contextlib
 import logging
 import traceback
 
+import psycopg2.errors
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import config
@@ -67,6 +69,19 @@ class DangerZoneJob(models.AbstractModel):
             active = Jobs.search([("company_id", "=", company.id), ("state", "in", ACTIVE_STATES)], limit=1)
             if active:
                 raise UserError(active._busy_message(company))
+
+    @api.model
+    def _create_job(self, company, values, cron_xmlid):
+        """Create the job; a concurrent request that won the one-active index makes this one busy.
+        A queued job wakes its scheduled action."""
+        try:
+            with self.env.cr.savepoint():
+                job = self.sudo().create(values)
+        except psycopg2.errors.UniqueViolation:
+            raise UserError(self._busy_message(company)) from None
+        if job.state == "queued":
+            self.env.ref(cron_xmlid).sudo()._trigger()
+        return job
 
     @api.model
     def _busy_message(self, company):

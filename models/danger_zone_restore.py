@@ -4,7 +4,6 @@ import io
 import json
 import logging
 
-import psycopg2.errors
 from openupgradelib.openupgrade import logged_query
 
 from odoo import api, fields, models
@@ -139,18 +138,12 @@ class DangerZoneRestore(models.Model):
             "file_name": file_name,
             "report": report,
         }
-        try:
-            with self.env.cr.savepoint():
-                restore = self.sudo().create(values)
-        except psycopg2.errors.UniqueViolation:
-            raise UserError(self._busy_message(company)) from None
+        restore = self._create_job(company, values, "danger_zone.ir_cron_danger_zone_restore_queue")
         restore.attachment_id = (
             self.env["ir.attachment"]
             .sudo()
             .create({"name": file_name, "raw": content, "res_model": self._name, "res_id": restore.id})
         )
-        if restore.state == "queued":
-            self.env.ref("danger_zone.ir_cron_danger_zone_restore_queue").sudo()._trigger()
         return restore
 
     # ------------------------------------------------------------------
