@@ -4,6 +4,7 @@
     odoo-bin --addons-path=... danger-zone backup -d DB --company ID -o FILE [--json] [--with-attachments]
     odoo-bin --addons-path=... danger-zone restore -d DB --company ID -i FILE
         [--merge] [--skip-invalid] [--dry-run]
+    odoo-bin --addons-path=... danger-zone delete -d DB --company ID [--yes NAME]
 
 Runs synchronously as the company's owner and exits non-zero with a clear
 message on any error. Odoo server options (--db_host, -c CONFIG, ...) may follow.
@@ -20,12 +21,13 @@ from odoo.modules.registry import Registry
 from odoo.tools import config
 
 from ..engine import BackupFormatError
+from ..models.danger_zone_deletion import format_counts
 
 
 def _parser():
     parser = argparse.ArgumentParser(
         prog="odoo-bin danger-zone",
-        description="Back up or restore one company's business data (Danger Zone).",
+        description="Back up, restore or delete one company's business data (Danger Zone).",
     )
     actions = parser.add_subparsers(dest="action", required=True)
     backup = actions.add_parser("backup", help="write a backup file of one company")
@@ -46,6 +48,12 @@ def _parser():
     )
     restore.add_argument(
         "--dry-run", action="store_true", help="only run the pre-flight check; write nothing"
+    )
+    delete = actions.add_parser("delete", help="delete one company and all its data")
+    delete.add_argument("-d", "--database", required=True)
+    delete.add_argument("--company", type=int, required=True, help="id of the company")
+    delete.add_argument(
+        "--yes", metavar="NAME", help="confirm without a question: the company's name, exactly"
     )
     return parser
 
@@ -115,8 +123,34 @@ def restore(registry, args):
         print(f"{job.restored_count} records restored into {company.name} in {elapsed:.2f} s")
 
 
+def delete(registry, args):
+    with registry.cursor() as cr:
+        company = _owner_company(cr, args.company)
+        name, company_id = company.name, company.id
+        if reasons := company._danger_zone_delete_blockers():
+            raise UserError("The company cannot be deleted:\n" + "\n".join(reasons))
+        confirmation = args.yes
+        if confirmation is None:
+            preview = company._danger_zone_delete_preview()
+            print(format_counts(preview["counts"]))
+            try:
+                confirmation = input(f"This deletes {name} (id {company_id}) for good. Type its name: ")
+            except EOFError:
+                confirmation = ""
+        if confirmation != name:
+            raise UserError(f"The name does not match {name!r}: nothing was deleted.")
+        started = time.perf_counter()
+        job = company.env["danger.zone.deletion"]._request(company, trigger="cli")
+        job._run()
+        print(job.report_text)
+        if job.state != "done":
+            raise UserError(f"The deletion failed: {job.error}")
+        elapsed = time.perf_counter() - started
+        print(f"{job.deleted_count} records of {name} (id {company_id}) deleted in {elapsed:.2f} s")
+
+
 class DangerZone(Command):
-    """Back up or restore one company's business data (Danger Zone)"""
+    """Back up, restore or delete one company's business data (Danger Zone)"""
 
     name = "danger-zone"
 
@@ -124,7 +158,8 @@ class DangerZone(Command):
         args, odoo_args = _parser().parse_known_args(cmdargs)
         config.parse_config([*odoo_args, "-d", args.database])
         try:
-            {"backup": backup, "restore": restore}[args.action](Registry(args.database), args)
+            actions = {"backup": backup, "restore": restore, "delete": delete}
+            actions[args.action](Registry(args.database), args)
         except (UserError, AccessError, BackupFormatError) as error:
             print(f"danger-zone: {error}", file=sys.stderr)
             sys.exit(1)

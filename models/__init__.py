@@ -1,4 +1,13 @@
 # isort: skip_file
 # The job mixin first: the jobs inherit it.
 from . import danger_zone_job
-from . import danger_zone_backup, danger_zone_restore, danger_zone_scope, ir_attachment, ir_http, res_company
+from . import (
+    danger_zone_backup,
+    danger_zone_deletion,
+    danger_zone_password_failure,
+    danger_zone_restore,
+    danger_zone_scope,
+    ir_attachment,
+    ir_http,
+    res_company,
+)

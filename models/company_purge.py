@@ -23,22 +23,18 @@ ORPHANS = {"account.full.reconcile": ("account.move.line", "full_reconcile_id")}
 
 
 class CompanyPurge:
-    def __init__(self, scope):
-        self.scope = scope
-        self.env = scope.env
-        self.cr = scope.cr
-        self.company_id = scope.company.id
+    def __init__(self, env, company, rules):
+        """``rules``: model -> ScopeRule, the business models of the company."""
+        self.env = env
+        self.cr = env.cr
+        self.company_id = company.id
+        self.rules = rules
+        self._model_of = {Model._table: name for name, Model in env.registry.items() if Model._auto}
 
     def collect(self):
         """Fill the temporary table danger_zone_purge; return the counts per model."""
-        self.env.flush_all()  # SQL from here on: the database must hold what the ORM holds
-        self.cr.execute("DROP TABLE IF EXISTS danger_zone_purge")
-        self.cr.execute(
-            """CREATE TEMPORARY TABLE danger_zone_purge (
-                   model varchar NOT NULL, id integer NOT NULL, round integer NOT NULL,
-                   PRIMARY KEY (model, id)) ON COMMIT DROP"""
-        )
-        for model, rule in self.scope.rules.items():
+        self._create_table()
+        for model, rule in self.rules.items():
             if rule.company in ("own", "shared"):
                 self._add(
                     model,
@@ -51,8 +47,7 @@ class CompanyPurge:
             if not self._follow(round_number):
                 break
         self._keep_referenced()
-        self.cr.execute("SELECT model, count(*) FROM danger_zone_purge GROUP BY model ORDER BY model")
-        return dict(self.cr.fetchall())
+        return self._counts()
 
     def delete(self):
         """Delete what ``collect`` found; return the counts per model."""
@@ -72,6 +67,19 @@ class CompanyPurge:
         return counts
 
     # ------------------------------------------------------------------
+    def _create_table(self):
+        self.env.flush_all()  # SQL from here on: the database must hold what the ORM holds
+        self.cr.execute("DROP TABLE IF EXISTS danger_zone_purge")
+        self.cr.execute(
+            """CREATE TEMPORARY TABLE danger_zone_purge (
+                   model varchar NOT NULL, id integer NOT NULL, round integer NOT NULL,
+                   PRIMARY KEY (model, id)) ON COMMIT DROP"""
+        )
+
+    def _counts(self):
+        self.cr.execute("SELECT model, count(*) FROM danger_zone_purge GROUP BY model ORDER BY model")
+        return dict(self.cr.fetchall())
+
     def _table(self, model):
         return SQL.identifier(self.env[model]._table)
 
@@ -127,7 +135,7 @@ class CompanyPurge:
     def _follow(self, round_number):
         """Children and documents of the previous round's records."""
         added = 0
-        for model, rule in self.scope.rules.items():
+        for model, rule in self.rules.items():
             Model = self.env[model]
             for parent in rule.parents:
                 source = Model._fields[parent].comodel_name
@@ -150,7 +158,7 @@ class CompanyPurge:
                 )
                 added += self._add(model, ids, round_number)
         for model, (source, column) in ORPHANS.items():
-            if model in self.scope.rules and source in self.scope.rules:
+            if model in self.rules and source in self.rules:
                 ids = SQL(
                     "SELECT %s FROM %s WHERE id IN (%s)",
                     SQL.identifier(column),
@@ -187,7 +195,6 @@ class CompanyPurge:
     def _keep_referenced(self):
         """Keep what rows that stay still need: a restricting reference from a row that stays
         (the company's own settings, another company's records) takes the record off the list."""
-        self._model_of = {Model._table: name for name, Model in self.env.registry.items() if Model._auto}
         table_model = self._purged_tables()
         keys = self._foreign_keys(table_model)
         owners = self._link_owners(keys, table_model)
@@ -238,7 +245,7 @@ class CompanyPurge:
 
     def _unlink_shared(self):
         """Records shared with other companies lose this company only."""
-        for model, rule in self.scope.rules.items():
+        for model, rule in self.rules.items():
             if rule.company == "companies":
                 field = self.env[model]._fields["company_ids"]
                 self.cr.execute(

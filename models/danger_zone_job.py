@@ -16,7 +16,7 @@ ACTIVE_STATES = ("queued", "running")
 LOCK_NAMESPACE = 0x445A  # first key of the advisory locks held by running jobs ("DZ")
 COMPANY_LOCK_NAMESPACE = 0x445B  # first key of the lock on the company a job runs on
 # Every kind of job on a company: one at a time per company, whatever its kind.
-JOB_MODELS = ("danger.zone.backup", "danger.zone.restore")
+JOB_MODELS = ("danger.zone.backup", "danger.zone.restore", "danger.zone.deletion")
 
 
 class CompanyBusy(UserError):
@@ -63,12 +63,22 @@ class DangerZoneJob(models.AbstractModel):
     @api.model
     def _check_none_active(self, company):
         """Refuse at once while any Danger Zone job runs or waits on ``company``."""
+        if busy := self._active_job_messages(company):
+            raise UserError(busy[0])
+
+    @api.model
+    def _active_job_messages(self, company, ignored=None):
+        """What runs or waits on ``company``, as messages; ``ignored`` is a job not to count."""
+        messages = []
         for model in JOB_MODELS:
             Jobs = self.env[model].sudo()
             Jobs._fail_interrupted(company)
-            active = Jobs.search([("company_id", "=", company.id), ("state", "in", ACTIVE_STATES)], limit=1)
-            if active:
-                raise UserError(active._busy_message(company))
+            domain = [("company_id", "=", company.id), ("state", "in", ACTIVE_STATES)]
+            if ignored and ignored._name == model:
+                domain.append(("id", "!=", ignored.id))
+            if active := Jobs.search(domain, limit=1):
+                messages.append(active._busy_message(company))
+        return messages
 
     @api.model
     def _create_job(self, company, values, cron_xmlid):
@@ -105,7 +115,7 @@ class DangerZoneJob(models.AbstractModel):
 
     def _lock_key(self):
         """Second key of the job's advisory lock: its id, spread by model (backups keep their ids)."""
-        return self.id + JOB_MODELS.index(self._name) * (1 << 30)
+        return self.id + JOB_MODELS.index(self._name) * (1 << 29)
 
     @contextlib.contextmanager
     def _running_lock(self):
@@ -155,7 +165,12 @@ class DangerZoneJob(models.AbstractModel):
             self.progress = percent
             return
         with self.env.registry.cursor() as cr:  # committed at once, visible to the UI
-            cr.execute(f'UPDATE "{self._table}" SET progress = %s WHERE id = %s', [percent, self.id])
+            # best effort: never wait for the job's own transaction if it holds the row
+            cr.execute(
+                f"""UPDATE "{self._table}" SET progress = %s
+                     WHERE id IN (SELECT id FROM "{self._table}" WHERE id = %s FOR UPDATE SKIP LOCKED)""",
+                [percent, self.id],
+            )
             self.with_env(self.env(cr=cr))._notify_owner()
 
     def _fail(self, error):
@@ -165,6 +180,12 @@ class DangerZoneJob(models.AbstractModel):
         )
         _logger.debug("Danger Zone: failure\n%s", traceback.format_exc())
         self.write({"state": "failed", "error": reason, "finished_at": fields.Datetime.now()})
+
+    def _read_committed(self):
+        """Progress is committed on this job's row from other cursors while the job runs: its
+        transaction must not be REPEATABLE READ, or writing the outcome would conflict."""
+        if not config["test_enable"]:
+            self.env.cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
 
     def _commit(self):
         """Make the job's state visible to the UI and other workers (cron and command line only)."""

@@ -8,7 +8,6 @@ from openupgradelib.openupgrade import logged_query
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import config
 
 from ..engine import BackupFormatError, open_backup
 from .backup_import import BackupImport
@@ -181,12 +180,6 @@ class DangerZoneRestore(models.Model):
             self._fail(error)
         self._notify_owner()
         self._commit()
-
-    def _read_committed(self):
-        """Progress is committed on this job's row from other cursors while the restore runs: the
-        restore's transaction must not be REPEATABLE READ, or writing the outcome would conflict."""
-        if not config["test_enable"]:
-            self.env.cr.execute("SET TRANSACTION ISOLATION LEVEL READ COMMITTED")
 
     def _safety_backup(self):
         """Back up the company as it is before replacing its data; kept like any backup."""

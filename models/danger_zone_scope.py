@@ -197,7 +197,8 @@ class DangerZoneScope(models.AbstractModel):
     @api.model
     def _danger_zone_purge(self, company, dry_run=False):
         """Delete the company's business data (shared records stay); return counts per model."""
-        purge = CompanyPurge(self._danger_zone_scope(company, ("attachments",)))
+        scope = self._danger_zone_scope(company, ("attachments",))
+        purge = CompanyPurge(self.env, company, scope.rules)
         return purge.collect() if dry_run else purge.delete()
 
     @api.model

@@ -1,7 +1,10 @@
 import logging
 
-from odoo import api, fields, models
+from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import AccessDenied, AccessError, UserError
+from odoo.tools.sql import column_exists
+
+from .company_deletion import CompanyDeletion
 
 _logger = logging.getLogger(__name__)
 
@@ -27,6 +30,12 @@ class ResCompany(models.Model):
     danger_zone_restore_ids = fields.One2many(
         "danger.zone.restore", "company_id", string="Restores", readonly=True, groups=OWNER_GROUP
     )
+    danger_zone_deletion_ids = fields.Many2many(
+        "danger.zone.deletion",
+        compute="_compute_danger_zone_deletion_ids",
+        string="Deletions",
+        help="The company deletions you asked for, in any company.",
+    )
     danger_zone_daily_backup = fields.Boolean(
         string="Daily Backup", groups=OWNER_GROUP, help="Back up the company's business data every night."
     )
@@ -45,6 +54,12 @@ class ResCompany(models.Model):
     def _compute_danger_zone_is_owner(self):
         for company in self:
             company.danger_zone_is_owner = company.danger_zone_owner_id == self.env.user
+
+    @api.depends_context("uid")
+    def _compute_danger_zone_deletion_ids(self):
+        deletions = self.env["danger.zone.deletion"].search([("requested_by_id", "=", self.env.uid)])
+        for company in self:
+            company.danger_zone_deletion_ids = deletions
 
     # ------------------------------------------------------------------
     # ORM guards: the owner is set at creation and changed only by transfer
@@ -111,14 +126,28 @@ class ResCompany(models.Model):
                 )
 
     def _danger_zone_check_password(self, password):
-        """Raise UserError unless ``password`` is the current user's password or API key."""
+        """Raise UserError unless ``password`` is the current user's password or API key.
+
+        Wrong passwords are counted in the database: after a few, the user is
+        locked out for a while, whichever worker or address they come from.
+        """
+        user = self.env.user
+        Failures = self.env["danger.zone.password.failure"].sudo()
+        Failures._check_not_locked(user)
         if not password:
             raise UserError(self.env._("Enter your password to confirm."))
-        credential = {"type": "password", "password": password, "login": self.env.user.login}
+        credential = {"type": "password", "password": password, "login": user.login}
         try:
-            self.env.user._check_credentials(credential, {"interactive": False})
+            user._check_credentials(credential, {"interactive": False})
         except AccessDenied:
-            raise UserError(self.env._("The password is wrong.")) from None
+            Failures._record(user)
+            raise UserError(
+                self.env._(
+                    "The password is wrong (%(left)s attempts left before a lockout).",
+                    left=Failures._attempts_left(user),
+                )
+            ) from None
+        Failures._forget(user)
 
     # ------------------------------------------------------------------
     # Public API (UI buttons and XML-RPC): every method checks ownership
@@ -227,6 +256,168 @@ class ResCompany(models.Model):
         )
         return restore.id
 
+    def danger_zone_delete_preview(self):
+        """Say what deleting this company would remove, and what stops it now; write nothing.
+
+        :return: ``ok``, ``blockers`` (reasons, empty when the company can be deleted),
+            ``counts`` per model, ``moved`` and ``archived`` (logins of the users who would
+            move to another of their companies, or be archived for having none)
+        :raise AccessError: when the caller does not own the company
+        """
+        self.ensure_one()
+        self._danger_zone_check_owner()
+        return _without_none(self._danger_zone_delete_preview())
+
+    def danger_zone_delete(self, company_name, password):
+        """Delete this company and all its data, in the background; return the ``danger.zone.deletion`` id.
+
+        Poll the deletion's ``state`` (``queued``, ``running``, ``done``, ``failed``);
+        it stays as the record of what was deleted. Users keep their accounts: those
+        whose company it was move to another of their companies, those who have none
+        left are archived.
+
+        :param str company_name: the company's name, exactly
+        :param str password: the owner's password (or an API key over XML-RPC)
+        :raise AccessError: when the caller does not own the company
+        :raise UserError: on a wrong name or password, a lockout after too many wrong
+            passwords, or a condition that forbids the deletion (last company, active
+            subscription, job running...)
+        """
+        self.ensure_one()
+        self._danger_zone_check_owner()
+        if reasons := self._danger_zone_delete_blockers():
+            raise UserError(self.env._("The company cannot be deleted:\n%s", "\n".join(reasons)))
+        if (company_name or "") != self.name:
+            raise UserError(
+                self.env._("Type the company's name exactly as shown to confirm: %(name)s", name=self.name)
+            )
+        self._danger_zone_check_password(password)
+        return self.env["danger.zone.deletion"]._request(self).id
+
+    # ------------------------------------------------------------------
+    # Deletion: conditions, preview, users
+    # ------------------------------------------------------------------
+    def _danger_zone_delete_blockers(self, ignored_job=None):
+        """Why this company cannot be deleted now: messages, none when it can.
+
+        ``ignored_job``: the deletion that is checking before it runs.
+        """
+        self.ensure_one()
+        Companies = self.sudo().with_context(active_test=False)
+        reasons = []
+        if not Companies.search_count([("id", "!=", self.id), ("active", "=", True)]):
+            reasons.append(self.env._("It is the only active company of the database."))
+        if self == self.env.ref("base.main_company", raise_if_not_found=False):
+            reasons.append(self.env._("It is the database's main company, which Odoo itself relies on."))
+        if branches := Companies.search([("parent_id", "=", self.id)]):
+            reasons.append(
+                self.env._(
+                    "It has branches; delete them first: %(branches)s",
+                    branches=", ".join(branches.mapped("name")),
+                )
+            )
+        reasons += self._danger_zone_active_subscriptions()
+        reasons += self.env["danger.zone.job"]._active_job_messages(self, ignored=ignored_job)
+        return reasons
+
+    def _danger_zone_active_subscriptions(self):
+        """Hook: messages naming the company's active subscriptions, which forbid deleting it.
+
+        Extend with super(). Ships one kind: running recurring sale orders. The
+        subscription app keeps their state in ``sale_order.subscription_state``;
+        the column is looked for in the database, whichever module adds it.
+        """
+        cr = self.env.cr
+        if not column_exists(cr, "sale_order", "subscription_state"):
+            return []
+        self.env["sale.order"].flush_model()
+        cr.execute(
+            """SELECT name FROM sale_order WHERE company_id = %s
+                AND subscription_state IN ('3_progress', '4_paused') ORDER BY id""",
+            [self.id],
+        )
+        names = [row[0] for row in cr.fetchall()]
+        if not names:
+            return []
+        return [
+            self.env._(
+                "It has %(count)s running subscriptions (recurring sale orders); close them first: %(names)s",
+                count=len(names),
+                names=", ".join(names[:10]),
+            )
+        ]
+
+    def _danger_zone_delete_preview(self):
+        company = self.sudo()
+        savepoint = self.env.cr.savepoint()  # the temporary tables of the dry run go with it
+        try:
+            deletion = CompanyDeletion(company.env, company)
+            counts = deletion.collect()
+            blockers = self._danger_zone_delete_blockers()
+            if deletion.blockers:
+                blockers.append(self._danger_zone_format_blockers(deletion.blockers))
+        finally:
+            savepoint.close(rollback=True)
+        moved, archived = self._danger_zone_users_to_release()
+        return {
+            "ok": not blockers,
+            "blockers": blockers,
+            "counts": counts,
+            "moved": moved.mapped("login"),
+            "archived": archived.mapped("login"),
+        }
+
+    def _danger_zone_format_blockers(self, blockers):
+        """Rows that other companies or everybody keep and that point to this company's data."""
+        lines = [self.env._("Records that stay (of other companies, or shared) use this company's data:")]
+        for model, column, target, ids in blockers:
+            records = self.env[model].sudo().browse(ids[:5])
+            lines.append(
+                self.env._(
+                    "- %(count)s %(model)s (%(names)s) point to %(target)s records with %(field)s",
+                    count=len(ids),
+                    model=self.env[model]._description,
+                    names=", ".join(str(name) for name in records.mapped("display_name")),
+                    target=self.env[target]._description,
+                    field=column,
+                )
+            )
+        return "\n".join(lines)
+
+    def _danger_zone_users_to_release(self):
+        """(users who move to another of their companies, users who have none left)."""
+        Users = self.env["res.users"].sudo().with_context(active_test=False)
+        users = Users.search(["|", ("company_ids", "in", self.id), ("company_id", "=", self.id)])
+        archived = users.filtered(lambda user: not user.company_ids - self)
+        return users - archived, archived
+
+    def _danger_zone_release_users(self):
+        """Take the company away from its users; return the logins moved and archived.
+
+        A user whose company it was moves to another of their allowed companies;
+        a user with no other company is archived, with no company allowed (Odoo
+        still needs a current company: the first one left).
+        """
+        moved, archived = self._danger_zone_users_to_release()
+        moved, archived = moved.with_user(SUPERUSER_ID), archived.with_user(SUPERUSER_ID)
+        for user in moved:
+            values = {"company_ids": [fields.Command.unlink(self.id)]}
+            if user.company_id == self:
+                values["company_id"] = (user.company_ids - self)[0].id
+            user.write(values)
+        fallback = self.sudo().with_context(active_test=False).search([("id", "!=", self.id)], limit=1)
+        archived.write({"active": False, "company_ids": [fields.Command.clear()], "company_id": fallback.id})
+        self.env.flush_all()
+        self.env.cr.execute(
+            """UPDATE res_partner p SET company_id = u.company_id FROM res_users u
+                WHERE u.partner_id = p.id AND p.company_id = %(company)s;
+               UPDATE res_partner p SET company_id = c.id FROM res_company c
+                WHERE c.partner_id = p.id AND c.id != %(company)s AND p.company_id = %(company)s""",
+            {"company": self.id},
+        )
+        self.env["res.partner"].invalidate_model(["company_id"])
+        return {"moved": moved.mapped("login"), "archived": archived.mapped("login")}
+
     def action_danger_zone_backup(self):
         """Open the Create Backup wizard (owner only)."""
         return self._danger_zone_wizard("danger.zone.backup.wizard", self.env._("Create Backup"))
@@ -234,6 +425,20 @@ class ResCompany(models.Model):
     def action_danger_zone_restore(self):
         """Open the Restore Data wizard (owner only)."""
         return self._danger_zone_wizard("danger.zone.restore.wizard", self.env._("Restore Data"))
+
+    def action_danger_zone_delete(self):
+        """Open the Delete Company wizard with its preview (owner only)."""
+        self.ensure_one()
+        self._danger_zone_check_owner()
+        wizard = self.env["danger.zone.delete.wizard"].create({"company_id": self.id})
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Delete Company"),
+            "res_model": wizard._name,
+            "res_id": wizard.id,
+            "view_mode": "form",
+            "target": "new",
+        }
 
     def action_danger_zone_transfer_ownership(self):
         """Open the Transfer Ownership wizard (owner only)."""

@@ -39,3 +39,14 @@ class DangerZoneUsersMixin:
             company_id=cls.company.id,
         )
         cls.owner.write({"company_id": cls.company.id})
+
+    def setUp(self):
+        super().setUp()
+        self.addCleanup(forget_password_failures, self.env, self.owner, self.admin, self.user)
+
+
+def forget_password_failures(env, *users):
+    """Failed password attempts are committed on their own connection: a test clears its own."""
+    Failures = env["danger.zone.password.failure"]
+    for user in users:
+        Failures._forget(user)

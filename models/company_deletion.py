@@ -1,0 +1,349 @@
+"""Delete a whole company: every row that belongs to it, in one transaction, with set-based SQL.
+
+The purge before a restore (``CompanyPurge``) removes the business data of a
+scope. A deletion removes everything of the company, found from the
+database's own foreign keys:
+
+1. seeds: the company row, the rows of every model whose ``company_id`` is
+   the company, and the records of ``company_ids`` models linked to it alone;
+2. round by round, what goes with them: rows of this company or of no
+   company that point to them with a cascading key, rows without a company
+   column that point to them with any restricting or cascading key (tax
+   repartition lines, tracking values...), the documents attached to them by
+   ``res_model``/``res_id`` (chatter, files, activities, external ids), what
+   they own (mail aliases, ``_inherits`` parents) and full reconciliations;
+3. the company's own partner, unless rows that stay still use it;
+4. blockers: rows that stay (another company's, or shared ones) and point to
+   collected rows with a cascading or restricting key. Going on would delete
+   or break them, so the caller refuses and names them.
+
+Users are never collected: the caller moves or archives them first. Records
+of no company (shared contacts, products...) stay: they belong to everybody.
+"""
+
+from odoo.tools import SQL
+
+from .company_purge import ORPHANS, CompanyPurge
+from .company_scope import MAX_ROUNDS, ScopeRule
+
+# Models whose rows a deletion keeps: users are moved or archived; the deletion job is the
+# audit trail (its company becomes empty); failed password attempts stay counted.
+KEPT_MODELS = frozenset({"res.users", "danger.zone.deletion", "danger.zone.password.failure"})
+# Many2one fields whose target belongs to the record that points to it.
+OWNED_FIELDS = ("alias_id",)
+# References that the deletion itself rewrites first, so they never block it: users' companies
+# (moved), the company of users' and companies' partners (follows them), branches (a condition).
+HANDLED_REFERENCES = frozenset(
+    {("res_users", "company_id"), ("res_partner", "company_id"), ("res_company", "parent_id")}
+)
+RESTRICTING = ("r", "a")
+BLOCKING = ("c", "r", "a")
+
+
+def company_rules(env):
+    """A ScopeRule per stored model with a company (``own``) or companies (``companies``)."""
+    rules = {}
+    for name, Model in env.registry.items():
+        if Model._abstract or Model._transient or not Model._auto or name in KEPT_MODELS:
+            continue
+        for field_name, kind, field_type in (
+            ("company_id", "own", "many2one"),
+            ("company_ids", "companies", "many2many"),
+        ):
+            field = Model._fields.get(field_name)
+            if field and field.store and field.type == field_type and field.comodel_name == "res.company":
+                rules[name] = ScopeRule(name, kind)
+                break
+    return rules
+
+
+class CompanyDeletion(CompanyPurge):
+    def __init__(self, env, company):
+        super().__init__(env, company, company_rules(env))
+        self.partner_id = company.partner_id.id
+        self.blockers = []  # [(referencing model, column, referenced model, [ids])]
+
+    def collect(self):
+        """Fill danger_zone_purge with every row of the company; return the counts per model.
+
+        Sets ``blockers``: a deletion must not run while there are any.
+        """
+        self._create_table()
+        self._add("res.company", SQL("SELECT %s", self.company_id), 0)
+        for model, rule in self.rules.items():
+            if rule.company == "own":
+                seeds = SQL("SELECT id FROM %s WHERE company_id = %s", self._table(model), self.company_id)
+            else:
+                seeds = self._exclusive_sql(model)
+            self._add(model, seeds, 0)
+        next_round = self._close(1)
+        if self._partner_is_free():
+            self._add("res.partner", SQL("SELECT %s", self.partner_id), next_round)
+            self._close(next_round + 1)
+        self.blockers = self._find_blockers()
+        return self._counts()
+
+    def delete(self, progress=None):
+        """Delete what ``collect`` found; return the counts per model.
+
+        ``progress(done, total)`` is called after each table.
+        """
+        counts = self._counts()
+        files = self._attachment_files()
+        sequences = self._sequence_names()
+        self._delete_wizards()
+        self._unlink_shared()
+        order = self._delete_order(counts)
+        for done, model in enumerate(order, 1):
+            self.cr.execute(
+                SQL(
+                    "DELETE FROM %s WHERE id IN (%s)",
+                    self._table(model),
+                    self._ids(model),
+                )
+            )
+            if progress:
+                progress(done, len(order))
+        for name in sequences:
+            self.cr.execute(SQL("DROP SEQUENCE IF EXISTS %s", SQL.identifier(name)))
+        self._drop_company_values()
+        self.env.invalidate_all()
+        self.env.registry.clear_cache()
+        Attachment = self.env["ir.attachment"]
+        for file_name in files:  # Odoo's filestore collector keeps the files other attachments use
+            Attachment._file_delete(file_name)
+        return counts
+
+    # ------------------------------------------------------------------
+    # Closure
+    # ------------------------------------------------------------------
+    def _protected(self, model):
+        """Users' partners and other companies' partners are identity: never collected."""
+        if model == "res.partner":
+            return SQL(
+                "x.id NOT IN (SELECT partner_id FROM res_users)"
+                " AND x.id NOT IN (SELECT partner_id FROM res_company WHERE id != %s)",
+                self.company_id,
+            )
+        return SQL("TRUE")
+
+    def _close(self, first_round):
+        """Follow rounds until one adds nothing; return the number of that empty round."""
+        for round_number in range(first_round, first_round + MAX_ROUNDS):
+            if not self._follow(round_number):
+                return round_number
+        raise ValueError(f"the company's rows were still growing after {MAX_ROUNDS} rounds")
+
+    def _follow(self, round_number):
+        """What goes with the rows the previous round added."""
+        previous = self._round_models(round_number - 1)
+        if not previous:
+            return 0
+        added = self._add_referencing(previous, round_number)
+        added += self._add_documents(round_number)
+        added += self._add_owned(previous, round_number)
+        for model, (source, column) in ORPHANS.items():
+            if source in previous.values() and model in self.env:
+                ids = SQL(
+                    "SELECT %s FROM %s WHERE id IN (%s)",
+                    SQL.identifier(column),
+                    self._table(source),
+                    self._ids(source, round_number - 1),
+                )
+                added += self._add(model, ids, round_number)
+        return added
+
+    def _round_models(self, round_number):
+        self.cr.execute("SELECT DISTINCT model FROM danger_zone_purge WHERE round = %s", [round_number])
+        return {self.env[model]._table: model for (model,) in self.cr.fetchall()}
+
+    def _collectable(self, table):
+        """The model of ``table`` when its rows can be collected, else None."""
+        model = self._model_of.get(table)
+        if not model or model in KEPT_MODELS or model == "res.company" or self.env[model]._transient:
+            return None
+        return model
+
+    def _add_referencing(self, previous, round_number):
+        """Rows pointing to the previous round's rows that cannot stay without them."""
+        added = 0
+        for referencing, column, referenced, on_delete, _nullable in self._foreign_keys(previous):
+            model = self._collectable(referencing)
+            if not model or (on_delete not in BLOCKING and column != self._company_parent(model)):
+                continue
+            source = previous[referenced]
+            if source == "res.company" and column == "company_id":
+                continue  # the seeds
+            ids = SQL(
+                "SELECT r.id FROM %s r WHERE r.%s IN (%s) AND %s",
+                SQL.identifier(referencing),
+                SQL.identifier(column),
+                self._ids(source, round_number - 1),
+                self._goes_along(model, on_delete),
+            )
+            added += self._add(model, ids, round_number)
+        return added
+
+    def _company_parent(self, model):
+        """The many2one that gives a record without a company column its company, if any.
+
+        ``company_id = fields.Many2one(related="journal_id.company_id")`` makes
+        ``journal_id`` the parent: such records go with it, even when the key
+        would only clear the reference (they would be left with no company).
+        """
+        field = self.env[model]._fields.get("company_id")
+        if not field or field.store or not field.related:
+            return None
+        related = field.related.split(".") if isinstance(field.related, str) else field.related
+        return related[0] if len(related) == 2 else None
+
+    def _goes_along(self, model, on_delete):
+        """Condition on ``r``, a row pointing to a collected one, for it to be collected too.
+
+        A row of another company never is (it blocks instead), nor a row of no
+        company that only restricts the deletion: shared records stay.
+        """
+        field = self.env[model]._fields.get("company_id")
+        if not (field and field.store and field.comodel_name == "res.company"):
+            return SQL("TRUE")
+        if on_delete == "c":
+            return SQL("(r.company_id = %s OR r.company_id IS NULL)", self.company_id)
+        return SQL("r.company_id = %s", self.company_id)
+
+    def _document_fields(self):
+        for name, Model in self.env.registry.items():
+            if Model._abstract or not Model._auto or Model._transient or name in KEPT_MODELS:
+                continue
+            for field in Model._fields.values():
+                if (
+                    field.type == "many2one_reference"
+                    and field.store
+                    and Model._fields[field.model_field].store
+                ):
+                    yield name, field
+
+    def _add_documents(self, round_number):
+        """Chatter, files, activities, followers and external ids of the previous round's rows."""
+        added = 0
+        for model, field in self._document_fields():
+            ids = SQL(
+                """SELECT x.id FROM %s x JOIN danger_zone_purge p
+                       ON p.model = x.%s AND p.id = x.%s AND p.round = %s""",
+                self._table(model),
+                SQL.identifier(field.model_field),
+                SQL.identifier(field.name),
+                round_number - 1,
+            )
+            added += self._add(model, ids, round_number)
+        return added
+
+    def _add_owned(self, previous, round_number):
+        """Mail aliases and ``_inherits`` parents of the previous round's rows."""
+        added = 0
+        for model in previous.values():
+            Model = self.env[model]
+            owned = dict(Model._inherits)
+            for name in OWNED_FIELDS:
+                field = Model._fields.get(name)
+                if field and field.store and field.type == "many2one":
+                    owned[field.comodel_name] = name
+            for target, column in owned.items():
+                ids = SQL(
+                    "SELECT r.id FROM %s r WHERE r.id IN (SELECT %s FROM %s WHERE id IN (%s)) AND %s",
+                    self._table(target),
+                    SQL.identifier(column),
+                    self._table(model),
+                    self._ids(model, round_number - 1),
+                    self._goes_along(target, "c"),
+                )
+                added += self._add(target, ids, round_number)
+        return added
+
+    def _staying_reference(self, table, column, target):
+        """SQL selecting rows of ``table`` that stay and point to collected ``target`` rows."""
+        condition = SQL("TRUE")
+        if model := self._model_of.get(table):
+            condition = SQL("r.id NOT IN (%s)", self._ids(model))
+        return SQL(
+            "SELECT r.id FROM %s r WHERE r.%s IN (%s) AND %s",
+            SQL.identifier(table),
+            SQL.identifier(column),
+            self._ids(target),
+            condition,
+        )
+
+    def _partner_is_free(self):
+        """Whether the company's partner can go: no row that stays restricts its deletion."""
+        if not self.partner_id:
+            return False
+        self.cr.execute(
+            "SELECT 1 FROM danger_zone_purge WHERE model = 'res.partner' AND id = %s", [self.partner_id]
+        )
+        if self.cr.fetchone():
+            return False  # collected already
+        for referencing, column, _referenced, on_delete, _nullable in self._foreign_keys({"res_partner": 0}):
+            model = self._model_of.get(referencing)
+            if on_delete not in RESTRICTING or (model and self.env[model]._transient):
+                continue
+            self.cr.execute(
+                SQL(
+                    "SELECT EXISTS (%s)",
+                    SQL(
+                        "SELECT 1 FROM %s r WHERE r.%s = %s AND %s",
+                        SQL.identifier(referencing),
+                        SQL.identifier(column),
+                        self.partner_id,
+                        SQL("r.id NOT IN (%s)", self._ids(model)) if model else SQL("TRUE"),
+                    ),
+                )
+            )
+            if self.cr.fetchone()[0]:
+                return False
+        return True
+
+    def _find_blockers(self):
+        """Rows that stay but point to collected rows with a cascading or restricting key."""
+        blockers = []
+        table_model = self._purged_tables()
+        for referencing, column, referenced, on_delete, _nullable in self._foreign_keys(table_model):
+            model = self._model_of.get(referencing)
+            if (
+                on_delete not in BLOCKING
+                or not model
+                or self.env[model]._transient
+                or (referencing, column) in HANDLED_REFERENCES
+            ):
+                continue
+            self.cr.execute(
+                SQL(
+                    "SELECT array_agg(id ORDER BY id) FROM (%s) staying",
+                    self._staying_reference(referencing, column, table_model[referenced]),
+                )
+            )
+            ids = self.cr.fetchone()[0]
+            if ids:
+                blockers.append((model, column, table_model[referenced], ids))
+        return blockers
+
+    # ------------------------------------------------------------------
+    # Deletion helpers
+    # ------------------------------------------------------------------
+    def _attachment_files(self):
+        self.cr.execute(
+            """SELECT DISTINCT store_fname FROM ir_attachment
+                WHERE store_fname IS NOT NULL
+                  AND id IN (SELECT id FROM danger_zone_purge WHERE model = 'ir.attachment')"""
+        )
+        return [name for (name,) in self.cr.fetchall()]
+
+    def _sequence_names(self):
+        """The PostgreSQL sequences behind the collected ``ir.sequence`` records and date ranges."""
+        self.cr.execute("SELECT id FROM danger_zone_purge WHERE model = 'ir.sequence'")
+        names = [f"ir_sequence_{sequence_id:03d}" for (sequence_id,) in self.cr.fetchall()]
+        if "ir.sequence.date_range" in self.env:
+            self.cr.execute(
+                """SELECT r.sequence_id, r.id FROM danger_zone_purge p
+                     JOIN ir_sequence_date_range r ON r.id = p.id WHERE p.model = 'ir.sequence.date_range'"""
+            )
+            names += [f"ir_sequence_{seq:03d}_{rng:03d}" for seq, rng in self.cr.fetchall()]
+        return names

@@ -1,0 +1,180 @@
+import logging
+
+from openupgradelib.openupgrade import logged_query
+
+from odoo import SUPERUSER_ID, api, fields, models
+from odoo.exceptions import UserError
+from odoo.tools import config
+
+from .company_deletion import CompanyDeletion
+
+_logger = logging.getLogger(__name__)
+
+
+class DangerZoneDeletion(models.Model):
+    """The deletion of a company, run in the background, kept afterwards as its audit record."""
+
+    _name = "danger.zone.deletion"
+    _inherit = "danger.zone.job"
+    _description = "Danger Zone: deletion of a company"
+
+    # The record outlives the company: it says who deleted which company, when, and what went.
+    company_id = fields.Many2one(required=False, ondelete="set null")
+    company_name = fields.Char(required=True, readonly=True)
+    deleted_company_id = fields.Integer("Company ID", readonly=True)
+    name = fields.Char(compute="_compute_name")
+    trigger = fields.Selection(
+        [("manual", "Manual"), ("cli", "Command line")], required=True, default="manual", readonly=True
+    )
+    report = fields.Json(readonly=True)
+    report_text = fields.Text(compute="_compute_report_text")
+    deleted_count = fields.Integer("Deleted records", readonly=True)
+
+    def init(self):
+        logged_query(self.env.cr, self._one_active_index())
+
+    @api.depends("company_name")
+    def _compute_name(self):
+        for deletion in self:
+            deletion.name = self.env._("Deletion of %(company)s", company=deletion.company_name)
+
+    @api.depends("report", "error")
+    def _compute_report_text(self):
+        for deletion in self:
+            deletion.report_text = format_report(deletion.report) if deletion.report else deletion.error or ""
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        deletions = super().create(vals_list)
+        for deletion in deletions:
+            deletion.company_id.with_user(deletion.requested_by_id)._danger_zone_check_owner()
+        return deletions
+
+    @api.model
+    def _busy_message(self, company):
+        return self.env._("The deletion of %(company)s is already queued or running.", company=company.name)
+
+    # ------------------------------------------------------------------
+    # Requests (the owner, name and password checks happen in res.company)
+    # ------------------------------------------------------------------
+    @api.model
+    def _request(self, company, trigger="manual"):
+        """Queue the deletion of ``company`` (run at once from the command line)."""
+        preview = company._danger_zone_delete_preview()
+        if not preview["ok"]:
+            raise UserError(self.env._("The company cannot be deleted:\n%s", "\n".join(preview["blockers"])))
+        values = {
+            "company_id": company.id,
+            "company_name": company.name,
+            "deleted_company_id": company.id,
+            "requested_by_id": self.env.user.id,
+            "state": "running" if trigger == "cli" else "queued",
+            "trigger": trigger,
+        }
+        return self._create_job(company, values, "danger_zone.ir_cron_danger_zone_deletion_queue")
+
+    # ------------------------------------------------------------------
+    # Running
+    # ------------------------------------------------------------------
+    @api.model
+    def _cron_process_queue(self):
+        """Run the oldest queued deletion; the cron runs again while some remain."""
+        deletion = self.sudo().search([("state", "=", "queued")], order="id", limit=1)
+        if not deletion:
+            return
+        deletion._run()
+        remaining = self.sudo().search_count([("state", "=", "queued")])
+        self.env["ir.cron"]._notify_progress(done=1, remaining=remaining)
+
+    def _run(self):
+        """Delete the company: one transaction, all or nothing; the record keeps the outcome."""
+        self.ensure_one()
+        self._run_exclusively(self._run_locked)
+        if self.state == "done" and not config["test_enable"]:
+            self.env["ir.attachment"]._gc_file_store()  # commits; removes the files nobody uses now
+        return self.state == "done"
+
+    def _run_locked(self):
+        self.write({"state": "running", "started_at": fields.Datetime.now(), "progress": 0, "error": False})
+        self._notify_owner()
+        self._commit()
+        self._read_committed()
+        try:
+            with self.env.cr.savepoint():
+                report = self._delete()
+            self.write(
+                {
+                    "state": "done",
+                    "progress": 100,
+                    "report": report,
+                    "deleted_count": sum(report["counts"].values()),
+                    "finished_at": fields.Datetime.now(),
+                }
+            )
+            self._log_audit()
+        except Exception as error:  # noqa: BLE001 - any failure must mark the job failed
+            self._fail(error)
+        self._notify_owner()
+        self._commit()
+
+    def _delete(self):
+        """Release the users, then delete every row of the company, the company last."""
+        env = self.env(user=SUPERUSER_ID, su=True)
+        company = self.company_id.with_env(env)
+        # whoever writes rows of the company now waits for this transaction, then fails
+        env.cr.execute("SELECT id FROM res_company WHERE id = %s FOR UPDATE", [company.id])
+        if reasons := company._danger_zone_delete_blockers(ignored_job=self):
+            raise UserError(self.env._("The company cannot be deleted:\n%s", "\n".join(reasons)))
+        users = company._danger_zone_release_users()
+        deletion = CompanyDeletion(env, company)
+        deletion.collect()
+        if deletion.blockers:
+            raise UserError(company._danger_zone_format_blockers(deletion.blockers))
+        counts = deletion.delete(progress=self._report_progress)
+        env["res.company"]._danger_zone_sync_owner_group()
+        return {"counts": counts, **users}
+
+    def _log_audit(self):
+        _logger.info(
+            "Danger Zone: company %r (id %s) deleted by %s (%s), %s records: %s; "
+            "users moved: %s; archived: %s",
+            self.company_name,
+            self.deleted_company_id,
+            self.requested_by_id.login,
+            self.trigger,
+            self.deleted_count,
+            ", ".join(f"{model} {count}" for model, count in sorted(self.report["counts"].items())),
+            ", ".join(self.report["moved"]) or "none",
+            ", ".join(self.report["archived"]) or "none",
+        )
+
+    def _notify_owner(self):
+        """Tell whoever asked, and where to go now that the company is gone."""
+        user = self.requested_by_id.sudo()
+        payload = {
+            "id": self.id,
+            "model": self._name,
+            "state": self.state,
+            "progress": self.progress,
+            "company_id": self.deleted_company_id,
+            "redirect": "/odoo" if user.active and user.company_ids else "/web/session/logout",
+        }
+        self.env["bus.bus"].sudo()._sendone(user.partner_id, "danger_zone.job_update", payload)
+
+
+def format_report(report):
+    """The report as text, for the UI and the command line."""
+    lines = []
+    for title, key in (("Users moved to another company", "moved"), ("Users archived", "archived")):
+        if report.get(key):
+            lines += [f"{title}:", *(f"  - {login}" for login in report[key])]
+    if report.get("counts"):
+        lines += ["Deleted:", format_counts(report["counts"])]
+    return "\n".join(lines)
+
+
+def format_counts(counts):
+    """Records per model, one per line, and their total."""
+    lines = [f"  {count:>8}  {model}" for model, count in sorted(counts.items())]
+    lines.append(f"  {sum(counts.values()):>8}  records in all")
+    return "\n".join(lines)
