@@ -256,6 +256,10 @@ class TestDeleteCompany(DeleteCase):
         wizard.write({"confirm_name": "DZ Doomed Co", "password": PASSWORD})
         wizard.action_delete()
         self.assertFalse(wizard.password)
+        with self.assertRaises(AccessError):  # a deletion is read by whoever asked for it only
+            self.env["danger.zone.deletion"].with_user(self.other_owner).browse(
+                self.env["danger.zone.deletion"].search([]).ids
+            ).read(["company_name"])
         deletion = self.env["danger.zone.deletion"].search([("company_name", "=", "DZ Doomed Co")])
         self.assertEqual(deletion.state, "queued")
         self.env["danger.zone.deletion"]._cron_process_queue()

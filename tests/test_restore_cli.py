@@ -17,6 +17,13 @@ env.cr.commit()
 print("SAMPLE_COMPANY", company.id)
 """
 
+DOOMED = """
+from odoo.addons.danger_zone.demo.sample_company import create_sample_company
+company = create_sample_company(env, "DZ Doomed CLI Co", env.ref("base.user_admin"))
+env.cr.commit()
+print("DOOMED_COMPANY", company.id)
+"""
+
 TRIAL_BALANCE = """SELECT a.code_store->>l.company_id::text, round(sum(l.debit), 2), round(sum(l.credit), 2)
                      FROM account_move_line l JOIN account_account a ON a.id = l.account_id
                     WHERE l.company_id = %s AND l.parent_state = 'posted' GROUP BY 1 ORDER BY 1"""
@@ -112,3 +119,32 @@ class TestRestoreIntoAnotherDatabase(BaseCase):
             result = subprocess.run(command, capture_output=True, text=True, timeout=300, check=False)
         self.assertEqual(result.returncode, 1)
         self.assertIn("not valid", result.stderr)
+
+    def test_command_line_deletes_a_company_once_its_name_is_typed(self):
+        database = f"{self.source_db}_doomed"  # its own copy: the other tests keep their schema
+        self._run(["createdb", "-T", self.source_db, database])
+        self.addCleanup(self._run, ["dropdb", "--if-exists", database])
+        shell = odoo_bin_command("shell", "-d", database, "--log-level=warn", "--no-http")
+        output = self._run(shell, stdin=DOOMED)
+        company = next(x for x in output.splitlines() if x.startswith("DOOMED_COMPANY")).split()[1]
+        delete = odoo_bin_command("danger-zone", "delete", "-d", database, "--company", company)
+        exists = f"SELECT count(*) FROM res_company WHERE id = {company}"
+
+        answered_wrong = subprocess.run(
+            delete, input="DZ Doomed\n", capture_output=True, text=True, timeout=300, check=False
+        )
+        self.assertEqual(answered_wrong.returncode, 1, answered_wrong.stderr[-2000:])
+        self.assertIn("account.move", answered_wrong.stdout, "the question comes after the preview")
+        self.assertIn("does not match", answered_wrong.stderr)
+        self.assertEqual(self._psql(database, exists), "1\n")
+
+        main = odoo_bin_command("danger-zone", "delete", "-d", database, "--company", "1", "--yes", "x")
+        refused = subprocess.run(main, capture_output=True, text=True, timeout=300, check=False)
+        self.assertEqual(refused.returncode, 1)
+        self.assertIn("main company", refused.stderr)
+
+        output = self._run([*delete, "--yes", "DZ Doomed CLI Co"])
+        self.assertIn("records of DZ Doomed CLI Co", output)
+        self.assertEqual(self._psql(database, exists), "0\n")
+        jobs = self._psql(database, "SELECT company_name, trigger, state FROM danger_zone_deletion")
+        self.assertEqual(jobs, "DZ Doomed CLI Co|cli|done\n")

@@ -38,6 +38,15 @@ class TestDangerZoneUi(DangerZoneUsersMixin, HttpCase):
         self.assertEqual(restore.state, "done", restore.error)
         self.start_tour("/odoo/settings", "danger_zone_restore_done", login="dz_owner")
 
+    def test_owner_deletes_the_company_from_the_wizard(self):
+        self.start_tour("/odoo/settings", "danger_zone_delete_request", login="dz_owner")
+        deletion = self.env["danger.zone.deletion"].search([("company_name", "=", self.company.name)])
+        self.assertEqual(deletion.state, "queued")
+        self.env["danger.zone.deletion"]._cron_process_queue()
+        self.assertEqual(deletion.state, "done", deletion.error)
+        self.assertFalse(self.company.exists())
+        self.assertEqual(self.user.company_id, self.env.ref("base.main_company"), "moved, not deleted")
+
     def test_menu_follows_the_current_company(self):
         other = self.env.ref("base.main_company")
         self.owner.company_ids |= other

@@ -87,6 +87,16 @@ class TestXmlrpcAccess(DangerZoneUsersMixin, HttpCase):
             ("restore", "res.company", "danger_zone_restore", [company, "", "RESTORE"], {}),
             ("restore preflight", "res.company", "danger_zone_restore_preflight", [company, ""], {}),
             ("read restores", "danger.zone.restore", "search_read", [[]], {"fields": ["state"]}),
+            ("delete", "res.company", "danger_zone_delete", [company, self.company.name, password], {}),
+            ("delete preview", "res.company", "danger_zone_delete_preview", [company], {}),
+            ("delete wizard", "res.company", "action_danger_zone_delete", [company], {}),
+            (
+                "delete wizard create",
+                "danger.zone.delete.wizard",
+                "create",
+                [{"company_id": self.company.id}],
+                {},
+            ),
         ]
 
     @mute_logger("odoo.http")
@@ -189,3 +199,29 @@ class TestXmlrpcAccess(DangerZoneUsersMixin, HttpCase):
         )
         self.company.invalidate_recordset()
         self.assertEqual(self.company.danger_zone_owner_id, self.admin)
+
+    @mute_logger("odoo.http")
+    def test_documented_example_script_deletes_over_xmlrpc(self):
+        example = _load_example("xmlrpc_delete")
+        self.backup.unlink()  # a queued job would block the deletion
+        url = f"http://{HOST}:{odoo.tools.config['http_port']}"
+        call = example.connect(url, self.env.cr.dbname, "dz_owner", OWNER_PASSWORD)
+        report = example.preview(call, self.company.id)
+        self.assertTrue(report["ok"], report["blockers"])
+        self.assertEqual(report["counts"]["res.company"], 1)
+        for name, password, message in (
+            ("danger zone test co", OWNER_PASSWORD, "exactly as shown"),
+            (self.company.name, "not-my-password", "password is wrong"),
+        ):
+            with self.subTest(message=message), self.assertRaises(Fault) as caught:
+                example.request_deletion(call, self.company.id, name, password)
+            self.assertEqual(caught.exception.faultCode, FAULT_WARNING)
+            self.assertIn(message, caught.exception.faultString)
+        self.assertTrue(self.company.exists())
+
+        deletion_id = example.request_deletion(call, self.company.id, self.company.name, OWNER_PASSWORD)
+        self.env["danger.zone.deletion"]._cron_process_queue()
+        deletion = example.wait_until_done(call, deletion_id, timeout=10, poll_seconds=0.1)
+        self.assertIn("res.company", deletion["report_text"])
+        self.assertFalse(self.company.exists())
+        self.assertTrue(self.user.active and self.admin.active, "other users keep their accounts")
