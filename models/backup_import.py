@@ -68,6 +68,7 @@ class BackupImport:
         self.invalid = {}  # (model, backup id) -> reason, found by check()
         self.relinked = []
         self.renamed = {}  # backup field -> column here (analytic plan columns)
+        self.ignored = defaultdict(set)  # model -> empty plan columns of plans not in the backup
         self.matched = defaultdict(dict)  # model -> key -> id of the existing record
         self.matching_keys = env["danger.zone.scope"]._danger_zone_matching_keys()
         self.cleared = []  # references left empty because their record was skipped
@@ -97,6 +98,15 @@ class BackupImport:
             "skipped": [],
         }
         report["missing"]["modules"] = self._missing_modules()
+        report["warnings"] += [
+            self.env._(
+                "Left out %(model)s.%(field)s: the column of an analytic plan that is not in the backup.",
+                model=model,
+                field=name,
+            )
+            for model, names in sorted(self.ignored.items())
+            for name in sorted(names)
+        ]
         for kind, items in report["missing"].items():
             if items and kind != "modules":
                 report["errors"].append(
@@ -194,6 +204,11 @@ class BackupImport:
         allowed = self.scope.key_fields(model) if member["kind"] == "keys" else self._allowed_fields(model)
         for name, described in member["fields"].items():
             if name == "id" or self._is_plan_column(name, described):
+                continue
+            if PLAN_COLUMN.match(name) and described.get("relation") == "account.analytic.account":
+                # Every root plan of the source database has its column, other companies' too. One
+                # whose plan is not in the file is empty here: a value would point outside the file.
+                self.ignored[model].add(name)
                 continue
             if name not in target and name not in MAGIC_FIELDS:
                 missing["fields"].append(f"{model}.{name}")
@@ -540,7 +555,7 @@ class BackupImport:
         Model = self.env[model]
         columns, many2many = [], {}
         for name in member["fields"]:
-            if name == "id":
+            if name == "id" or name in self.ignored[model]:
                 continue
             field = Model._fields[self.renamed.get(name, name)]
             if field.type == "many2many":

@@ -86,7 +86,9 @@ def fingerprint(company):
         ),
         "tracking": sorted(
             (t.field_id.name, t.old_value_char or "", t.new_value_char or "")
-            for t in env["mail.tracking.value"].search([("mail_message_id.res_id", "in", moves.ids)])
+            for t in env["mail.tracking.value"].search(
+                [("mail_message_id.model", "=", "account.move"), ("mail_message_id.res_id", "in", moves.ids)]
+            )
         ),
         "customers": sorted(
             (
@@ -456,6 +458,25 @@ class TestRestoreRefusals(RestoreCase):
 
             with self.subTest(field=name):
                 self.assert_refused(rewrite_backup(self.content, add_field), message)
+
+    def test_columns_of_plans_outside_the_backup_are_left_out(self):
+        """Each root plan of the source database gives analytic lines a column, other companies'
+        plans too; the file carries them empty, and a database without those plans restores it."""
+
+        def foreign_plan_column(members, manifest):
+            entry = next(m for m in manifest["members"] if m["model"] == "account.analytic.line")
+            entry["fields"]["x_plan999999_id"] = {"type": "many2one", "relation": "account.analytic.account"}
+            for record in members[entry["name"]]:
+                record["x_plan999999_id"] = None
+
+        content = rewrite_backup(self.content, foreign_plan_column)
+        company = self.new_company("DZ Foreign Plan Co")
+        report = self.preflight(company, content)
+        self.assertTrue(report["ok"], report["errors"])
+        self.assertIn("account.analytic.line.x_plan999999_id", "\n".join(report["warnings"]))
+        restore = self.restore(company, content)
+        self.assertEqual(restore.state, "done", restore.error)
+        self.assertEqual(fingerprint(company), self.source_fingerprint)
 
     def test_unknown_field_is_refused(self):
         def add_unknown(members, manifest):
