@@ -172,14 +172,15 @@ class CompanyDeletion(CompanyPurge):
             if not model or (on_delete not in BLOCKING and column != self._company_parent(model)):
                 continue
             source = previous[referenced]
-            if source == "res.company" and column == "company_id":
-                continue  # the seeds
+            condition = self._goes_along(model, on_delete)
+            if condition is None or (source == "res.company" and column == "company_id"):
+                continue  # nothing new can come this way (the seeds have them)
             ids = SQL(
                 "SELECT r.id FROM %s r WHERE r.%s IN (%s) AND %s",
                 SQL.identifier(referencing),
                 SQL.identifier(column),
                 self._ids(source, round_number - 1),
-                self._goes_along(model, on_delete),
+                condition,
             )
             added += self._add(model, ids, round_number)
         return added
@@ -201,14 +202,15 @@ class CompanyDeletion(CompanyPurge):
         """Condition on ``r``, a row pointing to a collected one, for it to be collected too.
 
         A row of another company never is (it blocks instead), nor a row of no
-        company that only restricts the deletion: shared records stay.
+        company that only restricts the deletion: shared records stay. Rows of
+        this company are seeds already: None when nothing else can come.
         """
         field = self.env[model]._fields.get("company_id")
         if not (field and field.store and field.comodel_name == "res.company"):
             return SQL("TRUE")
         if on_delete == "c":
-            return SQL("(r.company_id = %s OR r.company_id IS NULL)", self.company_id)
-        return SQL("r.company_id = %s", self.company_id)
+            return SQL("r.company_id IS NULL")
+        return None
 
     def _document_fields(self):
         for name, Model in self.env.registry.items():

@@ -59,9 +59,14 @@ class DangerZoneDeletion(models.Model):
     # ------------------------------------------------------------------
     @api.model
     def _request(self, company, trigger="manual"):
-        """Queue the deletion of ``company`` (run at once from the command line)."""
-        preview = company._danger_zone_delete_preview()
-        if not preview["ok"]:
+        """Queue the deletion of ``company`` (run at once from the command line, which checks it then).
+
+        A queued deletion is checked in full first, so that the owner hears at
+        once what stops it rather than from a failed job.
+        """
+        if reasons := company._danger_zone_delete_blockers():
+            raise UserError(self.env._("The company cannot be deleted:\n%s", "\n".join(reasons)))
+        if trigger != "cli" and not (preview := company._danger_zone_delete_preview())["ok"]:
             raise UserError(self.env._("The company cannot be deleted:\n%s", "\n".join(preview["blockers"])))
         values = {
             "company_id": company.id,
