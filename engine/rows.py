@@ -8,6 +8,7 @@ reads, and sets aside what can only be written once every record exists
 """
 
 import json
+import re
 from dataclasses import dataclass
 
 
@@ -64,6 +65,7 @@ def remap_distribution(distribution, mapping):
     return result
 
 
+_NEEDS_ESCAPE = re.compile(r"[\\\t\n\r]")
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 NULL = "\\N"
 
@@ -139,19 +141,31 @@ class RowBuilder:
         Raises RecordError when a value cannot be restored.
         """
         cells, deferred = [str(new_id)], []
+        append, get = cells.append, record.get
         for source, column, convert in self._plan:
-            value = record.get(source)
-            if value is not None and column.deferred:
+            value = get(source)
+            if value is None:
+                pass
+            elif convert is None:  # plain: the most frequent cells, converted inline
+                kind = type(value)
+                if kind is str:
+                    append(value.translate(_COPY_ESCAPES) if _NEEDS_ESCAPE.search(value) else value)
+                    continue
+                if kind is int or kind is float:
+                    append(str(value))
+                    continue
+                value = copy_text(value)
+            elif column.deferred:
                 deferred.append((column, value))
                 value = None
-            elif value is not None:
+            else:
                 value = convert(value, record)
             if value is None:
                 if column.required:
                     raise RecordError(column.name, f"the required field {column.name!r} has no value")
-                cells.append(NULL)
+                append(NULL)
             else:
-                cells.append(value)
+                append(value)
         cells.extend(self._constant_cells)
         return "\t".join(cells) + "\n", deferred
 
@@ -168,7 +182,7 @@ class RowBuilder:
 
             return many2one
         if column.kind == "plain":
-            return lambda value, record: copy_text(value)
+            return None  # converted inline by row()
 
         def other(value, record):
             converted = self.convert(column, value, record)

@@ -53,6 +53,18 @@ _CHECKS = {
     "reference": lambda value, field: isinstance(value, str) and "," in value,
 }
 
+# Value types that pass a field type's check whatever the value (the check is skipped for speed).
+_ALWAYS_VALID = {
+    "char": (str,),
+    "text": (str,),
+    "html": (str,),
+    "selection": (str,),
+    "integer": (int,),
+    "float": (int, float),
+    "monetary": (int, float),
+    "boolean": (bool,),
+}
+
 _EXPECTED = {
     "many2many": "a list of ids",
     "one2many": "a list of ids",
@@ -73,15 +85,39 @@ def check_record(record, fields, where):
     ...
     engine.archive.BackupFormatError: line 1: field 'tax_ids' must be a list of ids, not [[6, 0, [1, 2]]]
     """
-    if not _is_id(record.get("id")):
-        raise BackupFormatError(f"{where}: 'id' must be a positive integer")
-    for name, value in record.items():
-        field = fields.get(name)
-        if field is None:
-            raise BackupFormatError(f"{where}: field {name!r} is not declared in the manifest")
-        if value is None or name == "id":
-            continue
-        if not _CHECKS[field["type"]](value, field):
-            expected = _EXPECTED.get(field["type"], f"of type {field['type']}")
-            shown = repr(value) if len(repr(value)) < 80 else repr(value)[:77] + "..."
-            raise BackupFormatError(f"{where}: field {name!r} must be {expected}, not {shown}")
+    record_checker(fields)(record, where)
+
+
+def record_checker(fields):
+    """``check_record`` for one member, with its field checks looked up once: (record, where) -> None.
+
+    ``where`` may be a function returning the text, built only when a record is refused.
+    """
+    checks = {
+        name: (_ALWAYS_VALID.get(field["type"], ()), _CHECKS[field["type"]], field)
+        for name, field in fields.items()
+        if name != "id"
+    }
+
+    def check(record, where):
+        if not _is_id(record.get("id")):
+            raise BackupFormatError(f"{_text(where)}: 'id' must be a positive integer")
+        for name, value in record.items():
+            if value is None or name == "id":
+                if name in fields:
+                    continue
+                raise BackupFormatError(f"{_text(where)}: field {name!r} is not declared in the manifest")
+            entry = checks.get(name)
+            if entry is None:
+                raise BackupFormatError(f"{_text(where)}: field {name!r} is not declared in the manifest")
+            always_valid, test, field = entry
+            if type(value) not in always_valid and not test(value, field):
+                expected = _EXPECTED.get(field["type"], f"of type {field['type']}")
+                shown = repr(value) if len(repr(value)) < 80 else repr(value)[:77] + "..."
+                raise BackupFormatError(f"{_text(where)}: field {name!r} must be {expected}, not {shown}")
+
+    return check
+
+
+def _text(where):
+    return where() if callable(where) else where

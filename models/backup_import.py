@@ -24,9 +24,10 @@ from odoo.tools import SQL, html_sanitize
 
 from ..engine import BackupFormatError, CycleError, insertion_order
 from ..engine.rows import Column, RecordError, Remap, RowBuilder
-from ..engine.validation import check_record
+from ..engine.validation import record_checker
 from .backup_export import EXCLUDED_FIELDS
 from .company_scope import COMPANY_MODEL, MAGIC_FIELDS
+from .foreign_keys import ForeignKeyCheck
 
 _logger = logging.getLogger(__name__)
 
@@ -73,6 +74,7 @@ class BackupImport:
         self.matching_keys = env["danger.zone.scope"]._danger_zone_matching_keys()
         self.cleared = []  # references left empty because their record was skipped
         self.counts = {}
+        self.foreign_keys = None
 
     # ------------------------------------------------------------------
     # Check: read everything, write nothing
@@ -271,9 +273,12 @@ class BackupImport:
         for member in self.members.values():
             model = member["model"]
             count = 0
-            for number, record in enumerate(self.reader.records(member["name"]), start=1):
+            check = record_checker(member["fields"])
+            references = self._reference_fields(member)
+            name = member["name"]
+            for number, record in enumerate(self.reader.records(name), start=1):
                 try:
-                    check_record(record, member["fields"], f"{member['name']}, line {number}")
+                    check(record, lambda number=number, name=name: f"{name}, line {number}")
                 except BackupFormatError as error:
                     if not self.skip_invalid:
                         raise UserError(self.env._("The backup file is not valid: %s", error)) from None
@@ -289,7 +294,7 @@ class BackupImport:
                     )
                 ids[model].add(record["id"])
                 count += 1
-                for _name, relation, target_id in self._references(member, record):
+                for _name, relation, target_id in self._references(references, record):
                     referenced[relation].add(target_id)
             if member["kind"] == "data" and model != COMPANY_MODEL:
                 report["counts"][model] = count
@@ -304,8 +309,9 @@ class BackupImport:
     def _report_dangling(self, dangling):
         """Name the records that refer to ids the file does not hold: refuse, or mark them skipped."""
         for member in self.members.values():
+            references = self._reference_fields(member)
             for record in self.reader.records(member["name"]):
-                for name, relation, target_id in self._references(member, record):
+                for name, relation, target_id in self._references(references, record):
                     if target_id not in dangling.get(relation, ()):
                         continue
                     reason = self.env._(
@@ -325,23 +331,39 @@ class BackupImport:
                         )
                     self.invalid.setdefault((member["model"], record["id"]), reason)
 
-    def _references(self, member, record):
+    @staticmethod
+    def _reference_fields(member):
+        """(field, type, relation, model field) of the member's fields that refer to records."""
+        return [
+            (
+                name,
+                described["type"],
+                described.get("relation") or described.get("key_relation"),
+                described.get("model_field"),
+            )
+            for name, described in member["fields"].items()
+            if name != "id"
+            and (
+                described["type"] in ("many2one", "many2one_reference", "many2many", "one2many")
+                or described.get("key_relation")
+            )
+        ]
+
+    def _references(self, reference_fields, record):
         """(field, relation, id) of every reference of ``record`` to a record of the file."""
-        for name, described in member["fields"].items():
+        for name, kind, relation, model_field in reference_fields:
             value = record.get(name)
-            if value is None or name == "id":
+            if value is None:
                 continue
-            kind, relation = described["type"], described.get("relation") or described.get("key_relation")
-            if kind == "many2one_reference":
-                relation = record.get(described["model_field"])
-                if relation not in self.scope.rules:
-                    continue
-            if kind in ("many2one", "many2one_reference"):
+            if kind == "many2one":
                 yield name, relation, value
+            elif kind == "many2one_reference":
+                if (model := record.get(model_field)) in self.scope.rules:
+                    yield name, model, value
             elif kind in ("many2many", "one2many"):
                 for item in value:
                     yield name, relation, item
-            elif described.get("key_relation") and isinstance(value, dict):
+            elif isinstance(value, dict):  # keyed by ids (analytic distributions)
                 for key in value:
                     for part in key.split(","):
                         yield name, relation, int(part) if part.isdigit() else part
@@ -500,11 +522,14 @@ class BackupImport:
         order, deferred = self._insertion_order()
         pending = defaultdict(list)
         links = defaultdict(list)
+        # skipping invalid records needs PostgreSQL to name the bad rows one by one
+        self.foreign_keys = ForeignKeyCheck(self.cr, enabled=not self.skip_invalid)
         for done, model in enumerate(order):
             self.progress(done, len(order) + 2)
             self._insert_model(model, {name for m, name in deferred if m == model}, pending, links)
         self._write_deferred(pending)
         self._write_many2many(links)
+        self._check_foreign_keys()
         self._write_company_settings()
         if self.mode == "replace":
             self._relink_company_defaults(defaults)
@@ -745,6 +770,7 @@ class BackupImport:
             lines.append(line)
             rows.append((new_id, record, deferred))
         self._copy(builder, table, lines, rows)
+        self.foreign_keys.wrote(table, SQL("t.id BETWEEN %s AND %s", new_ids[0], new_ids[-1]))
         for new_id, record, deferred in rows:
             self.remap.add(builder.model, record["id"], new_id)
             for column, old_value in deferred:
@@ -759,7 +785,7 @@ class BackupImport:
         columns = ", ".join(f'"{name}"' for name in builder.column_names())
         statement = f'COPY "{table}" ({columns}) FROM STDIN'
         try:
-            with self.cr.savepoint(flush=False):
+            with self.foreign_keys.deferred(), self.cr.savepoint(flush=False):
                 self.cr.copy_expert(statement, io.StringIO("".join(lines)))
             return
         except psycopg2.Error as error:
@@ -825,13 +851,14 @@ class BackupImport:
         if not values:
             return
         self._load_pairs(values)
-        self.cr.execute(
-            SQL(
-                "UPDATE %s t SET %s = p.b FROM danger_zone_pairs p WHERE t.id = p.a",
-                SQL.identifier(table),
-                SQL.identifier(column),
+        with self.foreign_keys.deferred():  # the rows are checked with the table's other rows
+            self.cr.execute(
+                SQL(
+                    "UPDATE %s t SET %s = p.b FROM danger_zone_pairs p WHERE t.id = p.a",
+                    SQL.identifier(table),
+                    SQL.identifier(column),
+                )
             )
-        )
 
     def _write_many2many(self, links):
         for (model, name, relation), pairs in links.items():
@@ -841,13 +868,31 @@ class BackupImport:
             if not values:
                 continue
             self._load_pairs(values)
-            self.cr.execute(
-                SQL(
-                    "INSERT INTO %s (%s, %s) SELECT DISTINCT a, b FROM danger_zone_pairs"
-                    " ON CONFLICT DO NOTHING",
-                    SQL.identifier(field.relation),
-                    SQL.identifier(field.column1),
-                    SQL.identifier(field.column2),
+            with self.foreign_keys.deferred():
+                self.cr.execute(
+                    SQL(
+                        "INSERT INTO %s (%s, %s) SELECT DISTINCT a, b FROM danger_zone_pairs"
+                        " ON CONFLICT DO NOTHING",
+                        SQL.identifier(field.relation),
+                        SQL.identifier(field.column1),
+                        SQL.identifier(field.column2),
+                    )
+                )
+            low, high = min(a for a, _b in values), max(a for a, _b in values)
+            condition = SQL("t.%s BETWEEN %s AND %s", SQL.identifier(field.column1), low, high)
+            self.foreign_keys.wrote(field.relation, condition)
+
+    def _check_foreign_keys(self):
+        """The references PostgreSQL did not check row by row, checked per table (foreign_keys.py)."""
+        broken = self.foreign_keys.check()
+        if broken:
+            raise UserError(
+                self.env._(
+                    "The restored records refer to records that do not exist: %s",
+                    "; ".join(
+                        f"{table}.{column} -> {target} {', '.join(map(str, values))}"
+                        for table, column, target, values in broken
+                    ),
                 )
             )
 

@@ -5,12 +5,13 @@ from unittest.mock import patch
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import tagged
-from odoo.tools import mute_logger
+from odoo.tests import TransactionCase, tagged
+from odoo.tools import SQL, mute_logger
 
 from ..engine import open_backup, write_backup
 from ..models.danger_zone_job import COMPANY_LOCK_NAMESPACE
 from ..models.danger_zone_scope import DangerZoneScope
+from ..models.foreign_keys import ForeignKeyCheck
 from .test_backup import BackupCase
 
 
@@ -659,3 +660,32 @@ class TestRestoreJob(RestoreCase):
         self.assertFalse(self.env["ir.attachment"].with_user(self.admin).search([("id", "=", attachment.id)]))
         self.assertTrue(attachment.with_user(self.owner).read(["name"]))
         self.assertLessEqual(restore.finished_at, fields.Datetime.now())
+
+
+@tagged("post_install", "-at_install")
+class TestForeignKeyCheck(TransactionCase):
+    """A restore skips PostgreSQL's per-row foreign key checks only when allowed, and checks per table."""
+
+    def test_broken_reference_written_unchecked_is_found(self):
+        cr = self.env.cr
+        check = ForeignKeyCheck(cr)
+        self.assertTrue(check.enabled, "the test database role may set session_replication_role")
+        partner = self.env["res.partner"].create({"name": "DZ unchecked"})
+        self.env.flush_all()
+        with check.deferred():
+            cr.execute("UPDATE res_partner SET parent_id = 2147483000 WHERE id = %s", [partner.id])
+        check.wrote("res_partner", SQL("t.id = %s", partner.id))
+        self.assertEqual(check.check(), [("res_partner", "parent_id", "res_partner", [2147483000])])
+        cr.execute("SHOW session_replication_role")
+        self.assertEqual(cr.fetchone()[0], "origin", "later writes are checked as usual")
+
+    def test_roles_without_the_right_keep_row_by_row_checks(self):
+        cr = self.env.cr
+        cr.execute("CREATE ROLE dz_restore_no_superuser")
+        cr.execute("SET LOCAL ROLE dz_restore_no_superuser")
+        try:
+            check = ForeignKeyCheck(cr)
+        finally:
+            cr.execute("RESET ROLE")
+        self.assertFalse(check.enabled)
+        self.assertEqual(check.check(), [])
