@@ -76,5 +76,13 @@ class DangerZonePasswordFailure(models.Model):
             )
             return [row[0] for row in cr.fetchall()]
 
+    @api.autovacuum
+    def _gc_old_failures(self):
+        """Failures stop counting after LOCKOUT: the daily vacuum forgets them."""
+        self.env.cr.execute(
+            "DELETE FROM danger_zone_password_failure WHERE failed_at < (now() AT TIME ZONE 'UTC') - %s",
+            [LOCKOUT],
+        )
+
     def _own_cursor(self):
         return db_connect(self.env.cr.dbname).cursor()  # commits when the block ends

@@ -1,6 +1,8 @@
 import os
+import signal
 import subprocess
 import tempfile
+import time
 import uuid
 
 from odoo.tests import BaseCase, tagged
@@ -23,6 +25,9 @@ company = create_sample_company(env, "DZ Doomed CLI Co", env.ref("base.user_admi
 env.cr.commit()
 print("DOOMED_COMPANY", company.id)
 """
+
+ADVISORY_LOCKS = """SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'
+                      AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"""
 
 TRIAL_BALANCE = """SELECT a.code_store->>l.company_id::text, round(sum(l.debit), 2), round(sum(l.credit), 2)
                      FROM account_move_line l JOIN account_account a ON a.id = l.account_id
@@ -148,3 +153,45 @@ class TestRestoreIntoAnotherDatabase(BaseCase):
         self.assertEqual(self._psql(database, exists), "0\n")
         jobs = self._psql(database, "SELECT company_name, trigger, state FROM danger_zone_deletion")
         self.assertEqual(jobs, "DZ Doomed CLI Co|cli|done\n")
+
+    def test_a_killed_worker_leaves_the_company_unchanged_and_its_job_failed(self):
+        database = f"{self.source_db}_killed"
+        self._run(["createdb", "-T", self.source_db, database])
+        self.addCleanup(self._run, ["dropdb", "--if-exists", database])
+        company = str(self.source_company)
+        entries = f"SELECT min(id), max(id), count(*) FROM account_move WHERE company_id = {company}"
+        before = self._psql(database, entries)  # a restore, even of the same file, makes new rows
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "company.zip")
+            self._run(
+                odoo_bin_command("danger-zone", "backup", "-d", database, "--company", company, "-o", path)
+            )
+            restore = odoo_bin_command(
+                "danger-zone", "restore", "-d", database, "--company", company, "-i", path
+            )
+            worker = subprocess.Popen(restore, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                self._wait_for(
+                    database, "SELECT count(*) FROM danger_zone_restore WHERE state = 'running'", "1"
+                )
+                worker.send_signal(signal.SIGKILL)  # the worker dies in the middle of the restore
+            finally:
+                worker.wait(timeout=60)
+            self.assertEqual(worker.returncode, -signal.SIGKILL)
+            # its connection is gone, and with it its transaction and its locks
+            self._wait_for(database, ADVISORY_LOCKS, "0")
+            self.assertEqual(self._psql(database, entries), before, "nothing of the restore is left")
+            output = self._run(restore)  # the next request finds the job interrupted, then restores
+        self.assertIn("records restored into", output)
+        jobs = self._psql(database, "SELECT state, error FROM danger_zone_restore ORDER BY id")
+        self.assertEqual(
+            jobs.splitlines(), ["failed|Interrupted: the worker that ran it stopped.", "done|"], jobs
+        )
+        self.assertNotEqual(self._psql(database, entries), before)
+
+    def _wait_for(self, database, query, expected, timeout=120):
+        deadline = time.monotonic() + timeout
+        while (value := self._psql(database, query).strip()) != expected:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{query} gave {value}, not {expected}, after {timeout} s")
+            time.sleep(0.05)
