@@ -685,27 +685,88 @@ class BackupImport:
         member = self._data_members()[model]
         builder = self._builder(model, member, deferred)
         table = self.env[model]._table
+        records = self._records_to_insert(model, member)
+        if self.skip_invalid:  # the bad rows are found one COPY at a time
+            self._insert_in_chunks(builder, table, records, pending, links)
+        else:
+            self._stream(builder, table, member["count"], records, pending, links)
+        if model == "account.analytic.plan":
+            self._rename_plan_columns(member)
+
+    def _records_to_insert(self, model, member):
+        """The member's records that become new rows: the others are skipped, or matched to
+        records this database has. Reads the database before it yields (a COPY may be running)."""
+        if model in self.matching_keys and model not in self.matched:
+            self.matched[model] = self._existing_keys(model, self.matching_keys[model])
+        attached_to_company = self.env._("attached to the company itself, which stays")
+
+        def records():
+            for record in self.reader.records(member["name"], checked=self.parsed):
+                if (model, record["id"]) in self.invalid:
+                    self.skipped.append((model, record["id"], self.invalid[(model, record["id"])]))
+                elif model in DOCUMENT_MODELS and record.get("res_model") == COMPANY_MODEL:
+                    self.skipped.append((model, record["id"], attached_to_company))
+                elif not self._match_existing(model, record):
+                    yield record
+
+        return records()
+
+    def _insert_in_chunks(self, builder, table, records, pending, links):
         sequence = self._sequence(table)
         chunk = []
-        for record in self.reader.records(member["name"], checked=self.parsed):
-            if (model, record["id"]) in self.invalid:
-                self.skipped.append((model, record["id"], self.invalid[(model, record["id"])]))
-                continue
-            if model in DOCUMENT_MODELS and record.get("res_model") == COMPANY_MODEL:
-                self.skipped.append(
-                    (model, record["id"], self.env._("attached to the company itself, which stays"))
-                )
-                continue
-            if self._match_existing(model, record):
-                continue
+        for record in records:
             chunk.append(record)
             if len(chunk) >= CHUNK:
                 self._insert_chunk(builder, table, sequence, chunk, pending, links)
                 chunk = []
         if chunk:
             self._insert_chunk(builder, table, sequence, chunk, pending, links)
-        if model == "account.analytic.plan":
-            self._rename_plan_columns(member)
+
+    def _stream(self, builder, table, count, records, pending, links):
+        """Write the model's rows with one COPY, each line made while PostgreSQL writes the lines
+        before it (the server works as they arrive). Ids are taken from the sequence first."""
+        self.cr.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [self._sequence(table), count])
+        ids = [row[0] for row in self.cr.fetchall()]
+        written, failure = [], []
+
+        def lines():
+            for new_id, record in zip(ids, records, strict=False):
+                try:
+                    line, deferred = builder.row(new_id, record)
+                except RecordError as error:
+                    failure.append((record["id"], str(error)))  # reported once the COPY ends
+                    return
+                self._remember(builder, new_id, record, deferred, pending, links)
+                written.append(new_id)
+                yield line
+
+        columns = ", ".join(f'"{name}"' for name in builder.column_names())
+        try:
+            with self.foreign_keys.deferred(), self.cr.savepoint(flush=False):
+                self.cr.copy_expert(
+                    f'COPY "{table}" ({columns}) FROM STDIN', LineStream(lines()), size=1 << 20
+                )
+        except psycopg2.Error as error:
+            raise UserError(
+                self.env._(
+                    "%(model)s could not be restored: %(error)s",
+                    model=builder.model,
+                    error=error.diag.message_primary or error,
+                )
+            ) from None
+        if failure:
+            self._skip_or_raise(builder.model, *failure[0])
+        if written:
+            self.foreign_keys.wrote(table, SQL("t.id BETWEEN %s AND %s", min(written), max(written)))
+        self.counts[builder.model] = self.counts.get(builder.model, 0) + len(written)
+
+    def _remember(self, builder, new_id, record, deferred, pending, links):
+        """The new id of a written record, and what is written once every record exists."""
+        self.remap.add(builder.model, record["id"], new_id)
+        for column, old_value in deferred:
+            pending[(builder.model, column.name, column.relation)].append((new_id, old_value))
+        for name, relation, old_id in builder.many2many_pairs(new_id, record):
+            links[(builder.model, name, relation)].append((new_id, old_id))
 
     def _match_existing(self, model, record):
         """Records of no company that this database already has (same plan, category, attribute...)
@@ -772,11 +833,7 @@ class BackupImport:
         self._copy(builder, table, lines, rows)
         self.foreign_keys.wrote(table, SQL("t.id BETWEEN %s AND %s", new_ids[0], new_ids[-1]))
         for new_id, record, deferred in rows:
-            self.remap.add(builder.model, record["id"], new_id)
-            for column, old_value in deferred:
-                pending[(builder.model, column.name, column.relation)].append((new_id, old_value))
-            for name, relation, old_id in builder.many2many_pairs(new_id, record):
-                links[(builder.model, name, relation)].append((new_id, old_id))
+            self._remember(builder, new_id, record, deferred, pending, links)
         self.counts[builder.model] = self.counts.get(builder.model, 0) + len(rows)
 
     def _copy(self, builder, table, lines, rows):
@@ -1002,3 +1059,31 @@ class BackupImport:
                 "UPDATE ir_attachment SET store_fname = %s, file_size = %s WHERE id = %s",
                 [Attachment._file_write(content, checksum), len(content), attachment.id],
             )
+
+
+class LineStream(io.TextIOBase):
+    """A file whose ``read`` takes text from an iterator of lines, for ``COPY ... FROM STDIN``."""
+
+    def __init__(self, lines):
+        super().__init__()
+        self._lines = lines
+        self._rest = ""
+
+    def readable(self):
+        return True
+
+    # a file's read, which psycopg2 calls, not the ORM's
+    def read(self, size=-1):  # pylint: disable=method-required-super
+        parts, length = [self._rest], len(self._rest)
+        while size < 0 or length < size:
+            line = next(self._lines, None)
+            if line is None:
+                break
+            parts.append(line)
+            length += len(line)
+        text = "".join(parts)
+        if size < 0:
+            self._rest = ""
+            return text
+        self._rest = text[size:]
+        return text[:size]

@@ -479,6 +479,18 @@ class TestRestoreRefusals(RestoreCase):
         self.assertEqual(restore.state, "done", restore.error)
         self.assertEqual(fingerprint(company), self.source_fingerprint)
 
+    def test_a_record_that_cannot_be_written_fails_the_restore_and_writes_nothing(self):
+        def orphan_line(members, manifest):
+            members["data/account.move.line.jsonl"][0]["move_id"] = None  # required here
+
+        company = self.new_company("DZ Half Written Co")
+        with mute_logger("odoo.addons.danger_zone.models.danger_zone_job"):
+            restore = self.restore(company, rewrite_backup(self.content, orphan_line))
+        self.assertEqual(restore.state, "failed")
+        self.assertIn("'move_id' has no value", restore.error)
+        self.assertEqual(self.env["account.move"].search_count([("company_id", "=", company.id)]), 0)
+        self.assertEqual(self.env["res.partner"].search_count([("company_id", "=", company.id)]), 0)
+
     def test_unknown_field_is_refused(self):
         def add_unknown(members, manifest):
             entry = next(m for m in manifest["members"] if m["model"] == "res.partner")
