@@ -245,12 +245,16 @@ def nesting_depth(text):
     return deepest
 
 
+# One decoder for every line: json.loads(line, **hooks) would build one per call.
+_STRICT_DECODER = json.JSONDecoder(object_pairs_hook=_no_duplicate_keys, parse_constant=_reject_constant)
+
+
 def parse_record(line, limits, where):
-    """Parse one record line strictly; raise BackupFormatError naming ``where``."""
+    """Parse one record line (UTF-8 bytes) strictly; raise BackupFormatError naming ``where``."""
     if line.count(b"[") + line.count(b"{") > limits.max_depth and nesting_depth(line) > limits.max_depth:
         raise BackupFormatError(f"{where}: JSON nested deeper than {limits.max_depth} levels")
     try:
-        record = json.loads(line, object_pairs_hook=_no_duplicate_keys, parse_constant=_reject_constant)
+        record = _STRICT_DECODER.decode(line.decode("utf-8"))
     except BackupFormatError as error:
         raise BackupFormatError(f"{where}: {error}") from None
     except (ValueError, RecursionError) as error:
@@ -286,8 +290,9 @@ class _BackupReader:
         duplicate keys, constants), so plain ``json.loads`` reads it, faster.
         """
         if checked:
+            decode = json.JSONDecoder().decode
             for line in self._member_lines(name):
-                yield json.loads(line)
+                yield decode(line.decode("utf-8"))
             return
         for number, line in enumerate(self._member_lines(name), start=1):
             yield parse_record(line, self.limits, f"{name}, line {number}")

@@ -94,7 +94,12 @@ def record_checker(fields):
     ``where`` may be a function returning the text, built only when a record is refused.
     """
     checks = {
-        name: (_ALWAYS_VALID.get(field["type"], ()), _CHECKS[field["type"]], field)
+        name: (
+            _ALWAYS_VALID.get(field["type"], ()),
+            field["type"] in ("many2one", "many2one_reference"),
+            _CHECKS[field["type"]],
+            field,
+        )
         for name, field in fields.items()
         if name != "id"
     }
@@ -110,8 +115,10 @@ def record_checker(fields):
             entry = checks.get(name)
             if entry is None:
                 raise BackupFormatError(f"{_text(where)}: field {name!r} is not declared in the manifest")
-            always_valid, test, field = entry
-            if type(value) not in always_valid and not test(value, field):
+            always_valid, is_reference, test, field = entry
+            if type(value) in always_valid or (is_reference and type(value) is int and value > 0):
+                continue
+            if not test(value, field):
                 expected = _EXPECTED.get(field["type"], f"of type {field['type']}")
                 shown = repr(value) if len(repr(value)) < 80 else repr(value)[:77] + "..."
                 raise BackupFormatError(f"{_text(where)}: field {name!r} must be {expected}, not {shown}")
