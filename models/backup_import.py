@@ -712,6 +712,7 @@ class BackupImport:
         return records()
 
     def _insert_in_chunks(self, builder, table, records, pending, links):
+        """Skip invalid: chunks of rows, each retried row by row when PostgreSQL refuses it."""
         sequence = self._sequence(table)
         chunk = []
         for record in records:
@@ -831,29 +832,21 @@ class BackupImport:
             lines.append(line)
             rows.append((new_id, record, deferred))
         self._copy(builder, table, lines, rows)
-        self.foreign_keys.wrote(table, SQL("t.id BETWEEN %s AND %s", new_ids[0], new_ids[-1]))
         for new_id, record, deferred in rows:
             self._remember(builder, new_id, record, deferred, pending, links)
         self.counts[builder.model] = self.counts.get(builder.model, 0) + len(rows)
 
     def _copy(self, builder, table, lines, rows):
-        """COPY the lines into the table; with skip_invalid, retry one by one to find the bad rows
-        (``rows`` then keeps only those written)."""
+        """COPY the lines into the table (skip invalid); when PostgreSQL refuses them, retry one by
+        one to find the bad rows (``rows`` then keeps only those written)."""
         columns = ", ".join(f'"{name}"' for name in builder.column_names())
         statement = f'COPY "{table}" ({columns}) FROM STDIN'
         try:
-            with self.foreign_keys.deferred(), self.cr.savepoint(flush=False):
+            with self.cr.savepoint(flush=False):
                 self.cr.copy_expert(statement, io.StringIO("".join(lines)))
             return
-        except psycopg2.Error as error:
-            if not self.skip_invalid:
-                raise UserError(
-                    self.env._(
-                        "%(model)s could not be restored: %(error)s",
-                        model=builder.model,
-                        error=error.diag.message_primary or error,
-                    )
-                ) from None
+        except psycopg2.Error:
+            pass  # found row by row below
         kept = []
         for line, row in zip(lines, rows, strict=True):
             try:

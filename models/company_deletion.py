@@ -144,13 +144,7 @@ class CompanyDeletion(CompanyPurge):
         added += self._add_owned(previous, round_number)
         for model, (source, column) in ORPHANS.items():
             if source in previous.values() and model in self.env:
-                ids = SQL(
-                    "SELECT %s FROM %s WHERE id IN (%s)",
-                    SQL.identifier(column),
-                    self._table(source),
-                    self._ids(source, round_number - 1),
-                )
-                added += self._add(model, ids, round_number)
+                added += self._add_orphans(model, source, column, round_number)
         return added
 
     def _round_models(self, round_number):

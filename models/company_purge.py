@@ -159,14 +159,18 @@ class CompanyPurge:
                 added += self._add(model, ids, round_number)
         for model, (source, column) in ORPHANS.items():
             if model in self.rules and source in self.rules:
-                ids = SQL(
-                    "SELECT %s FROM %s WHERE id IN (%s)",
-                    SQL.identifier(column),
-                    self._table(source),
-                    self._ids(source, round_number - 1),
-                )
-                added += self._add(model, ids, round_number)
+                added += self._add_orphans(model, source, column, round_number)
         return added
+
+    def _add_orphans(self, model, source, column, round_number):
+        """Records of ``model`` that the previous round's ``source`` rows point to with ``column``."""
+        ids = SQL(
+            "SELECT %s FROM %s WHERE id IN (%s)",
+            SQL.identifier(column),
+            self._table(source),
+            self._ids(source, round_number - 1),
+        )
+        return self._add(model, ids, round_number)
 
     def _foreign_keys(self, referenced_tables):
         """(referencing table, column, referenced table, on delete, nullable) of the keys to these tables."""

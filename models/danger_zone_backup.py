@@ -111,21 +111,6 @@ class DangerZoneBackup(models.Model):
     # Scheduled actions
     # ------------------------------------------------------------------
     @api.model
-    def _cron_process_queue(self):
-        """Run the oldest queued backup; the cron runs again while some remain.
-
-        Transaction contract: commits after marking the backup running and
-        after finishing it, so it is not meant to run inside a larger
-        transaction. The data is read in a separate REPEATABLE READ cursor.
-        """
-        backup = self.sudo().search([("state", "=", "queued")], order="id", limit=1)
-        if not backup:
-            return
-        backup._run()
-        remaining = self.sudo().search_count([("state", "=", "queued")])
-        self.env["ir.cron"]._notify_progress(done=1, remaining=remaining)
-
-    @api.model
     def _cron_expire(self):
         """Delete the files of backups past their expiry; they stay listed as expired."""
         expired = self.sudo().search([("state", "=", "done"), ("expires_at", "<", fields.Datetime.now())])

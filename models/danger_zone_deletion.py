@@ -64,10 +64,12 @@ class DangerZoneDeletion(models.Model):
         A queued deletion is checked in full first, so that the owner hears at
         once what stops it rather than from a failed job.
         """
-        if reasons := company._danger_zone_delete_blockers():
+        if trigger == "cli":
+            reasons = company._danger_zone_delete_blockers()  # the job then looks at the data itself
+        else:
+            reasons = company._danger_zone_delete_preview()["blockers"]
+        if reasons:
             raise UserError(self.env._("The company cannot be deleted:\n%s", "\n".join(reasons)))
-        if trigger != "cli" and not (preview := company._danger_zone_delete_preview())["ok"]:
-            raise UserError(self.env._("The company cannot be deleted:\n%s", "\n".join(preview["blockers"])))
         values = {
             "company_id": company.id,
             "company_name": company.name,
@@ -81,16 +83,6 @@ class DangerZoneDeletion(models.Model):
     # ------------------------------------------------------------------
     # Running
     # ------------------------------------------------------------------
-    @api.model
-    def _cron_process_queue(self):
-        """Run the oldest queued deletion; the cron runs again while some remain."""
-        deletion = self.sudo().search([("state", "=", "queued")], order="id", limit=1)
-        if not deletion:
-            return
-        deletion._run()
-        remaining = self.sudo().search_count([("state", "=", "queued")])
-        self.env["ir.cron"]._notify_progress(done=1, remaining=remaining)
-
     def _run(self):
         """Delete the company: one transaction, all or nothing; the record keeps the outcome."""
         self.ensure_one()

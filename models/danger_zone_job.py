@@ -113,6 +113,23 @@ class DangerZoneJob(models.AbstractModel):
                     }
                 )
 
+    @api.model
+    def _cron_process_queue(self):
+        """Run the oldest queued job of this kind; the cron runs again while some remain.
+
+        Transaction contract: a job commits after marking itself running and
+        after finishing, so this is not meant to run inside a larger transaction.
+        """
+        job = self.sudo().search([("state", "=", "queued")], order="id", limit=1)
+        if not job:
+            return
+        job._run()
+        remaining = self.sudo().search_count([("state", "=", "queued")])
+        self.env["ir.cron"]._notify_progress(done=1, remaining=remaining)
+
+    def _run(self):
+        raise NotImplementedError  # each job does its own work
+
     def _lock_key(self):
         """Second key of the job's advisory lock: its id, spread by model (backups keep their ids)."""
         return self.id + JOB_MODELS.index(self._name) * (1 << 29)

@@ -148,16 +148,6 @@ class DangerZoneRestore(models.Model):
     # ------------------------------------------------------------------
     # Running
     # ------------------------------------------------------------------
-    @api.model
-    def _cron_process_queue(self):
-        """Run the oldest queued restore; the cron runs again while some remain."""
-        restore = self.sudo().search([("state", "=", "queued")], order="id", limit=1)
-        if not restore:
-            return
-        restore._run()
-        remaining = self.sudo().search_count([("state", "=", "queued")])
-        self.env["ir.cron"]._notify_progress(done=1, remaining=remaining)
-
     def _run(self):
         """Restore the file: one transaction, all or nothing; the job records the outcome."""
         self.ensure_one()
