@@ -277,20 +277,18 @@ class CompanyDeletion(CompanyPurge):
         )
         if self.cr.fetchone():
             return False  # collected already
-        for referencing, column, _referenced, on_delete, _nullable in self._foreign_keys({"res_partner": 0}):
+        for referencing, column, _referenced, on_delete, _nullable in self._foreign_keys(["res_partner"]):
             model = self._model_of.get(referencing)
             if on_delete not in RESTRICTING or (model and self.env[model]._transient):
                 continue
+            staying = SQL("r.id NOT IN (%s)", self._ids(model)) if model else SQL("TRUE")
             self.cr.execute(
                 SQL(
-                    "SELECT EXISTS (%s)",
-                    SQL(
-                        "SELECT 1 FROM %s r WHERE r.%s = %s AND %s",
-                        SQL.identifier(referencing),
-                        SQL.identifier(column),
-                        self.partner_id,
-                        SQL("r.id NOT IN (%s)", self._ids(model)) if model else SQL("TRUE"),
-                    ),
+                    "SELECT EXISTS (SELECT 1 FROM %s r WHERE r.%s = %s AND %s)",
+                    SQL.identifier(referencing),
+                    SQL.identifier(column),
+                    self.partner_id,
+                    staying,
                 )
             )
             if self.cr.fetchone()[0]:

@@ -145,18 +145,16 @@ class DangerZoneDeletion(models.Model):
             ", ".join(self.report["archived"]) or "none",
         )
 
-    def _notify_owner(self):
-        """Tell whoever asked, and where to go now that the company is gone."""
-        user = self.requested_by_id.sudo()
-        payload = {
-            "id": self.id,
-            "model": self._name,
-            "state": self.state,
-            "progress": self.progress,
+    def _notified_user(self):
+        return self.requested_by_id.sudo()  # the company, and so its owner, may be gone
+
+    def _notification(self):
+        """Also where to go now that the company is gone."""
+        user = self._notified_user()
+        return super()._notification() | {
             "company_id": self.deleted_company_id,
             "redirect": "/odoo" if user.active and user.company_ids else "/web/session/logout",
         }
-        self.env["bus.bus"].sudo()._sendone(user.partner_id, "danger_zone.job_update", payload)
 
 
 def format_report(report):

@@ -172,9 +172,14 @@ class DangerZoneJob(models.AbstractModel):
 
     def _notify_owner(self):
         """Tell the owner's open Danger Zone page to refresh (bus notification, sent at commit)."""
-        owner = self.company_id.danger_zone_owner_id
-        payload = {"id": self.id, "model": self._name, "state": self.state, "progress": self.progress}
-        self.env["bus.bus"].sudo()._sendone(owner.partner_id, "danger_zone.job_update", payload)
+        user = self._notified_user()
+        self.env["bus.bus"].sudo()._sendone(user.partner_id, "danger_zone.job_update", self._notification())
+
+    def _notified_user(self):
+        return self.company_id.danger_zone_owner_id
+
+    def _notification(self):
+        return {"id": self.id, "model": self._name, "state": self.state, "progress": self.progress}
 
     def _report_progress(self, done, total):
         percent = int(100 * done / total) if total else 100
