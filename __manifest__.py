@@ -1,14 +1,14 @@
 {
     "name": "Danger Zone",
     "summary": "Back up, restore or delete one company's business data, for its owner only",
-    "version": "18.0.1.3.0",
+    "version": "18.0.1.4.0",
     "category": "Administration",
     "author": "Danger Zone developers",
     "maintainers": ["danger-zone"],
     "license": "LGPL-3",
     "development_status": "Alpha",
     "depends": ["base", "mail", "account"],
-    "external_dependencies": {"python": ["openupgradelib"]},
+    "external_dependencies": {"python": ["openupgradelib", "orjson"]},
     "data": [
         "security/danger_zone_security.xml",
         "security/ir.model.access.csv",

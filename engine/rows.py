@@ -8,6 +8,7 @@ reads, and sets aside what can only be written once every record exists
 """
 
 import json
+import operator
 import re
 from dataclasses import dataclass
 
@@ -66,6 +67,8 @@ def remap_distribution(distribution, mapping):
 
 
 _NEEDS_ESCAPE = re.compile(r"[\\\t\n\r]")
+_BOOLEAN_CELLS = {True: "t", False: "f", None: "\\N"}
+_NUMBERS = {int, float}
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 NULL = "\\N"
 
@@ -131,6 +134,7 @@ class RowBuilder:
         self.constants = constants or {}
         self._constant_cells = [NULL if v is None else copy_text(v) for v in self.constants.values()]
         self._plan = [(column.source or column.name, column, self._converter(column)) for column in columns]
+        self._text_mappings = {}
 
     def column_names(self):
         return ["id", *(column.name for column in self.columns), *self.constants]
@@ -168,6 +172,67 @@ class RowBuilder:
                 append(value)
         cells.extend(self._constant_cells)
         return "\t".join(cells) + "\n", deferred
+
+    def rows(self, new_ids, records):
+        """``row`` for a batch of records, built a column at a time: (their COPY text, their
+        deferred values [(column, new id, old id)]), or None when a value is off (a reference
+        not restored, a required value missing...): then ``row`` builds them one by one and
+        names the record at fault.
+        """
+        columns = [list(map(str, new_ids))]
+        deferred = []
+        for source, column, convert in self._plan:
+            values = list(map(operator.methodcaller("get", source), records))
+            if column.deferred:
+                if column.required:
+                    return None
+                columns.append([NULL] * len(values))
+                deferred += [
+                    (column, new_id, old)
+                    for new_id, old in zip(new_ids, values, strict=True)
+                    if old is not None
+                ]
+                continue
+            try:
+                cells = self._cells(column, convert, values, records)
+            except (RecordError, TypeError):
+                return None
+            if cells is None or (column.required and NULL in cells):
+                return None
+            columns.append(cells)
+        columns += [[cell] * len(records) for cell in self._constant_cells]
+        return "\n".join(map("\t".join, zip(*columns, strict=False))) + "\n", deferred
+
+    def _cells(self, column, convert, values, records):
+        """The COPY cells of one column over a batch, or None when a reference is not restored."""
+        if column.kind == "many2one":
+            cells = list(map(self._text_mapping(column.relation).get, values))
+            return None if None in cells else cells
+        if convert is not None:
+            cells = [None if v is None else convert(v, r) for v, r in zip(values, records, strict=True)]
+            return [NULL if cell is None else cell for cell in cells]
+        kinds = set(map(type, values))
+        kinds.discard(type(None))
+        if kinds <= _NUMBERS:
+            return [NULL if v is None else str(v) for v in values]
+        if kinds == {bool}:
+            return list(map(_BOOLEAN_CELLS.get, values))
+        if kinds == {str}:
+            if _NEEDS_ESCAPE.search("".join(filter(None, values))):
+                return [NULL if v is None else v.translate(_COPY_ESCAPES) for v in values]
+            return [NULL if v is None else v for v in values]
+        return [NULL if v is None else copy_text(v) for v in values]
+
+    def _text_mapping(self, relation):
+        """Backup id -> new id as COPY text, None -> NULL; made again only when the relation's
+        mapping grew (while a model's own records are matched, say)."""
+        size = len(self.remap.mapping(relation))
+        known_size, mapping = self._text_mappings.get(relation, (-1, None))
+        if known_size != size:
+            mapping = {old: str(new) for old, new in self.remap.items(relation)}
+            mapping[None] = NULL
+            self._text_mappings[relation] = (size, mapping)
+        return mapping
 
     def _converter(self, column):
         """A function (value, record) -> COPY cell text (or None) for one column; the hot path."""

@@ -8,11 +8,15 @@ rows with ``COPY``, in the order that required references dictate; forward
 references and many2many links follow once every record exists.
 """
 
+import contextlib
 import dataclasses
 import io
+import itertools
 import json
 import logging
+import operator
 import re
+import time
 from collections import defaultdict
 
 import psycopg2
@@ -31,7 +35,8 @@ from .foreign_keys import ForeignKeyCheck
 
 _logger = logging.getLogger(__name__)
 
-CHUNK = 5000
+CHUNK = 5000  # rows per COPY when invalid records are skipped
+ROWS_PER_BATCH = 1000  # records turned into COPY lines a column at a time
 # Users and their partners that cannot be matched are relinked to the restoring user.
 RELINKED_KEYS = ("res.users", "res.partner")
 # Timeline and files attach to any record: they are written after every other model.
@@ -45,6 +50,14 @@ LOCK_DATE_FIELDS = (
     "purchase_lock_date",
     "hard_lock_date",
 )
+
+
+@contextlib.contextmanager
+def _timed(what):
+    """Log how long a phase of the restore took (for integrators tuning large restores)."""
+    started = time.monotonic()
+    yield
+    _logger.info("restore: %s in %.2f s", what, time.monotonic() - started)
 
 
 class BackupImport:
@@ -87,8 +100,8 @@ class BackupImport:
         database's side is checked again.
         """
         self._check_signature()
-        try:
-            self.reader.verify(parse_records=False)
+        try:  # with the records checked, each member's hash is checked as its records are read
+            self.reader.verify(parse_records=False, read_members=not records)
         except BackupFormatError as error:
             raise UserError(self.env._("The backup file is not valid: %s", error)) from None
         report = {
@@ -130,7 +143,8 @@ class BackupImport:
             return report
         if records:
             try:
-                self._check_records(report)
+                with _timed("every record checked"):
+                    self._check_records(report)
             except BackupFormatError as error:
                 raise UserError(self.env._("The backup file is not valid: %s", error)) from None
         else:
@@ -271,33 +285,9 @@ class BackupImport:
         """
         ids, referenced = defaultdict(set), defaultdict(set)
         for member in self.members.values():
-            model = member["model"]
-            count = 0
-            check = record_checker(member["fields"])
-            references = self._reference_fields(member)
-            name = member["name"]
-            for number, record in enumerate(self.reader.records(name), start=1):
-                try:
-                    check(record, lambda number=number, name=name: f"{name}, line {number}")
-                except BackupFormatError as error:
-                    if not self.skip_invalid:
-                        raise UserError(self.env._("The backup file is not valid: %s", error)) from None
-                    self.invalid[(model, record.get("id"))] = str(error)
-                    continue
-                if record["id"] in ids[model]:
-                    raise UserError(
-                        self.env._(
-                            "The backup file is not valid: %(model)s %(id)s appears twice.",
-                            model=model,
-                            id=record["id"],
-                        )
-                    )
-                ids[model].add(record["id"])
-                count += 1
-                for _name, relation, target_id in self._references(references, record):
-                    referenced[relation].add(target_id)
-            if member["kind"] == "data" and model != COMPANY_MODEL:
-                report["counts"][model] = count
+            count = self._check_member(member, ids, referenced)
+            if member["kind"] == "data" and member["model"] != COMPANY_MODEL:
+                report["counts"][member["model"]] = count
         dangling = {relation: targets - ids[relation] for relation, targets in referenced.items()}
         if any(dangling.values()):
             self._report_dangling({relation: targets for relation, targets in dangling.items() if targets})
@@ -305,6 +295,43 @@ class BackupImport:
             {"model": model, "id": record_id, "reason": reason}
             for (model, record_id), reason in sorted(self.invalid.items(), key=str)
         ]
+
+    def _check_member(self, member, ids, referenced):
+        """Check each record of one member, add its ids to ``ids`` and the ids it refers to to
+        ``referenced`` (relation -> set); return how many records passed."""
+        model, name = member["model"], member["name"]
+        check = record_checker(member["fields"])
+        references = self._reference_fields(member)
+        # many2one values, the most frequent references, go straight into their relation's set
+        many2ones = [
+            (field, referenced[relation]) for field, kind, relation, _ in references if kind == "many2one"
+        ]
+        others = [reference for reference in references if reference[1] != "many2one"]
+        own_ids, count = ids[model], 0
+        for number, record in enumerate(self.reader.verified_records(name), start=1):
+            try:
+                check(record, lambda number=number: f"{name}, line {number}")
+            except BackupFormatError as error:
+                if not self.skip_invalid:
+                    raise UserError(self.env._("The backup file is not valid: %s", error)) from None
+                self.invalid[(model, record.get("id"))] = str(error)
+                continue
+            if record["id"] in own_ids:
+                raise UserError(
+                    self.env._(
+                        "The backup file is not valid: %(model)s %(id)s appears twice.",
+                        model=model,
+                        id=record["id"],
+                    )
+                )
+            own_ids.add(record["id"])
+            count += 1
+            for field, targets in many2ones:
+                if (value := record.get(field)) is not None:
+                    targets.add(value)
+            for _name, relation, target_id in self._references(others, record):
+                referenced[relation].add(target_id)
+        return count
 
     def _report_dangling(self, dangling):
         """Name the records that refer to ids the file does not hold: refuse, or mark them skipped."""
@@ -524,16 +551,20 @@ class BackupImport:
         links = defaultdict(list)
         # skipping invalid records needs PostgreSQL to name the bad rows one by one
         self.foreign_keys = ForeignKeyCheck(self.cr, enabled=not self.skip_invalid)
-        for done, model in enumerate(order):
-            self.progress(done, len(order) + 2)
-            self._insert_model(model, {name for m, name in deferred if m == model}, pending, links)
-        self._write_deferred(pending)
-        self._write_many2many(links)
-        self._check_foreign_keys()
+        with _timed("records written"):
+            for done, model in enumerate(order):
+                self.progress(done, len(order) + 2)
+                self._insert_model(model, {name for m, name in deferred if m == model}, pending, links)
+        with _timed("references written"):
+            self._write_deferred(pending)
+            self._write_many2many(links)
+        with _timed("foreign keys checked"):
+            self._check_foreign_keys()
         self._write_company_settings()
         if self.mode == "replace":
             self._relink_company_defaults(defaults)
-        self._after_insert(order)
+        with _timed("numbering, hashes and computed values"):
+            self._after_insert(order)
         report["restored"] = dict(self.counts)
         report["warnings"] += self.cleared
         report["skipped"] = [
@@ -731,7 +762,22 @@ class BackupImport:
         written, failure = [], []
 
         def lines():
-            for new_id, record in zip(ids, records, strict=False):
+            records_left, ids_left = iter(records), iter(ids)
+            while batch := list(itertools.islice(records_left, ROWS_PER_BATCH)):
+                new_ids = list(itertools.islice(ids_left, len(batch)))
+                built = builder.rows(new_ids, batch)
+                if built is None:  # something is off: row by row, to name the record
+                    yield from one_by_one(new_ids, batch)
+                    if failure:
+                        return
+                    continue
+                text, deferred = built
+                self._remember_batch(builder, new_ids, batch, deferred, pending, links)
+                written.extend(new_ids)
+                yield text
+
+        def one_by_one(new_ids, batch):
+            for new_id, record in zip(new_ids, batch, strict=True):
                 try:
                     line, deferred = builder.row(new_id, record)
                 except RecordError as error:
@@ -768,6 +814,17 @@ class BackupImport:
             pending[(builder.model, column.name, column.relation)].append((new_id, old_value))
         for name, relation, old_id in builder.many2many_pairs(new_id, record):
             links[(builder.model, name, relation)].append((new_id, old_id))
+
+    def _remember_batch(self, builder, new_ids, records, deferred, pending, links):
+        """``_remember`` for a batch that ``RowBuilder.rows`` built."""
+        self.remap.mapping(builder.model).update(
+            zip(map(operator.itemgetter("id"), records), new_ids, strict=False)
+        )
+        for column, new_id, old_value in deferred:
+            pending[(builder.model, column.name, column.relation)].append((new_id, old_value))
+        for new_id, record in zip(new_ids, records, strict=True):
+            for name, relation, old_id in builder.many2many_pairs(new_id, record):
+                links[(builder.model, name, relation)].append((new_id, old_id))
 
     def _match_existing(self, model, record):
         """Records of no company that this database already has (same plan, category, attribute...)

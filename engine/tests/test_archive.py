@@ -122,6 +122,18 @@ class TamperingCase(unittest.TestCase):
         backup = self.rewrite_zip(build_backup(), {"data/res.partner.jsonl": changed})
         self.assert_refused(backup, "does not match its SHA-256")
 
+    def test_changed_record_is_detected_while_reading_it(self):
+        changed = b'{"id":7,"name":"Azure Interior","parent_id":null}\n{"id":8,"name":"Evil"}\n'
+        reader = open_backup(self.rewrite_zip(build_backup(), {"data/res.partner.jsonl": changed}))
+        reader.verify(read_members=False)  # members are left to verified_records
+        with self.assertRaisesRegex(BackupFormatError, "does not match its SHA-256"):
+            list(reader.verified_records("data/res.partner.jsonl"))
+        fewer = open_backup(self.rewrite_zip(build_backup(), {"data/res.partner.jsonl": changed[:50]}))
+        with self.assertRaisesRegex(BackupFormatError, "holds 1 records, the manifest says 2"):
+            list(fewer.verified_records("data/res.partner.jsonl"))
+        intact = open_backup(build_backup())
+        self.assertEqual(list(intact.verified_records("data/res.partner.jsonl")), PARTNERS)
+
     def test_changed_json_variant_is_detected(self):
         content = build_backup(as_json=True).getvalue().replace(b"Azure Interior", b"Azure Exterior")
         self.assert_refused(io.BytesIO(content), "does not match its SHA-256")
@@ -164,6 +176,10 @@ class TamperingCase(unittest.TestCase):
     def test_hostile_json(self):
         cases = {
             b'{"id":1,"id":2}': "duplicate key 'id'",
+            b'{"id":1, "id" :2}': "duplicate key 'id'",
+            b'{"id":1,"ref":"a","ref":"b"}': "duplicate key 'ref'",
+            b'{"id":1,"name":{"en_US":"a","en_US":"b"}}': "duplicate key 'en_US'",
+            b'{"id":1,"name":"a\\"b","name":"c"}': "duplicate key 'name'",
             b'{"id":NaN}': "NaN is not a valid JSON number",
             b'{"id":Infinity}': "Infinity is not a valid JSON number",
             b'{"id":' + b"[" * 100 + b"]" * 100 + b"}": "nested deeper",
@@ -173,6 +189,19 @@ class TamperingCase(unittest.TestCase):
         for line, message in cases.items():
             with self.subTest(line=line[:20]), self.assertRaisesRegex(BackupFormatError, message):
                 archive.parse_record(line, Limits(), "data/res.partner.jsonl, line 1")
+
+    def test_quick_parse_reads_what_the_strict_parse_reads(self):
+        lines = [
+            b'{"id":1,"name":{"en_US":"Chair","fr_FR":"Chaise"},"tax_ids":[1,2],"amount":-12.50,"x":null}',
+            b'{"id":2,"note":"line\\nbreak \\"quoted\\"","analytic_distribution":{"3,4":100.0}}',
+            b'{"id":3,"big":12345678901234567890,"flag":true,"empty":""}',
+            b'{"id":4,"name":"caf\xc3\xa9 \\u00e9"}',
+        ]
+        for line in lines:
+            with self.subTest(line=line[:20]):
+                self.assertEqual(
+                    archive.parse_record(line, Limits(), "line 1"), json.loads(line.decode("utf-8"))
+                )
 
     def test_long_line(self):
         long_record = b'{"id":1,"name":"' + b"x" * 5000 + b'"}\n'
