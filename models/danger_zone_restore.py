@@ -1,5 +1,7 @@
 import base64
 import binascii
+import hashlib
+import hmac
 import io
 import json
 import logging
@@ -92,17 +94,32 @@ class DangerZoneRestore(models.Model):
             raise UserError(self.env._("The backup file must be sent as base64.")) from None
 
     @api.model
-    def _preflight(self, company, content, mode="replace", skip_invalid=False):
-        """The pre-flight report of restoring ``content`` (bytes) into ``company``; writes nothing."""
+    def _preflight(self, company, content, mode="replace", skip_invalid=False, records=True):
+        """The pre-flight report of restoring ``content`` (bytes) into ``company``; writes nothing.
+
+        ``records=False`` leaves out the check of each record (see ``_check_token``)."""
         self._check_mode(mode)
         savepoint = self.env.cr.savepoint()  # the temporary tables of the check go with it
         try:
-            report = self._importer(company, io.BytesIO(content), mode, skip_invalid).check()
+            importer = self._importer(company, io.BytesIO(content), mode, skip_invalid)
+            report = importer.check(records=records)
             if mode == "replace":
                 report["deleted"] = self.env["danger.zone.scope"]._danger_zone_purge(company, dry_run=True)
         finally:
             savepoint.close(rollback=True)
         return report
+
+    @api.model
+    def _check_token(self, company, content, mode, skip_invalid):
+        """Proof that this user's full pre-flight check accepted this very file for this company
+        and these options, so that starting the restore need not check every record again (the
+        wizard keeps it between its check and its Restore button). Signed with the database
+        secret: a token sent back changed, or for another file, is worth nothing."""
+        secret = self.env["ir.config_parameter"].sudo().get_param("database.secret")
+        message = (
+            f"{self.env.uid}:{company.id}:{mode}:{bool(skip_invalid)}:{hashlib.sha256(content).hexdigest()}"
+        )
+        return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
 
     @api.model
     def _check_mode(self, mode):
@@ -120,11 +137,23 @@ class DangerZoneRestore(models.Model):
 
     @api.model
     def _request(
-        self, company, content, file_name="backup", mode="replace", skip_invalid=False, trigger="manual"
+        self,
+        company,
+        content,
+        file_name="backup",
+        mode="replace",
+        skip_invalid=False,
+        trigger="manual",
+        check_token=None,
     ):
-        """Check the file, then queue its restore into ``company`` (run at once from the command line)."""
+        """Check the file, then queue its restore into ``company`` (run at once from the command line).
+
+        With a valid ``check_token`` the records are not checked again: the database's side is."""
         self._check_none_active(company)
-        report = self._preflight(company, content, mode, skip_invalid)
+        checked = bool(check_token) and hmac.compare_digest(
+            check_token, self._check_token(company, content, mode, skip_invalid)
+        )
+        report = self._preflight(company, content, mode, skip_invalid, records=not checked)
         if not report["ok"]:
             raise UserError(self.env._("The restore was refused:\n%s", "\n".join(report["errors"])))
         values = {

@@ -9,6 +9,7 @@ from odoo.tests import TransactionCase, tagged
 from odoo.tools import SQL, mute_logger
 
 from ..engine import open_backup, write_backup
+from ..models.backup_import import BackupImport
 from ..models.danger_zone_job import COMPANY_LOCK_NAMESPACE
 from ..models.danger_zone_scope import DangerZoneScope
 from ..models.foreign_keys import ForeignKeyCheck
@@ -662,6 +663,37 @@ class TestRestoreJob(RestoreCase):
         self.env["danger.zone.restore"]._check_none_active(self.company)  # nobody holds its lock
         self.assertEqual(restore.state, "failed")
         self.assertIn("Interrupted", restore.error)
+
+    def wizard(self, company, content, **values):
+        return (
+            self.env["danger.zone.restore.wizard"]
+            .with_user(self.owner)
+            .with_company(company)
+            .create({"backup_file": base64.b64encode(content), "file_name": "company.zip", **values})
+        )
+
+    def test_the_wizard_checks_each_record_once_and_a_token_proves_nothing_else(self):
+        target = self.new_company("DZ Wizard Co")
+        wizard = self.wizard(target, self.content, confirm="RESTORE")
+        check_records = BackupImport._check_records
+        with patch.object(BackupImport, "_check_records", autospec=True, side_effect=check_records) as spy:
+            wizard.action_check()
+            self.assertTrue(wizard.check_ok, wizard.check_report)
+            wizard.action_restore()
+        self.assertEqual(spy.call_count, 1, "the Restore button trusts the check the wizard just made")
+        restore = self.env["danger.zone.restore"].search([("company_id", "=", target.id)])
+        self.assertEqual((restore.state, restore.file_name), ("queued", "company.zip"))
+        self.env["danger.zone.restore"]._cron_process_queue()
+        self.assertEqual(restore.state, "done", restore.error)
+
+        def break_a_partner(members, manifest):
+            members["data/res.partner.jsonl"][0]["category_id"] = [[6, 0, [1]]]
+
+        broken = self.wizard(target, rewrite_backup(self.content, break_a_partner), confirm="RESTORE")
+        broken.check_token = wizard.check_token  # the token of another file
+        with self.assertRaisesRegex(UserError, "must be a list of ids"):
+            broken.action_restore()
+        self.assertEqual(self.env["danger.zone.restore"].search_count([("company_id", "=", target.id)]), 1)
 
     def test_uploaded_file_is_the_owner_s_alone(self):
         restore = self.restore(self.new_company("DZ Private Co"))

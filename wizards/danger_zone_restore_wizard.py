@@ -30,6 +30,7 @@ class DangerZoneRestoreWizard(models.TransientModel):
         help="Leave out the records that cannot be restored, and list them in the report.",
     )
     checked = fields.Boolean(readonly=True)
+    check_token = fields.Char(readonly=True)  # see danger.zone.restore._check_token
     check_ok = fields.Boolean(readonly=True)
     check_report = fields.Text("Pre-flight Check", readonly=True)
     confirm = fields.Char("Type RESTORE to confirm")
@@ -43,22 +44,25 @@ class DangerZoneRestoreWizard(models.TransientModel):
     @api.onchange("backup_file", "mode", "skip_invalid")
     def _onchange_file(self):
         self.checked = self.check_ok = False
-        self.check_report = False
+        self.check_report = self.check_token = False
 
     def action_check(self):
         """Run the pre-flight check and show its report in the wizard."""
         self.ensure_one()
         self.company_id._danger_zone_check_owner()
+        Restore = self.env["danger.zone.restore"]
+        content = base64.b64decode(self.backup_file)
         try:
-            report = self.env["danger.zone.restore"]._preflight(
-                self.company_id, base64.b64decode(self.backup_file), self.mode, self.skip_invalid
-            )
+            report = Restore._preflight(self.company_id, content, self.mode, self.skip_invalid)
             text = format_report(report)
             ok = report["ok"]
         except UserError as error:
             text, ok = str(error), False
         verdict = self.env._("The restore can run.") if ok else self.env._("The restore would be refused.")
-        self.write({"checked": True, "check_ok": ok, "check_report": f"{verdict}\n\n{text}"})
+        token = ok and Restore._check_token(self.company_id, content, self.mode, self.skip_invalid)
+        self.write(
+            {"checked": True, "check_ok": ok, "check_report": f"{verdict}\n\n{text}", "check_token": token}
+        )
         return self._reopen()
 
     def action_restore(self):
@@ -66,8 +70,14 @@ class DangerZoneRestoreWizard(models.TransientModel):
         self.ensure_one()
         if (self.confirm or "").strip() != CONFIRMATION:
             raise UserError(self.env._("Type RESTORE to confirm that the company's data may be replaced."))
-        self.company_id.danger_zone_restore(
-            self.backup_file, confirm=CONFIRMATION, mode=self.mode, skip_invalid=self.skip_invalid
+        self.company_id._danger_zone_check_owner()
+        self.env["danger.zone.restore"]._request(
+            self.company_id,
+            base64.b64decode(self.backup_file),
+            file_name=self.file_name or "backup",
+            mode=self.mode,
+            skip_invalid=self.skip_invalid,
+            check_token=self.check_token,  # the records were checked by action_check
         )
         return {"type": "ir.actions.client", "tag": "soft_reload"}
 
