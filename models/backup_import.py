@@ -808,17 +808,14 @@ class BackupImport:
         self.counts[builder.model] = self.counts.get(builder.model, 0) + len(written)
 
     def _remember(self, builder, new_id, record, deferred, pending, links):
-        """The new id of a written record, and what is written once every record exists."""
-        self.remap.add(builder.model, record["id"], new_id)
-        for column, old_value in deferred:
-            pending[(builder.model, column.name, column.relation)].append((new_id, old_value))
-        for name, relation, old_id in builder.many2many_pairs(new_id, record):
-            links[(builder.model, name, relation)].append((new_id, old_id))
+        """``_remember_batch`` for one record and the deferred values ``RowBuilder.row`` gave."""
+        deferred = [(column, new_id, old_value) for column, old_value in deferred]
+        self._remember_batch(builder, [new_id], [record], deferred, pending, links)
 
     def _remember_batch(self, builder, new_ids, records, deferred, pending, links):
-        """``_remember`` for a batch that ``RowBuilder.rows`` built."""
+        """The new ids of written records, and what is written once every record exists."""
         self.remap.mapping(builder.model).update(
-            zip(map(operator.itemgetter("id"), records), new_ids, strict=False)
+            zip(map(operator.itemgetter("id"), records), new_ids, strict=True)
         )
         for column, new_id, old_value in deferred:
             pending[(builder.model, column.name, column.relation)].append((new_id, old_value))
