@@ -6,6 +6,8 @@ command lists in place of ids, fields the member does not declare.
 """
 
 import re
+from itertools import chain
+from operator import itemgetter
 
 from .archive import BackupFormatError
 
@@ -128,3 +130,104 @@ def record_checker(fields):
 
 def _text(where):
     return where() if callable(where) else where
+
+
+# Value types a column of each field type may hold besides None, checked a column at a time.
+_COLUMN_TYPES = {
+    "char": {str},
+    "text": {str},
+    "html": {str},
+    "selection": {str},
+    "reference": {str},
+    "date": {str},
+    "datetime": {str},
+    "integer": {int},
+    "float": {int, float},
+    "monetary": {int, float},
+    "boolean": {bool},
+    "many2one": {int},
+    "many2one_reference": {int},
+    "many2many": {list},
+    "one2many": {list},
+}
+_TEXT_PATTERNS = {"date": _DATE, "datetime": _DATETIME}
+
+
+def columns_checker(fields):
+    """Check many records of one member a column at a time: (records) -> columns or None.
+
+    Returns ``{field: tuple of values}`` when every record passes ``check_record``,
+    None when one may not: check that batch record by record to name the fault.
+    Each test runs over a whole column (types as a set, dates and ids as their distinct
+    values), which is faster than walking every field of every record.
+    """
+    column_tests = {
+        name: _ids_test if name == "id" else _column_test(field) for name, field in fields.items()
+    }
+
+    def columns(records):
+        names = tuple(records[0])
+        if (
+            "id" not in names
+            or set(map(len, records)) != {len(names)}
+            or not all(map(column_tests.__contains__, names))
+        ):
+            return None  # no id, records of several shapes, or undeclared fields
+        try:  # one tuple of values per record (a single value when "id" is the only field)
+            rows = list(map(itemgetter(*names), records))
+        except KeyError:
+            return None
+        values = zip(*rows, strict=True) if len(names) > 1 else [tuple(rows)]
+        result = dict(zip(names, values, strict=True))
+        if all(column_tests[name](column) for name, column in result.items()):
+            return result
+        return None
+
+    return columns
+
+
+def _ids_test(column):
+    return set(map(type, column)) == {int} and min(column) > 0
+
+
+def _column_test(field):
+    kind = field["type"]
+    if kind == "json":
+        return lambda column: True
+    allowed = _COLUMN_TYPES[kind]
+    if kind in ("char", "text", "html") and field.get("translate") and not field.get("company_dependent"):
+        return lambda column: _types_in(column, {str, dict}) and all(
+            _is_text(value, field) for value in column if type(value) is dict
+        )
+    if kind in _TEXT_PATTERNS:
+        pattern = _TEXT_PATTERNS[kind]
+        return lambda column: _types_in(column, allowed) and all(map(pattern.match, _distinct(column)))
+    if kind in ("many2one", "many2one_reference"):
+        return lambda column: _types_in(column, allowed) and _positive(_distinct(column))
+    if kind in ("many2many", "one2many"):
+        return lambda column: _types_in(column, allowed) and _ids_list(
+            list(chain.from_iterable(filter(None, column)))
+        )
+    if kind == "reference":
+        return lambda column: _types_in(column, allowed) and all("," in value for value in _distinct(column))
+    return lambda column: _types_in(column, allowed)
+
+
+def _types_in(column, allowed):
+    types = set(map(type, column))
+    types.discard(type(None))
+    return types <= allowed
+
+
+def _distinct(column):
+    values = set(column)
+    values.discard(None)
+    return values
+
+
+def _positive(ids):
+    return not ids or min(ids) > 0
+
+
+def _ids_list(items):
+    return set(map(type, items)) <= {int} and _positive(items)

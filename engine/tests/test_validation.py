@@ -1,7 +1,8 @@
+import random
 import unittest
 
 from ..archive import BackupFormatError
-from ..validation import check_record
+from ..validation import check_record, columns_checker
 
 FIELDS = {
     "id": {"type": "integer"},
@@ -64,3 +65,76 @@ class CheckRecordCase(unittest.TestCase):
         for name in ("create_uid", "password", "x_unknown"):
             with self.subTest(field=name), self.assertRaisesRegex(BackupFormatError, "not declared"):
                 check_record(dict(GOOD, **{name: 1}), FIELDS, "line 2")
+
+
+class ColumnsCheckerCase(unittest.TestCase):
+    """``columns_checker`` must accept a batch only when every record passes ``check_record``."""
+
+    BAD_VALUES = {
+        "id": [0, -1, None, True, 1.0, "7"],
+        "name": [{"en_US": 3}, {"en_US": ["x"]}, 4, ["Chair"]],
+        "ref": [{"en_US": "A-1"}, 5, False],
+        "amount": ["12.5", True, [1]],
+        "quantity": [True, "2"],
+        "sequence": [1.5, True, "10"],
+        "active": [1, 0, "true"],
+        "date": ["22/11/2026", "2026-11-22T04:00:00", 20261122],
+        "write_at": ["2026-11-22 04:00", "2026-11-22", 0],
+        "state": [3, ["posted"]],
+        "partner_id": [True, 0, -4, 3.0, "3", [3]],
+        "tax_ids": [[(4, 1)], [[6, 0, [1, 2]]], [0], [1, True], [1.0], 3, "1,2"],
+        "res_id": [-3, 0, False],
+    }
+
+    def setUp(self):
+        super().setUp()
+        self.columns = columns_checker(FIELDS)
+
+    def _passes(self, record):
+        try:
+            check_record(record, FIELDS, "line 1")
+        except BackupFormatError:
+            return False
+        return True
+
+    def test_a_good_batch_gives_its_columns(self):
+        nulls = dict.fromkeys(GOOD, None) | {"id": 8}
+        columns = self.columns([GOOD, nulls, dict(GOOD, id=9, tax_ids=[])])
+        self.assertEqual(columns["id"], (7, 8, 9))
+        self.assertEqual(columns["tax_ids"], ([1, 2], None, []))
+        self.assertEqual(set(columns), set(GOOD))
+
+    def test_any_bad_value_makes_the_batch_checked_one_by_one(self):
+        for name, values in self.BAD_VALUES.items():
+            for value in values:
+                bad = dict(GOOD, **{"id": 8, name: value})
+                if self._passes(bad):
+                    continue  # e.g. None where nulls are allowed
+                with self.subTest(field=name, value=value):
+                    self.assertIsNone(self.columns([dict(GOOD), bad, dict(GOOD, id=9)]))
+                    self.assertIsNone(self.columns([bad]))
+
+    def test_undeclared_missing_and_mixed_fields_are_not_accepted(self):
+        without_id = {key: value for key, value in GOOD.items() if key != "id"}
+        shorter = {key: value for key, value in GOOD.items() if key != "ref"}
+        swapped = dict(shorter, password="x")
+        for batch in (
+            [dict(GOOD, password="x")],
+            [without_id],
+            [GOOD, shorter],
+            [shorter | {"ref": None}, swapped],
+        ):
+            with self.subTest(batch=batch):
+                self.assertIsNone(self.columns(batch))
+        self.assertIsNotNone(self.columns([shorter, dict(shorter, id=8)]))
+
+    def test_accepted_batches_always_pass_record_by_record(self):
+        rng = random.Random(22)
+        pools = {name: [GOOD[name], None, *self.BAD_VALUES.get(name, [])] for name in GOOD}
+        for _ in range(3000):
+            batch = [
+                {name: rng.choice(pool) if rng.random() < 0.3 else GOOD[name] for name, pool in pools.items()}
+                for _ in range(rng.randint(1, 3))
+            ]
+            accepted = self.columns(batch) is not None
+            self.assertEqual(accepted, all(map(self._passes, batch)), batch)
