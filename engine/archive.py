@@ -326,22 +326,26 @@ class _BackupReader:
         for number, line in enumerate(self._member_lines(name), start=1):
             yield parse_record(line, self.limits, f"{name}, line {number}")
 
-    def verified_records(self, name):
-        """``records`` (strictly parsed), then the member's count and hash checked against the
-        manifest as ``verify`` checks them: one reading of the member for both."""
+    def verified_records(self, name, checked=False):
+        """``records``, then the member's count and hash checked against the manifest as
+        ``verify`` checks them: one reading of the member for both. The check comes after
+        the last record: whatever was done with the records must wait for it."""
         digest, count = hashlib.sha256(), 0
         for number, line in enumerate(self._member_lines(name), start=1):
             digest.update(line)
             digest.update(b"\n")
             count += 1
-            yield parse_record(line, self.limits, f"{name}, line {number}")
+            if checked:
+                yield _parse_checked(line)
+            else:
+                yield parse_record(line, self.limits, f"{name}, line {number}")
         self._check_totals(name, digest, count)
 
-    def verify(self, parse_records=True, read_members=True):
+    def verify(self, parse_records=True, read_later=()):
         """Check every member against the manifest: presence, count, hash, and each record's
         JSON and value types unless ``parse_records`` is false (for a file this process
-        just wrote). ``read_members=False`` checks presence and attachment files only, for a
-        reader whose members are read through ``verified_records``.
+        just wrote). Members named in ``read_later`` are only checked for presence: the
+        caller reads them through ``verified_records``.
 
         Reads the whole file once. Raises BackupFormatError on the first problem.
         """
@@ -351,8 +355,8 @@ class _BackupReader:
             raise BackupFormatError(f"members listed in the manifest are missing: {', '.join(missing)}")
         if extra := sorted(present - set(expected)):
             raise BackupFormatError(f"members not listed in the manifest: {', '.join(extra)}")
-        if read_members:
-            for name, member in expected.items():
+        for name, member in expected.items():
+            if name not in read_later:
                 self._verify_member(name, member, parse_records)
         self._verify_files()
 

@@ -1,6 +1,9 @@
 import base64
+import gc
 import io
 import json
+import zipfile
+from collections import Counter
 from unittest.mock import patch
 
 from odoo import Command, fields
@@ -9,6 +12,8 @@ from odoo.tests import TransactionCase, tagged
 from odoo.tools import SQL, mute_logger
 
 from ..engine import open_backup, write_backup
+from ..engine.archive import _ZipReader
+from ..models import backup_import
 from ..models.backup_import import BackupImport
 from ..models.danger_zone_job import COMPANY_LOCK_NAMESPACE
 from ..models.danger_zone_scope import DangerZoneScope
@@ -513,6 +518,20 @@ class TestRestoreRefusals(RestoreCase):
         self.assert_refused(rewrite_backup(self.content, text_for_number), "debit")
         self.assert_refused(rewrite_backup(self.content, nan), "NaN|not valid")
 
+    def test_a_bad_value_past_the_first_batch_is_named_by_its_line(self):
+        lines = list(open_backup(io.BytesIO(self.content)).records("data/account.move.line.jsonl"))
+        self.assertGreater(len(lines), 9, "the test needs several batches of journal items")
+
+        def break_the_eighth(members, manifest):
+            members["data/account.move.line.jsonl"][7]["tax_ids"] = [[6, 0, [1]]]
+
+        with patch.object(backup_import, "ROWS_PER_BATCH", 3):  # lines 1-3, 4-6, 7-9...
+            self.assert_refused(
+                rewrite_backup(self.content, break_the_eighth),
+                r"account\.move\.line\.jsonl, line 8: field 'tax_ids' must be a list of ids",
+            )
+        self.assertTrue(gc.isenabled(), "the cycle collector runs again after a refused check")
+
     def test_reference_to_another_company_record_is_refused(self):
         foreign_partner = self.env["res.partner"].search(
             [("company_id", "=", self.other_company.id)], limit=1
@@ -586,6 +605,8 @@ class TestRestoreRefusals(RestoreCase):
 
 @tagged("post_install", "-at_install")
 class TestRestoreJob(RestoreCase):
+    LINES = "data/account.move.line.jsonl"
+
     def test_a_failure_halfway_changes_nothing_and_fails_the_job(self):
         target = self.new_company("DZ Failing Co")
         before = self.env["account.account"].search_count([("company_ids", "in", target.id)])
@@ -600,6 +621,36 @@ class TestRestoreJob(RestoreCase):
         self.env.invalidate_all()
         self.assertEqual(self.env["account.account"].search_count([("company_ids", "in", target.id)]), before)
         self.assertFalse(self.env["account.move"].search_count([("company_id", "=", target.id)]))
+
+    def test_the_job_refuses_its_copy_changed_after_the_check_and_reads_it_once(self):
+        target = self.new_company("DZ Changed Copy Co")
+        file_b64 = base64.b64encode(self.content).decode()
+        request = target.with_user(self.owner).danger_zone_restore
+        changed = self.env["danger.zone.restore"].browse(request(file_b64, confirm="RESTORE"))
+        source, buffer = zipfile.ZipFile(io.BytesIO(self.content)), io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as copy:
+            for info in source.infolist():
+                data = source.read(info)
+                if info.filename == self.LINES:
+                    data = data.replace(b'"debit":', b'"debit": ', 1)  # the same records, other bytes
+                copy.writestr(info, data)
+        changed.attachment_id.sudo().raw = buffer.getvalue()  # after the request checked it
+        self.env["danger.zone.restore"]._cron_process_queue()
+        self.assertEqual(changed.state, "failed")
+        self.assertRegex(
+            changed.error,
+            r"^The backup file is not valid: data/account\.move\.line\.jsonl does not match its SHA-256",
+        )
+        self.assertFalse(self.env["account.move"].search_count([("company_id", "=", target.id)]))
+
+        intact = self.env["danger.zone.restore"].browse(request(file_b64, confirm="RESTORE"))
+        member_lines = _ZipReader._member_lines
+        with patch.object(_ZipReader, "_member_lines", autospec=True, side_effect=member_lines) as spy:
+            self.env["danger.zone.restore"]._cron_process_queue()
+        self.assertEqual(intact.state, "done", intact.error)
+        # per file read (the restored one, and the safety backup's own check of what it wrote)
+        reads = Counter(id(call.args[0]) for call in spy.call_args_list if call.args[1] == self.LINES)
+        self.assertEqual(set(reads.values()), {1}, "journal items read once, for their rows and their hash")
 
     @mute_logger("odoo.sql_db")
     def test_a_statement_timeout_fails_the_job_and_changes_nothing(self):

@@ -125,9 +125,10 @@ class TamperingCase(unittest.TestCase):
     def test_changed_record_is_detected_while_reading_it(self):
         changed = b'{"id":7,"name":"Azure Interior","parent_id":null}\n{"id":8,"name":"Evil"}\n'
         reader = open_backup(self.rewrite_zip(build_backup(), {"data/res.partner.jsonl": changed}))
-        reader.verify(read_members=False)  # members are left to verified_records
-        with self.assertRaisesRegex(BackupFormatError, "does not match its SHA-256"):
-            list(reader.verified_records("data/res.partner.jsonl"))
+        reader.verify(read_later={"data/res.partner.jsonl"})
+        for checked in (False, True):
+            with self.assertRaisesRegex(BackupFormatError, "does not match its SHA-256"):
+                list(reader.verified_records("data/res.partner.jsonl", checked=checked))
         fewer = open_backup(self.rewrite_zip(build_backup(), {"data/res.partner.jsonl": changed[:50]}))
         with self.assertRaisesRegex(BackupFormatError, "holds 1 records, the manifest says 2"):
             list(fewer.verified_records("data/res.partner.jsonl"))
