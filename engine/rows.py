@@ -134,6 +134,8 @@ class RowBuilder:
         self.constants = constants or {}
         self._constant_cells = [NULL if v is None else copy_text(v) for v in self.constants.values()]
         self._plan = [(column.source or column.name, column, self._converter(column)) for column in columns]
+        sources = [source for source, _column, _convert in self._plan]
+        self._sources = operator.itemgetter(*sources) if len(sources) > 1 else None
         self._text_mappings = {}
 
     def column_names(self):
@@ -181,8 +183,7 @@ class RowBuilder:
         """
         columns = [list(map(str, new_ids))]
         deferred = []
-        for source, column, convert in self._plan:
-            values = list(map(operator.methodcaller("get", source), records))
+        for (_source, column, convert), values in zip(self._plan, self._values(records), strict=True):
             if column.deferred:
                 if column.required:
                     return None
@@ -202,6 +203,15 @@ class RowBuilder:
             columns.append(cells)
         columns += [[cell] * len(records) for cell in self._constant_cells]
         return "\n".join(map("\t".join, zip(*columns, strict=False))) + "\n", deferred
+
+    def _values(self, records):
+        """The values of each planned field over a batch of records: a tuple per field."""
+        if self._sources is not None:
+            try:  # records that hold every field: one C-level lookup of all of them per record
+                return zip(*map(self._sources, records), strict=True)
+            except KeyError:
+                pass
+        return [tuple(map(operator.methodcaller("get", source), records)) for source, _c, _v in self._plan]
 
     def _cells(self, column, convert, values, records):
         """The COPY cells of one column over a batch, or None when a reference is not restored."""
