@@ -70,6 +70,16 @@ class RowsCase(unittest.TestCase):
         )
         self.assertIn("tab\\there\t1.5\tt\t\\N\t101\t\\N", text)
 
+    def test_records_holding_every_field_or_not_give_the_same_lines(self):
+        builder = make_builder()
+        complete = RECORDS[:2]  # every field present: read with one itemgetter per record
+        text, _deferred = builder.rows([11, 12], complete)
+        self.assertEqual(
+            text, "".join(builder.row(new_id, r)[0] for new_id, r in zip([11, 12], complete, strict=True))
+        )
+        partial, _deferred = builder.rows([11, 12, 13], RECORDS)  # the third lacks fields
+        self.assertTrue(partial.startswith(text))
+
     def test_a_batch_with_a_fault_is_left_to_row(self):
         builder = make_builder()
         self.assertIsNone(builder.rows([11], [dict(RECORDS[0], partner_id=9)]))  # not restored
