@@ -50,32 +50,12 @@ def main(argv):
     pg_seconds, pg_mb, _ = measure(["pg_restore", "--no-owner", "-d", PG_RESTORE_DB, dump], check=False)
     subprocess.run(["dropdb", PG_RESTORE_DB], check=True)
 
-    subprocess.run(["dropdb", "--if-exists", TARGET_DB], check=True)
-    subprocess.run(["createdb", "-T", database, TARGET_DB], check=True)
-    currency = (
-        subprocess.run(
-            [
-                "psql",
-                "-d",
-                TARGET_DB,
-                "-Atc",
-                f"select currency_id from res_company where id = {int(company_id)}",
-            ],
-            capture_output=True,
-            check=True,
-        )
-        .stdout.decode()
-        .strip()
-    )
-    target = value(shell(odoo_command, TARGET_DB, NEW_COMPANY % int(currency)), "NEW_COMPANY")[0]
-    restore_command = [*odoo_command, "danger-zone", "restore", "-d", TARGET_DB, "--company", target]
-    dz_seconds, dz_mb, output = measure([*restore_command, "-i", backup, "--log-level=warn"])
-    restored = next(line for line in output.splitlines() if "records restored" in line).split()
-    records, built = int(restored[0]), float(restored[-2])
-    print(
-        f"restore: {records} records in {built:.2f} s (command {dz_seconds:.2f} s, {dz_mb:.0f} MB)",
-        file=sys.stderr,
-    )
+    # the file as its own database reads it (signed: values trusted once the hashes match), then
+    # as another database reads it (every record checked): the copy gets another database uuid
+    restores = {
+        origin: restore_into_copy(database, company_id, odoo_command, backup, from_elsewhere)
+        for origin, from_elsewhere in (("this database", False), ("another database", True))
+    }
 
     orm_lines = int(os.environ.get("DZ_ORM_LINES", "5000"))
     orm = value(
@@ -83,20 +63,51 @@ def main(argv):
         "ORM_RESULT",
     )
     orm_seconds, orm_items = float(orm[0]), int(orm[1])
-    orm_estimate = orm_seconds / orm_items * records
     subprocess.run(["dropdb", TARGET_DB], check=True)
 
     print(
-        "| records | pg_restore s | restore s (command / restore) | ratio to pg_restore (command / restore) "
-        "| ORM s (estimated) | ORM / restore | peak RSS MB (pg_restore / restore) |"
+        "| file from | records | pg_restore s | restore s (command / restore) "
+        "| ratio to pg_restore (command / restore) | ORM s (estimated) | ORM / restore "
+        "| peak RSS MB (pg_restore / restore) |"
     )
-    print("| --- | --- | --- | --- | --- | --- | --- |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    for origin, (records, built, dz_seconds, dz_mb) in restores.items():
+        orm_estimate = orm_seconds / orm_items * records
+        print(
+            f"| {origin} | {records} | {pg_seconds:.2f} | {dz_seconds:.2f} / {built:.2f} "
+            f"| {dz_seconds / pg_seconds:.1f} / {built / pg_seconds:.1f} "
+            f"| {orm_estimate:.0f} ({orm_items} items in {orm_seconds:.1f} s) | {orm_estimate / built:.0f} "
+            f"| {pg_mb:.0f} / {dz_mb:.0f} |"
+        )
+
+
+def restore_into_copy(database, company_id, odoo_command, backup, from_elsewhere):
+    """(records, restore s, command s, peak MB) of the restore into a new company of a copy of
+    ``database``; the copy stays as TARGET_DB."""
+    subprocess.run(["dropdb", "--if-exists", TARGET_DB], check=True)
+    subprocess.run(["createdb", "-T", database, TARGET_DB], check=True)
+    if from_elsewhere:
+        psql(
+            TARGET_DB, "UPDATE ir_config_parameter SET value = gen_random_uuid() WHERE key = 'database.uuid'"
+        )
+    currency = psql(TARGET_DB, f"select currency_id from res_company where id = {int(company_id)}")
+    target = value(shell(odoo_command, TARGET_DB, NEW_COMPANY % int(currency)), "NEW_COMPANY")[0]
+    restore_command = [*odoo_command, "danger-zone", "restore", "-d", TARGET_DB, "--company", target]
+    dz_seconds, dz_mb, output = measure([*restore_command, "-i", backup, "--log-level=warn"])
+    restored = next(line for line in output.splitlines() if "records restored" in line).split()
+    records, built = int(restored[0]), float(restored[-2])
+    origin = "another database" if from_elsewhere else "this database"
     print(
-        f"| {records} | {pg_seconds:.2f} | {dz_seconds:.2f} / {built:.2f} "
-        f"| {dz_seconds / pg_seconds:.1f} / {built / pg_seconds:.1f} "
-        f"| {orm_estimate:.0f} ({orm_items} items in {orm_seconds:.1f} s) | {orm_estimate / built:.0f} "
-        f"| {pg_mb:.0f} / {dz_mb:.0f} |"
+        f"restore (file from {origin}): {records} records in {built:.2f} s "
+        f"(command {dz_seconds:.2f} s, {dz_mb:.0f} MB)",
+        file=sys.stderr,
     )
+    return records, built, dz_seconds, dz_mb
+
+
+def psql(database, query):
+    result = subprocess.run(["psql", "-d", database, "-Atc", query], capture_output=True, check=True)
+    return result.stdout.decode().strip()
 
 
 def _here(name):

@@ -90,7 +90,7 @@ class BackupImport:
         self.progress = progress or (lambda done, total: None)
         self.scope = env["danger.zone.scope"]._danger_zone_scope(company, ("attachments",))
         self.members = {member["name"]: member for member in self.manifest["members"]}
-        self.parsed = False  # every line passed the strict parse: later passes read faster
+        self.parsed = False  # every line is known good (strictly parsed, or made here): read faster
         self._ids_cache = {}  # model -> backup ids of its data member
         self._tables = None  # tables of models (not many2many links)
         self.remap = Remap()
@@ -113,14 +113,15 @@ class BackupImport:
 
         ``records=False`` trusts the values and references of a file that a
         full check accepted already (a queued job's own copy): only the
-        database's side is checked again.
+        database's side is checked again. A file this database signed is
+        trusted the same way once its hashes match: this database wrote its
+        records. Files from elsewhere have every record checked.
         """
-        self._check_signature()
-        # A member read whole later has its hash checked in that reading: every member when the
-        # records are checked, else the data members as they are written (before the commit).
-        read_later = self.members if records else {m["name"] for m in self._data_members().values()}
+        made_here = self._check_signature()
+        proven = not records  # by a full check of this very content
+        records = records and (not made_here or self.skip_invalid)  # skipping needs the faults named
         try:
-            self.reader.verify(parse_records=False, read_later=read_later)
+            self.reader.verify(parse_records=False, read_later=self._read_later(records, proven))
         except BackupFormatError as error:
             raise UserError(self.env._("The backup file is not valid: %s", error)) from None
         report = {
@@ -193,12 +194,25 @@ class BackupImport:
         report["ok"] = not report["errors"]
         return report
 
+    def _read_later(self, records, proven):
+        """The members whose hash is checked in a later reading of each, not now: all of them
+        when every record is checked; the data members, as they are written (before the
+        commit), when a full check proved this content already. Otherwise now: a file this
+        database made, whose records are trusted, is still refused at once if changed."""
+        if records:
+            return self.members
+        if proven:
+            return {member["name"] for member in self._data_members().values()}
+        return ()
+
     def _check_signature(self):
+        """Whether this database made the file (signed with its secret); refuse a file that
+        says so but whose signature does not match."""
         from ..engine import verify_signature  # noqa: PLC0415
 
         parameters = self.env["ir.config_parameter"].sudo()
         if self.manifest["source"].get("database_uuid") != parameters.get_param("database.uuid"):
-            return  # from elsewhere: validated in full instead
+            return False  # from elsewhere: validated in full instead
         if not verify_signature(self.manifest, parameters.get_param("database.secret")):
             raise UserError(
                 self.env._(
@@ -206,6 +220,7 @@ class BackupImport:
                     "the file was changed after it was made."
                 )
             )
+        return True
 
     def _check_scope(self):
         """Refuse models and fields outside the business scope; list those this database lacks."""
@@ -602,7 +617,8 @@ class BackupImport:
         """
         self.env.flush_all()  # the rows are written in SQL: pending ORM writes go first
         report = self.check(records=not checked or self.skip_invalid)
-        self.parsed = True  # the strict parse accepted every line (here or in the request's check)
+        # Every line is known good: checked here or in the request's check, or made here.
+        self.parsed = True
         if not report["ok"]:
             raise UserError(self.env._("The restore was refused:\n%s", "\n".join(report["errors"])))
         if self.mode == "replace":

@@ -47,6 +47,19 @@ def rewrite_backup(content, mutate, keep_signature=False, compresslevel=1):
     return buffer.getvalue()
 
 
+def respace_member(content, name):
+    """A copy of a backup whose member ``name`` holds the same records in other bytes (a space
+    after one key), its manifest and signature untouched: only the member's hash tells."""
+    source, buffer = zipfile.ZipFile(io.BytesIO(content)), io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as copy:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == name:
+                data = data.replace(b'":', b'": ', 1)
+            copy.writestr(info, data)
+    return buffer.getvalue()
+
+
 def fingerprint(company):
     """What must survive a restore, in terms that do not depend on ids."""
     company = company.sudo()
@@ -418,6 +431,28 @@ class TestRestoreRefusals(RestoreCase):
         forged = rewrite_backup(self.content, change_amount, keep_signature=True)
         self.assert_refused(forged, "signature does not match")
 
+    def test_a_file_made_here_is_trusted_once_its_hashes_match(self):
+        target = self.new_company("DZ Trusting Co", chart=False)
+        from_elsewhere = rewrite_backup(self.content, lambda members, manifest: None)
+        check_records = BackupImport._check_records
+        counts = []
+        for content, options, checked in (
+            (self.content, {}, False),  # signed by this database: its records are trusted
+            (from_elsewhere, {}, True),
+            (self.content, {"skip_invalid": True}, True),  # skipping names every fault
+        ):
+            with (
+                self.subTest(checked=checked, **options),
+                patch.object(BackupImport, "_check_records", autospec=True, side_effect=check_records) as spy,
+            ):
+                report = self.preflight(target, content, **options)
+                self.assertTrue(report["ok"], report["errors"])
+                self.assertEqual(spy.called, checked)
+                counts.append(report["counts"])
+        self.assertEqual(counts[0], counts[1], "the manifest's counts, as the full check finds them")
+        changed = respace_member(self.content, "data/account.move.line.jsonl")
+        self.assert_refused(changed, "account.move.line.jsonl does not match its SHA-256", company=target)
+
     def test_models_outside_the_scope_are_refused(self):
         for model in ("res.users", "res.groups", "ir.config_parameter", "ir.rule"):
 
@@ -627,14 +662,7 @@ class TestRestoreJob(RestoreCase):
         file_b64 = base64.b64encode(self.content).decode()
         request = target.with_user(self.owner).danger_zone_restore
         changed = self.env["danger.zone.restore"].browse(request(file_b64, confirm="RESTORE"))
-        source, buffer = zipfile.ZipFile(io.BytesIO(self.content)), io.BytesIO()
-        with zipfile.ZipFile(buffer, "w") as copy:
-            for info in source.infolist():
-                data = source.read(info)
-                if info.filename == self.LINES:
-                    data = data.replace(b'"debit":', b'"debit": ', 1)  # the same records, other bytes
-                copy.writestr(info, data)
-        changed.attachment_id.sudo().raw = buffer.getvalue()  # after the request checked it
+        changed.attachment_id.sudo().raw = respace_member(self.content, self.LINES)  # after the check
         self.env["danger.zone.restore"]._cron_process_queue()
         self.assertEqual(changed.state, "failed")
         self.assertRegex(
@@ -725,7 +753,8 @@ class TestRestoreJob(RestoreCase):
 
     def test_the_wizard_checks_each_record_once_and_a_token_proves_nothing_else(self):
         target = self.new_company("DZ Wizard Co")
-        wizard = self.wizard(target, self.content, confirm="RESTORE")
+        from_elsewhere = rewrite_backup(self.content, lambda members, manifest: None)  # checked in full
+        wizard = self.wizard(target, from_elsewhere, confirm="RESTORE")
         check_records = BackupImport._check_records
         with patch.object(BackupImport, "_check_records", autospec=True, side_effect=check_records) as spy:
             wizard.action_check()
