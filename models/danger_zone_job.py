@@ -1,5 +1,6 @@
 import contextlib
 import logging
+import time
 import traceback
 
 import psycopg2.errors
@@ -11,6 +12,10 @@ from odoo.tools import config
 from ..engine import BackupFormatError
 
 _logger = logging.getLogger(__name__)
+
+# A progress report commits on a cursor of its own and notifies the owner: at most one per interval.
+PROGRESS_INTERVAL = 0.5  # seconds
+_last_progress_report = {}  # (model, job id) -> time of the job's last report
 
 ACTIVE_STATES = ("queued", "running")
 LOCK_NAMESPACE = 0x445A  # first key of the advisory locks held by running jobs ("DZ")
@@ -186,6 +191,10 @@ class DangerZoneJob(models.AbstractModel):
         if config["test_enable"]:
             self.progress = percent
             return
+        now, key = time.monotonic(), (self._name, self.id)
+        if done and now - _last_progress_report.get(key, 0) < PROGRESS_INTERVAL:
+            return
+        _last_progress_report[key] = now
         with self.env.registry.cursor() as cr:  # committed at once, visible to the UI
             # best effort: never wait for the job's own transaction if it holds the row
             cr.execute(
