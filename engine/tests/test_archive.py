@@ -122,6 +122,20 @@ class TamperingCase(unittest.TestCase):
         backup = self.rewrite_zip(build_backup(), {"data/res.partner.jsonl": changed})
         self.assert_refused(backup, "does not match its SHA-256")
 
+    def test_hashes_and_counts_alone_detect_changes(self):
+        """``verify(parse_records=False)``, for a file just written, still refuses changed content."""
+        intact = build_backup()
+        open_backup(intact).verify(parse_records=False)
+        changed = b'{"id":7,"name":"Azure Interior","parent_id":null}\n{"id":8,"name":"Evil"}\n'
+        for content, message in (
+            (changed, "does not match its SHA-256"),
+            (changed.rstrip(b"\n"), "the last line has no newline"),
+            (changed.split(b"\n")[0] + b"\n", "holds 1 records, the manifest says 2"),
+        ):
+            backup = self.rewrite_zip(build_backup(), {"data/res.partner.jsonl": content})
+            with self.assertRaisesRegex(BackupFormatError, message):
+                open_backup(backup).verify(parse_records=False)
+
     def test_changed_record_is_detected_while_reading_it(self):
         changed = b'{"id":7,"name":"Azure Interior","parent_id":null}\n{"id":8,"name":"Evil"}\n'
         reader = open_backup(self.rewrite_zip(build_backup(), {"data/res.partner.jsonl": changed}))
