@@ -52,10 +52,16 @@ def main(argv):
 
     # the file as its own database reads it (signed: values trusted once the hashes match), then
     # as another database reads it (every record checked): the copy gets another database uuid
-    restores = {
-        origin: restore_into_copy(database, company_id, odoo_command, backup, from_elsewhere)
-        for origin, from_elsewhere in (("this database", False), ("another database", True))
-    }
+    restores = {}
+    for origin, from_elsewhere in (("this database", False), ("another database", True)):
+        restores[origin] = records, built, dz_seconds, dz_mb = restore_into_copy(
+            database, company_id, odoo_command, backup, from_elsewhere
+        )
+        print(
+            f"restore (file from {origin}): {records} records in {built:.2f} s "
+            f"(command {dz_seconds:.2f} s, {dz_mb:.0f} MB)",
+            file=sys.stderr,
+        )
 
     orm_lines = int(os.environ.get("DZ_ORM_LINES", "5000"))
     orm = value(
@@ -95,14 +101,7 @@ def restore_into_copy(database, company_id, odoo_command, backup, from_elsewhere
     restore_command = [*odoo_command, "danger-zone", "restore", "-d", TARGET_DB, "--company", target]
     dz_seconds, dz_mb, output = measure([*restore_command, "-i", backup, "--log-level=warn"])
     restored = next(line for line in output.splitlines() if "records restored" in line).split()
-    records, built = int(restored[0]), float(restored[-2])
-    origin = "another database" if from_elsewhere else "this database"
-    print(
-        f"restore (file from {origin}): {records} records in {built:.2f} s "
-        f"(command {dz_seconds:.2f} s, {dz_mb:.0f} MB)",
-        file=sys.stderr,
-    )
-    return records, built, dz_seconds, dz_mb
+    return int(restored[0]), float(restored[-2]), dz_seconds, dz_mb
 
 
 def psql(database, query):

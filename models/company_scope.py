@@ -10,6 +10,7 @@ previous round added).
 
 import dataclasses
 import json
+from collections import Counter
 from dataclasses import dataclass
 
 from odoo import SUPERUSER_ID
@@ -73,7 +74,7 @@ class CompanyScope:
         self.settings_fields = settings_fields
         self._fields_cache = {}
         self._defaults = {}
-        self._added = {}  # (model, kind, round) -> rows that entered the scope then
+        self._added = Counter()  # (model, kind, round) -> rows that entered the scope then
         # The file holds what its owner may read: fields restricted to groups they lack stay out.
         self.owner_env = env(user=company.danger_zone_owner_id.id or env.uid, su=False)
 
@@ -181,7 +182,7 @@ class CompanyScope:
         # JIT compiling the wide export queries costs seconds and saves nothing here
         self.cr.execute("SET LOCAL jit = off")
         self.cr.execute("DROP TABLE IF EXISTS danger_zone_scope")
-        self._added = {}
+        self._added.clear()
         self.cr.execute(
             """CREATE TEMPORARY TABLE danger_zone_scope (
                    model varchar NOT NULL, id integer NOT NULL, kind varchar NOT NULL,
@@ -214,7 +215,7 @@ class CompanyScope:
         """Ids of ``model`` that entered the scope as ``kind`` in the previous round."""
         if self._kind(model) != "collected":
             return self.ids_sql(model) if round_number == 1 and kind == "data" else None
-        if not self._added.get((model, kind, round_number - 1)):
+        if not self._added[model, kind, round_number - 1]:
             return None  # nothing new to follow: skip the round's queries for this model
         return SQL(
             "SELECT id FROM danger_zone_scope WHERE model = %s AND kind = %s AND round = %s",
@@ -391,8 +392,7 @@ class CompanyScope:
                 self._eligible(model, kind),
             )
         )
-        key = (model, kind, round_number)
-        self._added[key] = self._added.get(key, 0) + self.cr.rowcount
+        self._added[model, kind, round_number] += self.cr.rowcount
         return self.cr.rowcount
 
     def _eligible(self, model, kind):
