@@ -6,6 +6,7 @@ and reads records back from it.
 
 - ``archive``: write and read backup files (ZIP of JSON Lines, or one JSON
   document), streaming, with limits against hostile input.
+- ``copy_json``: PostgreSQL's COPY output of JSON tokens turned into JSON Lines.
 - ``manifest``: the manifest, its checks and its HMAC signature.
 - ``schema``: the JSON Schema of a member's records.
 - ``validation``: each record's values against its member's field types.

@@ -3,20 +3,25 @@
 A backup is a ZIP archive::
 
     manifest.json                 what the file holds (see manifest.py)
-    data/<model>.jsonl            records of the company, one JSON object a line
+    data/<model>.jsonl            records of the company, one JSON array a line
     keys/<model>.jsonl            natural keys of shared records it refers to
     files/<sha1>                  attachment contents, named by checksum
 
-or the same content as one JSON document, laid out one record a line::
+A record is an array of values in the order of its member's ``columns`` (the
+manifest's list of field names, ``id`` first). Files of format version 1 hold
+one JSON object a line instead; both are read, and every reader method yields
+records as dictionaries.
 
-    {"format":"danger-zone-backup","format_version":1,
+The same content can also be one JSON document, laid out one record a line::
+
+    {"format":"danger-zone-backup","format_version":2,
     "members":{
     "data/res.partner.jsonl":[
-    {"id":7,"name":"Azure"},
-    {"id":8,"name":"Deco"}
+    [7,"Azure"],
+    [8,"Deco"]
     ]
     ,"keys/res.currency.jsonl":[
-    {"id":1,"name":"EUR"}
+    [1,"EUR"]
     ]
     },
     "files":{
@@ -44,7 +49,8 @@ from dataclasses import dataclass
 import orjson
 
 FORMAT = "danger-zone-backup"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)  # 1: records as JSON objects; 2: as arrays in the order of ``columns``
 MANIFEST_NAME = "manifest.json"
 MEMBER_KINDS = ("data", "keys")
 _MEMBER_RE = re.compile(r"^(data|keys)/([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)*)\.jsonl$")
@@ -118,11 +124,11 @@ class MemberSink:
         self._write_raw = write_raw
 
     def add(self, line):
-        """Append one record, given as a JSON object on a single line (str or bytes)."""
+        """Append one record, given as a JSON array (or object) on a single line (str or bytes)."""
         if isinstance(line, str):
             line = line.encode()
-        if b"\n" in line or not line.startswith(b"{"):
-            raise ValueError(f"{self.name}: a record must be one JSON object on one line")
+        if b"\n" in line or not line.startswith((b"[", b"{")):
+            raise ValueError(f"{self.name}: a record must be one JSON array on one line")
         self.add_lines(line + b"\n")
 
     def add_lines(self, chunk):
@@ -159,10 +165,10 @@ class _ZipWriter:
 class _JsonWriter:
     """Writes the single-JSON variant; commas lead structural lines so it can stream."""
 
-    def __init__(self, fileobj):
+    def __init__(self, fileobj, format_version):
         self._out = fileobj
         self._out.write(
-            b'{"format":"%s","format_version":%d,\n"members":{' % (FORMAT.encode(), FORMAT_VERSION)
+            b'{"format":"%s","format_version":%d,\n"members":{' % (FORMAT.encode(), format_version)
         )
         self._members = 0
         self._files = 0
@@ -194,7 +200,7 @@ class _JsonWriter:
         self._out.write(b'\n},\n"manifest":' + canonical_json(manifest) + b"\n}\n")
 
 
-def write_backup(fileobj, as_json=False, compresslevel=1):
+def write_backup(fileobj, as_json=False, compresslevel=1, format_version=FORMAT_VERSION):
     """Return a writer for ``fileobj`` (a binary file open for writing).
 
     Use ``with writer.member(name) as sink: sink.add(line)`` for each member,
@@ -202,7 +208,7 @@ def write_backup(fileobj, as_json=False, compresslevel=1):
     ``writer.close(manifest)``. Level 1 compression keeps a backup of
     hundreds of MB close to disk speed while shrinking JSON about sixfold.
     """
-    return _JsonWriter(fileobj) if as_json else _ZipWriter(fileobj, compresslevel)
+    return _JsonWriter(fileobj, format_version) if as_json else _ZipWriter(fileobj, compresslevel)
 
 
 # ----------------------------------------------------------------------
@@ -265,7 +271,7 @@ def _parse_quickly(line):
         record = orjson.loads(line)
     except orjson.JSONDecodeError:
         return None  # the strict parser names the problem
-    if type(record) is dict and orjson.dumps(record).count(b'"') == line.count(b'"'):
+    if type(record) in (list, dict) and orjson.dumps(record).count(b'"') == line.count(b'"'):
         return record
     return None
 
@@ -278,21 +284,35 @@ def _parse_checked(line):
         return json.loads(line)
 
 
-def parse_record(line, limits, where):
-    """Parse one record line (UTF-8 bytes) strictly; raise BackupFormatError naming ``where``."""
+def _checked_parser(columns):
+    """``_parse_checked`` giving records as dictionaries (``columns``: format version 2)."""
+    if columns is None:
+        return _parse_checked
+    return lambda line: dict(zip(columns, _parse_checked(line), strict=True))
+
+
+def parse_record(line, limits, where, columns=None):
+    """Parse one record line (UTF-8 bytes) strictly; raise BackupFormatError naming ``where``.
+
+    With ``columns`` (format version 2) the line is an array of that many values, returned
+    as a dictionary by column; without, a JSON object (version 1, and the manifest).
+    """
     if line.count(b"[") + line.count(b"{") > limits.max_depth and nesting_depth(line) > limits.max_depth:
         raise BackupFormatError(f"{where}: JSON nested deeper than {limits.max_depth} levels")
-    if (record := _parse_quickly(line)) is not None:
+    if (record := _parse_quickly(line)) is None:
+        try:
+            record = _STRICT_DECODER.decode(line.decode("utf-8"))
+        except BackupFormatError as error:
+            raise BackupFormatError(f"{where}: {error}") from None
+        except (ValueError, RecursionError) as error:
+            raise BackupFormatError(f"{where}: invalid JSON ({error})") from None
+    if columns is None:
+        if not isinstance(record, dict):
+            raise BackupFormatError(f"{where}: a record must be a JSON object")
         return record
-    try:
-        record = _STRICT_DECODER.decode(line.decode("utf-8"))
-    except BackupFormatError as error:
-        raise BackupFormatError(f"{where}: {error}") from None
-    except (ValueError, RecursionError) as error:
-        raise BackupFormatError(f"{where}: invalid JSON ({error})") from None
-    if not isinstance(record, dict):
-        raise BackupFormatError(f"{where}: a record must be a JSON object")
-    return record
+    if not isinstance(record, list) or len(record) != len(columns):
+        raise BackupFormatError(f"{where}: a record must be a JSON array of {len(columns)} values")
+    return dict(zip(columns, record, strict=True))
 
 
 class _BackupReader:
@@ -314,31 +334,44 @@ class _BackupReader:
     def read_file(self, checksum):
         raise NotImplementedError
 
+    def lines(self, name):
+        """The record lines of member ``name`` as stored (bytes, no newline), unparsed."""
+        return self._member_lines(name)
+
+    def columns(self, name):
+        """The order of the values of member ``name``'s records, or None (format version 1)."""
+        if self.manifest.get("format_version") == 1:
+            return None
+        return next(member["columns"] for member in self.manifest["members"] if member["name"] == name)
+
     def records(self, name, checked=False):
-        """Yield the parsed records of member ``name``.
+        """Yield the parsed records of member ``name``, as dictionaries.
 
         ``checked``: every line passed the strict parse already (nesting,
         duplicate keys, constants), so plain ``orjson.loads`` reads it.
         """
+        columns = self.columns(name)
         if checked:
-            yield from map(_parse_checked, self._member_lines(name))
+            yield from map(_checked_parser(columns), self._member_lines(name))
             return
         for number, line in enumerate(self._member_lines(name), start=1):
-            yield parse_record(line, self.limits, f"{name}, line {number}")
+            yield parse_record(line, self.limits, f"{name}, line {number}", columns)
 
     def verified_records(self, name, checked=False):
         """``records``, then the member's count and hash checked against the manifest as
         ``verify`` checks them: one reading of the member for both. The check comes after
         the last record: whatever was done with the records must wait for it."""
         digest, count = hashlib.sha256(), 0
+        columns = self.columns(name)
+        parse_checked = _checked_parser(columns)
         for number, line in enumerate(self._member_lines(name), start=1):
             digest.update(line)
             digest.update(b"\n")
             count += 1
             if checked:
-                yield _parse_checked(line)
+                yield parse_checked(line)
             else:
-                yield parse_record(line, self.limits, f"{name}, line {number}")
+                yield parse_record(line, self.limits, f"{name}, line {number}", columns)
         self._check_totals(name, digest, count)
 
     def verify(self, parse_records=True, read_later=()):
@@ -360,16 +393,36 @@ class _BackupReader:
                 self._verify_member(name, member, parse_records)
         self._verify_files()
 
+    def _member_chunks(self, name):
+        """The member's bytes as stored, records and newlines, in pieces of any size."""
+        for line in self._member_lines(name):
+            yield line + b"\n"
+
     def _verify_member(self, name, member, parse_records):
         from .validation import check_record  # noqa: PLC0415 (cycle)
 
+        if not parse_records:
+            self._verify_member_bytes(name)
+            return
         digest, count = hashlib.sha256(), 0
+        columns = self.columns(name)
         for number, line in enumerate(self._member_lines(name), start=1):
             if parse_records:
                 where = f"{name}, line {number}"
-                check_record(parse_record(line, self.limits, where), member["fields"], where)
+                check_record(parse_record(line, self.limits, where, columns), member["fields"], where)
             digest.update(line + b"\n")
             count += 1
+        self._check_totals(name, digest, count)
+
+    def _verify_member_bytes(self, name):
+        """Count and hash of a member, a megabyte at a time rather than a line at a time."""
+        digest, count, last = hashlib.sha256(), 0, b"\n"
+        for chunk in self._member_chunks(name):
+            digest.update(chunk)
+            count += chunk.count(b"\n")
+            last = chunk[-1:] or last
+        if last != b"\n":
+            raise BackupFormatError(f"{name}: the last line has no newline (truncated file?)")
         self._check_totals(name, digest, count)
 
     def _check_totals(self, name, digest, count):
@@ -443,6 +496,11 @@ class _ZipReader(_BackupReader):
     def member_names(self):
         return [name for name in self._infos if name != MANIFEST_NAME and not _FILE_RE.match(name)]
 
+    def _member_chunks(self, name):
+        with self._open(name) as stream:
+            while chunk := stream.read(_MIB):
+                yield chunk
+
     def _member_lines(self, name):
         with self._open(name) as stream:
             buffered = io.BufferedReader(stream, 1 << 20)
@@ -506,10 +564,13 @@ class _JsonReader(_BackupReader):
     def _index(self):
         """Find where each member and file starts; return the parsed manifest."""
         lines = self._lines()
-        header = b'{"format":"%s","format_version":%d,' % (FORMAT.encode(), FORMAT_VERSION)
-        if next(lines, (0, b""))[1] != header or next(lines, (0, b""))[1] != b'"members":{':
+        headers = {
+            b'{"format":"%s","format_version":%d,' % (FORMAT.encode(), v): v for v in READABLE_VERSIONS
+        }
+        version = headers.get(next(lines, (0, b""))[1])
+        if not version or next(lines, (0, b""))[1] != b'"members":{':
             raise BackupFormatError(
-                "not a Danger Zone JSON backup of this format version (unexpected first lines)"
+                "not a Danger Zone JSON backup of a format version this reads (unexpected first lines)"
             )
         for offset, line in lines:
             if line == b"},":
@@ -527,7 +588,12 @@ class _JsonReader(_BackupReader):
         _offset, line = next(lines, (0, b""))
         if not line.startswith(b'"manifest":') or next(lines, (0, b""))[1] != b"}":
             raise BackupFormatError("the JSON backup has no manifest at its end (truncated file?)")
-        return parse_record(line[len(b'"manifest":') :], self.limits, MANIFEST_NAME)
+        manifest = parse_record(line[len(b'"manifest":') :], self.limits, MANIFEST_NAME)
+        if manifest.get("format_version") != version:
+            raise BackupFormatError(
+                "the JSON backup's first line and its manifest name other format versions"
+            )
+        return manifest
 
     def _index_member(self, line, offset, lines):
         if not line.endswith(b":["):

@@ -10,8 +10,8 @@ import re
 
 from .archive import (
     FORMAT,
-    FORMAT_VERSION,
     MEMBER_KINDS,
+    READABLE_VERSIONS,
     BackupFormatError,
     canonical_json,
     parse_member_name,
@@ -61,8 +61,8 @@ def validate_manifest(manifest):
     )
     version = manifest.get("format_version")
     _require(
-        version == FORMAT_VERSION,
-        f"format version {version!r} is not supported (this reads {FORMAT_VERSION})",
+        version in READABLE_VERSIONS and not isinstance(version, bool),
+        f"format version {version!r} is not supported (this reads {', '.join(map(str, READABLE_VERSIONS))})",
     )
     for key in ("created_at", "source", "members"):
         _require(key in manifest, f"{key!r} is missing")
@@ -73,6 +73,8 @@ def validate_manifest(manifest):
     _require(len(set(names)) == len(names), "a member is listed twice")
     for member in members:
         _validate_member(member)
+        if version > 1:
+            _validate_columns(member)
     files = manifest.get("files", [])
     _require(isinstance(files, list), "'files' must be a list")
     for entry in files:
@@ -106,6 +108,19 @@ def _validate_member(member):
     _require(isinstance(fields, dict) and "id" in fields, f"{name}: 'fields' must describe at least 'id'")
     for field_name, field in fields.items():
         _validate_field(name, field_name, field)
+
+
+def _validate_columns(member):
+    """Version 2: ``columns`` orders the values of each record: every field once, ``id`` first."""
+    columns, name = member.get("columns"), member["name"]
+    _require(
+        isinstance(columns, list) and columns[:1] == ["id"] and all(isinstance(c, str) for c in columns),
+        f"{name}: 'columns' must list the field names, 'id' first",
+    )
+    _require(
+        len(set(columns)) == len(columns) and set(columns) == set(member["fields"]),
+        f"{name}: 'columns' must name each field of 'fields' once",
+    )
 
 
 def _validate_field(member, name, field):

@@ -1,15 +1,22 @@
 """Stream one company's scope into a backup file, straight from SQL.
 
-PostgreSQL renders each row as JSON (``row_to_json``) and ``COPY ... TO
-STDOUT`` hands the lines over in small chunks, so no model is ever held in
-memory and the ORM is not involved. References are checked on the way out: a
-reference to anything outside the backup is written as null.
+PostgreSQL renders each value as a JSON token (numbers as they are, text
+through ``to_json``...) and ``COPY ... TO STDOUT`` separates them with a byte
+that JSON text never holds raw; turning that byte into a comma makes each row
+the JSON array of its record. The lines arrive in chunks, so no model is ever
+held in memory and the ORM is not involved. References are checked on the way
+out: a reference to anything outside the backup is written as null.
 """
+
+import io
 
 from odoo.tools import SQL
 
 from ..engine.archive import member_name
+from ..engine.copy_json import COPY_OPTIONS, json_lines
 from .company_scope import COMPANY_MODEL
+
+CHUNK_BYTES = 1 << 20  # COPY rows are handed to Python a megabyte at a time
 
 # Fields that a backup never carries, whatever their model.
 EXCLUDED_FIELDS = {
@@ -32,11 +39,22 @@ def describe_field(field, key_relation=None):
     return description
 
 
-class _SinkFile:
-    """The file-like object COPY writes to: chunks of JSON Lines go to the member sink."""
+class _RowsToSink(io.RawIOBase):
+    """What COPY writes to, behind a buffer: whole lines go to the member sink as JSON Lines."""
 
-    def __init__(self, sink):
-        self.write = sink.add_lines
+    def __init__(self, sink, model):
+        self.sink, self.model, self.rest = sink, model, b""
+
+    def writable(self):
+        return True
+
+    def write(self, chunk):  # pylint: disable=method-required-super
+        data = self.rest + bytes(chunk)
+        end = data.rfind(b"\n") + 1
+        self.rest = data[end:]
+        if end:
+            self.sink.add_lines(json_lines(data[:end], self.model))
+        return len(chunk)
 
 
 class BackupExport:
@@ -95,39 +113,63 @@ class BackupExport:
         fields = self._fields(model, kind)
         name = member_name(kind, model)
         with self.writer.member(name) as sink:
-            self._copy(self._select_sql(model, kind, fields), sink)
+            self._copy(self._select_sql(model, kind, fields), sink, model)
         described = {
             field_name: describe_field(field, self.scope.json_key_relation(field))
             for field_name, field in fields.items()
         }
         if model == COMPANY_MODEL:
             described["id"] = {"type": "integer"}
-        return {"name": name, "model": model, "kind": kind, **sink.summary(), "fields": described}
+        entry = {"name": name, "model": model, "kind": kind, **sink.summary()}
+        return dict(entry, columns=list(fields), fields=described)
 
-    def _copy(self, query, sink):
-        """Stream the JSON text of each row into ``sink`` with COPY, in chunks.
+    def _copy(self, query, sink, model):
+        """Stream the rows of ``query`` into ``sink`` as JSON Lines with COPY.
 
-        CSV with a quote and a delimiter that JSON text never holds raw
-        (control characters are escaped in JSON) leaves each line untouched.
+        psycopg2 hands COPY's rows over one by one: a buffer in C gathers them
+        so that Python turns them into JSON Lines a megabyte at a time.
         """
-        copy = SQL("COPY (%s) TO STDOUT WITH (FORMAT csv, QUOTE E'\\x01', DELIMITER E'\\x02')", query)
-        self.cr.copy_expert(self.cr.mogrify(copy.code, copy.params).decode(), _SinkFile(sink))
+        copy = SQL("COPY (%s) TO STDOUT WITH (%s)", query, SQL(COPY_OPTIONS))
+        rows = _RowsToSink(sink, model)
+        with io.BufferedWriter(rows, CHUNK_BYTES) as buffer:
+            self.cr.copy_expert(self.cr.mogrify(copy.code, copy.params).decode(), buffer)
+        if rows.rest:
+            raise ValueError(f"{model}: COPY ended in the middle of a line")
 
     def _select_sql(self, model, kind, fields):
+        """Each row as the values of a JSON array, ``[`` before the first and ``]`` after the last."""
         table = SQL.identifier(self.env[model]._table)
-        columns, joins = [], []
-        for name, field in fields.items():
+        tokens, joins = [], []
+        for field in fields.values():
             value, join = self._column(model, field, len(joins))
-            columns.append(SQL("%s AS %s", value, SQL.identifier(name)))
+            tokens.append(self._json_token(field, value))
             if join:
                 joins.append(join)
+        tokens[0] = SQL("'[' || %s", tokens[0])  # the id: never null
+        tokens[-1] = SQL("COALESCE((%s)::text, 'null') || ']'", tokens[-1])
         return SQL(
-            "SELECT row_to_json(r)::text FROM (SELECT %s FROM %s t %s WHERE %s ORDER BY t.id) r",
-            SQL(", ").join(columns),
+            "SELECT %s FROM %s t %s WHERE %s ORDER BY t.id",
+            SQL(", ").join(tokens),
             table,
             SQL(" ").join(joins),
             self.scope.where_sql(model, kind),
         )
+
+    @staticmethod
+    def _json_token(field, value):
+        """SQL giving the JSON text of a field's value; SQL NULL stands for null."""
+        if field.type == "many2many":
+            return SQL("array_to_json(%s)", value)
+        if field.name == "id" or field.type in ("many2one", "many2one_reference"):
+            return value
+        if field.column_type and field.column_type[0] == "jsonb":
+            # COPY would quote a value that reads like its NULL marker
+            return SQL("NULLIF(%s, 'null'::jsonb)", value)
+        if field.type == "boolean":
+            return SQL("(%s)::text", value)
+        if field.type in ("integer", "float", "monetary"):
+            return value  # as PostgreSQL prints them; NaN and infinities are refused on arrival
+        return SQL("to_json(%s)", value)  # text, selection, date, datetime: quoted and escaped
 
     def _column(self, model, field, join_number):
         """SQL of one field's value, and a join it needs (or None)."""
@@ -203,16 +245,15 @@ class BackupExport:
         return SQL("COALESCE(%s.ids, ARRAY[]::int[])", alias), join
 
     def _distribution_is_clean(self, model, field, key_relation):
-        """Whether every key of the model's distributions names accounts of the backup (one scan)."""
+        """Whether every key of the model's distinct distributions names accounts of the backup."""
         self.cr.execute(
             SQL(
-                """SELECT 1 FROM %s t, jsonb_object_keys(CASE WHEN jsonb_typeof(t.%s) = 'object'
-                                                          THEN t.%s ELSE '{}' END) k,
-                               unnest(string_to_array(k, ',')) a
-                    WHERE %s AND a::int NOT IN (%s) LIMIT 1""",
+                """SELECT 1 FROM (SELECT DISTINCT t.%s AS d FROM %s t WHERE %s) x,
+                              jsonb_object_keys(CASE WHEN jsonb_typeof(x.d) = 'object' THEN x.d END) k,
+                              unnest(string_to_array(k, ',')) a
+                    WHERE a::int NOT IN (%s) LIMIT 1""",
+                SQL.identifier(field.name),
                 SQL.identifier(self.env[model]._table),
-                SQL.identifier(field.name),
-                SQL.identifier(field.name),
                 self.scope.where_sql(model, "data"),
                 self.scope.ids_sql(key_relation),
             )

@@ -247,8 +247,8 @@ class TestBackupContent(BackupCase):
         )
         for member in self.reader.manifest["members"]:
             validator = jsonschema.Draft202012Validator(member_record_schema(member), registry=registry)
-            for record in self.reader.records(member["name"]):
-                validator.validate(record)
+            for line in self.reader.lines(member["name"]):
+                validator.validate(json.loads(line))
 
     def test_manifest_is_signed_with_the_database_secret(self):
         secret = self.env["ir.config_parameter"].sudo().get_param("database.secret")

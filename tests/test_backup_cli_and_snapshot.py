@@ -82,7 +82,7 @@ class TestBackupOnCommittedData(BaseCase):
             writer.close({"members": members})
             cr.rollback()
         self.assertTrue(changed)
-        names = {record["name"] for record in jsonl_member(buffer, "data/res.partner.jsonl")}
+        names = {record["name"] for record in jsonl_member(buffer, "data/res.partner.jsonl", members)}
         self.assertEqual(names, {"Snap A", "Snap B", "Snap C"}, "all-old: the concurrent commit is not seen")
 
     def test_command_line_backup(self):
@@ -118,8 +118,9 @@ class TestBackupOnCommittedData(BaseCase):
         self.assertIn("There is no company with id 999999", result.stderr)
 
 
-def jsonl_member(buffer, name):
-    """Records of one member of an in-memory ZIP (no manifest needed)."""
+def jsonl_member(buffer, name, members):
+    """Records of one member of an in-memory ZIP, by the columns of its entry in ``members``."""
+    columns = next(member["columns"] for member in members if member["name"] == name)
     buffer.seek(0)
     with zipfile.ZipFile(buffer) as archive:
-        return [json.loads(line) for line in archive.read(name).splitlines()]
+        return [dict(zip(columns, json.loads(line), strict=True)) for line in archive.read(name).splitlines()]

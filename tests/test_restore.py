@@ -21,24 +21,32 @@ from ..models.foreign_keys import ForeignKeyCheck
 from .test_backup import BackupCase
 
 
-def rewrite_backup(content, mutate, keep_signature=False, compresslevel=1):
+def rewrite_backup(content, mutate, keep_signature=False, compresslevel=1, format_version=2):
     """A copy of a backup file whose members went through ``mutate(members, manifest)``.
 
     Hashes and counts are made to match again, as a forger would; the copy
-    claims to come from another database unless ``keep_signature``.
+    claims to come from another database unless ``keep_signature``. Records are
+    arrays by the members' columns, or objects with ``format_version=1``.
     """
     reader = open_backup(io.BytesIO(content))
     manifest = json.loads(json.dumps(reader.manifest))
     members = {member["name"]: list(reader.records(member["name"])) for member in manifest["members"]}
     mutate(members, manifest)
     buffer = io.BytesIO()
-    writer = write_backup(buffer, compresslevel=compresslevel)
+    writer = write_backup(buffer, compresslevel=compresslevel, format_version=format_version)
+    manifest["format_version"] = format_version
     entries = {entry["name"]: entry for entry in manifest["members"]}
     for name, records in members.items():
+        entry = entries[name]
+        columns = [column for column in entry.pop("columns", ["id"]) if column in entry["fields"]]
+        columns += [field for field in entry["fields"] if field not in columns]
+        if format_version > 1:
+            entry["columns"] = columns
         with writer.member(name) as sink:
             for record in records:
-                sink.add(json.dumps(record, separators=(",", ":")))
-        entries[name].update(sink.summary())
+                value = [record.get(column) for column in columns] if format_version > 1 else record
+                sink.add(json.dumps(value, separators=(",", ":")))
+        entry.update(sink.summary())
     manifest["members"] = list(entries.values())
     if not keep_signature:
         manifest.pop("signature", None)
@@ -49,13 +57,13 @@ def rewrite_backup(content, mutate, keep_signature=False, compresslevel=1):
 
 def respace_member(content, name):
     """A copy of a backup whose member ``name`` holds the same records in other bytes (a space
-    after one key), its manifest and signature untouched: only the member's hash tells."""
+    after one comma), its manifest and signature untouched: only the member's hash tells."""
     source, buffer = zipfile.ZipFile(io.BytesIO(content)), io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as copy:
         for info in source.infolist():
             data = source.read(info)
             if info.filename == name:
-                data = data.replace(b'":', b'": ', 1)
+                data = data.replace(b",", b", ", 1)
             copy.writestr(info, data)
     return buffer.getvalue()
 
@@ -190,6 +198,17 @@ class TestRestoreRoundTrip(RestoreCase):
         self.assertEqual(
             restore.restored_count + restore.skipped_count, sum(restore.report["counts"].values())
         )
+
+    def test_a_file_of_format_version_1_restores_the_same_books(self):
+        """Backups made before records became arrays (objects a line) still restore."""
+        version_1 = rewrite_backup(self.content, lambda members, manifest: None, format_version=1)
+        lines = zipfile.ZipFile(io.BytesIO(version_1)).read("data/account.move.line.jsonl")
+        self.assertTrue(lines.startswith(b'{"id":'), "records are objects")
+        target = self.new_company("DZ Version 1 Co")
+        restore = self.restore(target, version_1)
+        self.assertEqual(restore.state, "done", restore.error)
+        self.env.invalidate_all()
+        self.assertEqual(fingerprint(target), self.source_fingerprint)
 
     def test_restored_hash_chains_pass_the_integrity_check(self):
         target = self.new_company("DZ Hashed Co")

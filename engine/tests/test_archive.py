@@ -8,22 +8,31 @@ from .. import archive
 from ..archive import BackupFormatError, Limits, open_backup, write_backup
 from ..manifest import sign_manifest, verify_signature
 
-PARTNERS = [{"id": 7, "name": "Azure Interior", "parent_id": None}, {"id": 8, "name": 'Déco, "Addict"'}]
-CURRENCIES = [{"id": 1, "name": "EUR"}]
+COLUMNS = ["id", "name", "parent_id"]
+PARTNERS = [
+    {"id": 7, "name": "Azure Interior", "parent_id": None},
+    {"id": 8, "name": 'Déco, "Addict"', "parent_id": 7},
+]
+CURRENCIES = [{"id": 1, "name": "EUR", "parent_id": None}]
 LOGO = b"\x89PNG fake image bytes"
 LOGO_SHA1 = hashlib.sha1(LOGO).hexdigest()
 
 
-def make_manifest(summaries, files=()):
-    fields = {"id": {"type": "integer"}, "name": {"type": "char"}}
+def make_manifest(summaries, files=(), format_version=archive.FORMAT_VERSION):
+    fields = {
+        "id": {"type": "integer"},
+        "name": {"type": "char"},
+        "parent_id": {"type": "many2one", "relation": "res.partner"},
+    }
     members = []
     for name, summary in summaries.items():
         kind, model = archive.parse_member_name(name)
-        member_fields = dict(fields, parent_id={"type": "many2one", "relation": "res.partner"})
-        members.append({"name": name, "model": model, "kind": kind, "fields": member_fields, **summary})
+        members.append({"name": name, "model": model, "kind": kind, "fields": fields, **summary})
+        if format_version > 1:
+            members[-1]["columns"] = COLUMNS
     return {
         "format": archive.FORMAT,
-        "format_version": archive.FORMAT_VERSION,
+        "format_version": format_version,
         "created_at": "2026-11-22T04:00:00+00:00",
         "source": {
             "database_uuid": "db-uuid",
@@ -37,19 +46,29 @@ def make_manifest(summaries, files=()):
     }
 
 
-def build_backup(as_json=False, members=None, files=((LOGO_SHA1, LOGO),), manifest_hook=None):
+def record_line(record, format_version=archive.FORMAT_VERSION):
+    """A record as a line of the format: an array by ``COLUMNS`` (2), or an object (1)."""
+    value = [record.get(column) for column in COLUMNS] if format_version > 1 else record
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def build_backup(
+    as_json=False, members=None, files=((LOGO_SHA1, LOGO),), manifest_hook=None, format_version=2
+):
     members = members or {"data/res.partner.jsonl": PARTNERS, "keys/res.currency.jsonl": CURRENCIES}
     buffer = io.BytesIO()
-    writer = write_backup(buffer, as_json=as_json)
+    writer = write_backup(buffer, as_json=as_json, format_version=format_version)
     summaries = {}
     for name, records in members.items():
         with writer.member(name) as sink:
             for record in records:
-                sink.add(json.dumps(record, ensure_ascii=False, separators=(",", ":")))
+                sink.add(record_line(record, format_version))
         summaries[name] = sink.summary()
     for checksum, content in files:
         writer.add_file(checksum, [content[:5], content[5:]])
-    manifest = make_manifest(summaries, [(checksum, len(content)) for checksum, content in files])
+    manifest = make_manifest(
+        summaries, [(checksum, len(content)) for checksum, content in files], format_version
+    )
     if manifest_hook:
         manifest_hook(manifest)
     writer.close(manifest)
@@ -58,8 +77,8 @@ def build_backup(as_json=False, members=None, files=((LOGO_SHA1, LOGO),), manife
 
 
 class RoundTripCase(unittest.TestCase):
-    def check_round_trip(self, as_json):
-        reader = open_backup(build_backup(as_json=as_json))
+    def check_round_trip(self, as_json, format_version=2):
+        reader = open_backup(build_backup(as_json=as_json, format_version=format_version))
         reader.verify()
         self.assertEqual(list(reader.records("data/res.partner.jsonl")), PARTNERS)
         self.assertEqual(list(reader.records("keys/res.currency.jsonl")), CURRENCIES)
@@ -73,9 +92,27 @@ class RoundTripCase(unittest.TestCase):
     def test_json_round_trip(self):
         self.check_round_trip(as_json=True)
 
+    def test_files_of_format_version_1_are_read(self):
+        """Version 1 wrote records as objects: its files still read, as the same dictionaries."""
+        for as_json in (False, True):
+            with self.subTest(as_json=as_json):
+                self.check_round_trip(as_json, format_version=1)
+        document = json.load(build_backup(as_json=True, format_version=1))
+        self.assertEqual(document["members"]["data/res.partner.jsonl"], PARTNERS)
+
+    def test_records_are_arrays_in_the_order_of_columns(self):
+        reader = open_backup(build_backup())
+        self.assertEqual(reader.columns("data/res.partner.jsonl"), COLUMNS)
+        self.assertEqual(
+            list(reader.lines("data/res.partner.jsonl"))[1], b'[8,"D\xc3\xa9co, \\"Addict\\"",7]'
+        )
+
     def test_json_variant_is_one_json_document(self):
         document = json.load(build_backup(as_json=True))
-        self.assertEqual(document["members"]["data/res.partner.jsonl"], PARTNERS)
+        self.assertEqual(
+            document["members"]["data/res.partner.jsonl"],
+            [[record[column] for column in COLUMNS] for record in PARTNERS],
+        )
         self.assertEqual(document["manifest"]["format"], archive.FORMAT)
         self.assertEqual(document["files"][LOGO_SHA1], "iVBORyBmYWtlIGltYWdlIGJ5dGVz")
 
@@ -94,7 +131,7 @@ class RoundTripCase(unittest.TestCase):
     def test_sink_refuses_multi_line_records(self):
         writer = write_backup(io.BytesIO())
         with self.assertRaises(ValueError), writer.member("data/res.partner.jsonl") as sink:
-            sink.add('{"id": 1,\n"name": "x"}')
+            sink.add('[1,\n"x"]')
 
 
 class TamperingCase(unittest.TestCase):
@@ -118,7 +155,7 @@ class TamperingCase(unittest.TestCase):
                 reader.verify()
 
     def test_changed_record_is_detected(self):
-        changed = b'{"id":7,"name":"Azure Interior","parent_id":null}\n{"id":8,"name":"Evil"}\n'
+        changed = b'[7,"Azure Interior",null]\n[8,"Evil",7]\n'
         backup = self.rewrite_zip(build_backup(), {"data/res.partner.jsonl": changed})
         self.assert_refused(backup, "does not match its SHA-256")
 
@@ -126,7 +163,7 @@ class TamperingCase(unittest.TestCase):
         """``verify(parse_records=False)``, for a file just written, still refuses changed content."""
         intact = build_backup()
         open_backup(intact).verify(parse_records=False)
-        changed = b'{"id":7,"name":"Azure Interior","parent_id":null}\n{"id":8,"name":"Evil"}\n'
+        changed = b'[7,"Azure Interior",null]\n[8,"Evil",7]\n'
         for content, message in (
             (changed, "does not match its SHA-256"),
             (changed.rstrip(b"\n"), "the last line has no newline"),
@@ -137,13 +174,13 @@ class TamperingCase(unittest.TestCase):
                 open_backup(backup).verify(parse_records=False)
 
     def test_changed_record_is_detected_while_reading_it(self):
-        changed = b'{"id":7,"name":"Azure Interior","parent_id":null}\n{"id":8,"name":"Evil"}\n'
+        changed = b'[7,"Azure Interior",null]\n[8,"Evil",7]\n'
         reader = open_backup(self.rewrite_zip(build_backup(), {"data/res.partner.jsonl": changed}))
         reader.verify(read_later={"data/res.partner.jsonl"})
         for checked in (False, True):
             with self.assertRaisesRegex(BackupFormatError, "does not match its SHA-256"):
                 list(reader.verified_records("data/res.partner.jsonl", checked=checked))
-        fewer = open_backup(self.rewrite_zip(build_backup(), {"data/res.partner.jsonl": changed[:50]}))
+        fewer = open_backup(self.rewrite_zip(build_backup(), {"data/res.partner.jsonl": changed[:26]}))
         with self.assertRaisesRegex(BackupFormatError, "holds 1 records, the manifest says 2"):
             list(fewer.verified_records("data/res.partner.jsonl"))
         intact = open_backup(build_backup())
@@ -173,12 +210,12 @@ class TamperingCase(unittest.TestCase):
     def test_duplicate_member_in_zip(self):
         backup = build_backup()
         with zipfile.ZipFile(backup, "a") as archive_file, self.assertWarns(UserWarning):
-            archive_file.writestr("keys/res.currency.jsonl", b'{"id":1}\n')
+            archive_file.writestr("keys/res.currency.jsonl", b'[1,"EUR",null]\n')
         backup.seek(0)
         self.assert_refused(backup, "appears twice", False)
 
     def test_zip_bomb(self):
-        bomb = b'{"id":1,"name":"' + b"A" * (20 << 20) + b'"}\n'
+        bomb = b'[1,"' + b"A" * (20 << 20) + b'",null]\n'
         backup = self.rewrite_zip(build_backup(), {"data/res.partner.jsonl": bomb})
         self.assert_refused(backup, "zip bomb", False)
         backup.seek(0)
@@ -204,6 +241,19 @@ class TamperingCase(unittest.TestCase):
         for line, message in cases.items():
             with self.subTest(line=line[:20]), self.assertRaisesRegex(BackupFormatError, message):
                 archive.parse_record(line, Limits(), "data/res.partner.jsonl, line 1")
+        array_cases = {
+            b'[1,{"en_US":"a","en_US":"b"}]': "duplicate key 'en_US'",
+            b'[1, {"en_US":"a", "en_US" :"b"}]': "duplicate key 'en_US'",
+            b'[1,{"a\\"":1,"a\\"":2}]': "duplicate key",
+            b"[NaN,1]": "NaN is not a valid JSON number",
+            b"[1]": "must be a JSON array of 2 values",
+            b'[1,"a","b"]': "must be a JSON array of 2 values",
+            b'{"id":1,"name":"a"}': "must be a JSON array of 2 values",
+            b"[1," + b"[" * 100 + b"]" * 100 + b"]": "nested deeper",
+        }
+        for line, message in array_cases.items():
+            with self.subTest(line=line[:20]), self.assertRaisesRegex(BackupFormatError, message):
+                archive.parse_record(line, Limits(), "data/res.partner.jsonl, line 1", ["id", "name"])
 
     def test_quick_parse_reads_what_the_strict_parse_reads(self):
         lines = [
@@ -217,9 +267,14 @@ class TamperingCase(unittest.TestCase):
                 self.assertEqual(
                     archive.parse_record(line, Limits(), "line 1"), json.loads(line.decode("utf-8"))
                 )
+        columns = ["id", "name", "tax_ids", "note"]
+        for line in (b'[1,{"en_US":"Chair"},[1,2],"a \\"b\\""]', b'[2,null,[],"caf\xc3\xa9"]'):
+            with self.subTest(line=line[:20]):
+                expected = dict(zip(columns, json.loads(line.decode("utf-8")), strict=True))
+                self.assertEqual(archive.parse_record(line, Limits(), "line 1", columns), expected)
 
     def test_long_line(self):
-        long_record = b'{"id":1,"name":"' + b"x" * 5000 + b'"}\n'
+        long_record = b'[1,"' + b"x" * 5000 + b'",null]\n'
         backup = self.rewrite_zip(build_backup(), {"data/res.partner.jsonl": long_record})
         reader = open_backup(backup, Limits(max_line_bytes=1000))
         with self.assertRaisesRegex(BackupFormatError, "longer than 1000 bytes"):
@@ -249,8 +304,19 @@ class TamperingCase(unittest.TestCase):
         def newer_version(manifest):
             manifest["format_version"] = 99
 
+        def no_columns(manifest):
+            del manifest["members"][0]["columns"]
+
+        def columns_without_a_field(manifest):
+            manifest["members"][0]["columns"] = ["id", "name"]
+
+        def id_not_first(manifest):
+            manifest["members"][0]["columns"] = ["name", "id", "parent_id"]
+
         for hook, message in ((break_count, "bad count"), (bad_field_type, "unknown type"),
-                              (newer_version, "not supported")):  # fmt: skip
+                              (newer_version, "not supported"), (no_columns, "'columns' must list"),
+                              (columns_without_a_field, "each field of 'fields' once"),
+                              (id_not_first, "'id' first")):  # fmt: skip
             with self.subTest(hook=hook.__name__):
                 self.assert_refused(build_backup(manifest_hook=hook), message, False)
 
