@@ -230,69 +230,70 @@ class CompanyScope:
         if delta is None:
             return 0
         fields = self.key_fields(source) if kind == "keys" else self.data_fields(source)
-        added = self._follow_many2ones(source, fields, delta, round_number)
+        # the company's own rows are found by their column, cheaper than by their ids
+        where = self.where_sql(source, kind) if self._kind(source) == "own" else SQL("t.id IN (%s)", delta)
+        added = self._follow_values(source, fields, where, round_number)
         for field in fields.values():
-            relational = field.type in ("many2many", "one2many")
-            if relational and self._kind(field.comodel_name) == "collected":
+            if field.type in ("many2many", "one2many") and self._kind(field.comodel_name) == "collected":
                 added += self._add_referenced(
-                    field.comodel_name, self._referenced_ids(source, field, delta), round_number
+                    field.comodel_name, self._referenced_ids(field, delta), round_number
                 )
-            elif key_relation := self.json_key_relation(field):
-                ids = self._distribution_ids(source, field, delta)
-                added += self._add_referenced(key_relation, ids, round_number)
         if kind == "data":
             for model, rule in self.rules.items():
                 added += self._add_children(model, rule, source, delta, round_number)
         return added
 
-    def _follow_many2ones(self, source, fields, delta, round_number):
-        """Collect what the many2ones of the delta rows refer to, in one scan of ``source``."""
-        many2ones = [
+    def _follow_values(self, source, fields, where, round_number):
+        """Collect what the many2ones and analytic distributions of the rows ``where`` selects
+        refer to, from the distinct values of each column, all found in one scan of ``source``."""
+        followed = [
             field
             for field in fields.values()
-            if field.type == "many2one" and self._kind(field.comodel_name) == "collected"
+            if (field.type == "many2one" and self._kind(field.comodel_name) == "collected")
+            or self.json_key_relation(field)
         ]
-        if not many2ones:
+        if not followed:
             return 0
-        pairs = SQL(", ").join(
-            SQL("(%s, %s)", field.comodel_name, self.column_sql(SQL.identifier("t", field.name), field))
-            for field in many2ones
-        )
+        values = [SQL("%s AS %s", self.column_sql(SQL.identifier("t", f.name), f), SQL.identifier(f"v{i}"))
+                  for i, f in enumerate(followed)]  # fmt: skip
         self.cr.execute("DROP TABLE IF EXISTS danger_zone_candidate")
         self.cr.execute(
             SQL(
                 """CREATE TEMPORARY TABLE danger_zone_candidate ON COMMIT DROP AS
-                   SELECT DISTINCT v.model, v.id FROM %s t CROSS JOIN LATERAL (VALUES %s) v(model, id)
-                    WHERE t.id IN (%s) AND v.id IS NOT NULL""",
+                   SELECT * FROM (SELECT %s FROM %s t WHERE %s) r GROUP BY GROUPING SETS (%s)""",
+                SQL(", ").join(values),
                 SQL.identifier(self.env[source]._table),
-                pairs,
-                delta,
+                where,
+                SQL(", ").join(SQL("(%s)", SQL.identifier(f"v{i}")) for i in range(len(followed))),
             )
         )
+        referenced = {}  # model -> SQL selecting the ids it is referred to by
+        for number, field in enumerate(followed):
+            column = SQL.identifier(f"v{number}")
+            if key_relation := self.json_key_relation(field):
+                ids = self._distribution_ids(column)
+                referenced.setdefault(key_relation, []).append(ids)
+            else:
+                ids = SQL("SELECT %s FROM danger_zone_candidate WHERE %s IS NOT NULL", column, column)
+                referenced.setdefault(field.comodel_name, []).append(ids)
         return sum(
-            self._add_referenced(
-                model, SQL("SELECT id FROM danger_zone_candidate WHERE model = %s", model), round_number
-            )
-            for model in {field.comodel_name for field in many2ones}
+            self._add_referenced(model, SQL(" UNION ALL ").join(ids), round_number)
+            for model, ids in referenced.items()
         )
 
-    def _referenced_ids(self, model, field, delta):
-        table = SQL.identifier(self.env[model]._table)
+    def _referenced_ids(self, field, delta):
         if field.type == "one2many":
             comodel_table = SQL.identifier(self.env[field.comodel_name]._table)
             return SQL(
                 "SELECT id FROM %s WHERE %s IN (%s)", comodel_table, SQL.identifier(field.inverse_name), delta
             )
-        if field.type == "many2many":
-            return SQL(
-                "SELECT %s FROM %s WHERE %s IN (%s)",
-                SQL.identifier(field.column2),
-                SQL.identifier(field.relation),
-                SQL.identifier(field.column1),
-                delta,
-            )
-        column = self.column_sql(SQL.identifier("t", field.name), field)
-        return SQL("SELECT %s FROM %s t WHERE t.id IN (%s)", column, table, delta)
+        return SQL(
+            "SELECT %s FROM %s WHERE %s IN (%s)",
+            SQL.identifier(field.column2),
+            SQL.identifier(field.relation),
+            SQL.identifier(field.column1),
+            delta,
+        )
 
     def column_sql(self, column, field):
         """The company's value of a column: company-dependent columns are jsonb by company.
@@ -317,16 +318,15 @@ class CompanyScope:
             self._defaults[model] = IrDefault._get_model_defaults(model)
         return self._defaults[model].get(field.name)
 
-    def _distribution_ids(self, model, field, delta):
-        table = SQL.identifier(self.env[model]._table)
+    @staticmethod
+    def _distribution_ids(column):
+        """Account ids keying the distinct distributions in ``column`` of the candidates."""
         return SQL(
             """SELECT unnest(string_to_array(k, ','))::int
-                 FROM %s t, jsonb_object_keys(t.%s) k
-                WHERE t.id IN (%s) AND jsonb_typeof(t.%s) = 'object'""",
-            table,
-            SQL.identifier(field.name),
-            delta,
-            SQL.identifier(field.name),
+                 FROM danger_zone_candidate c, jsonb_object_keys(c.%s) k
+                WHERE jsonb_typeof(c.%s) = 'object'""",
+            column,
+            column,
         )
 
     @staticmethod
