@@ -20,5 +20,5 @@ fi
 info=$(odoo_bin shell -d "$DB" --log-level=warn --no-http <"$ADDON_DIR/bench/tables.py")
 company=$(sed -n 's/^BENCH_COMPANY //p' <<<"$info")
 sed -n 's/^BENCH_TABLES //p' <<<"$info" >"$OUT/tables.txt"
-"$VENV/bin/python" "$ADDON_DIR/bench/measure.py" "$DB" "$company" "$OUT/tables.txt" "$OUT" -- \
+"$VENV/bin/python" "$ADDON_DIR/bench/measure.py" "$DB" "$company" "$OUT/tables.txt" "$OUT" ${DZ_BENCH_ROUNDS:-5} -- \
     "$VENV/bin/python" "$ODOO_PATH/odoo-bin" --addons-path="$ADDONS_PATH" | tee "$OUT/result.md"

@@ -1,11 +1,12 @@
 """Stream one company's scope into a backup file, straight from SQL.
 
 PostgreSQL renders each value as a JSON token (numbers as they are, text
-through ``to_json``...) and ``COPY ... TO STDOUT`` separates them with a byte
-that JSON text never holds raw; turning that byte into a comma makes each row
-the JSON array of its record. The lines arrive in chunks, so no model is ever
-held in memory and the ORM is not involved. References are checked on the way
-out: a reference to anything outside the backup is written as null.
+through ``to_json``...) and ``COPY ... TO STDOUT`` separates them with commas,
+so that each row is the JSON array of its record (``engine/copy_json.py``).
+The lines arrive in chunks, so no model is ever held in memory and the ORM is
+not involved. References are checked on the way out: a reference to anything
+outside the backup is written as null. A large member is rendered in two
+halves on two connections (``snapshot_reader.py``).
 """
 
 import io
@@ -17,6 +18,7 @@ from ..engine.copy_json import COPY_OPTIONS, json_lines
 from .company_scope import COMPANY_MODEL
 
 CHUNK_BYTES = 1 << 20  # COPY rows are handed to Python a megabyte at a time
+SPLIT_ROWS = 50_000  # a member with more records is rendered half by a second reader, if any
 
 # Fields that a backup never carries, whatever their model.
 EXCLUDED_FIELDS = {
@@ -57,15 +59,34 @@ class _RowsToSink(io.RawIOBase):
         return len(chunk)
 
 
-class BackupExport:
-    """Writes the data and keys members of a CompanyScope to an archive writer."""
+def copy_rows(cr, copy_sql, sink, model):
+    """Run ``copy_sql`` (COPY of a ``_select_sql`` query TO STDOUT) into ``sink`` as JSON Lines.
 
-    def __init__(self, scope, writer, progress=None):
+    psycopg2 hands COPY's rows over one by one: a buffer in C gathers them so
+    that Python turns them into JSON Lines a megabyte at a time.
+    """
+    rows = _RowsToSink(sink, model)
+    with io.BufferedWriter(rows, CHUNK_BYTES) as buffer:
+        cr.copy_expert(copy_sql, buffer)
+    if rows.rest:
+        raise ValueError(f"{model}: COPY ended in the middle of a line")
+
+
+class BackupExport:
+    """Writes the data and keys members of a CompanyScope to an archive writer.
+
+    ``second_reader`` (a SnapshotReader on the same snapshot) renders half of
+    each member of more than ``split_rows`` records on the other core.
+    """
+
+    def __init__(self, scope, writer, progress=None, second_reader=None, split_rows=SPLIT_ROWS):
         self.scope = scope
         self.env = scope.env
         self.cr = scope.cr
         self.writer = writer
         self.progress = progress or (lambda done, total: None)
+        self.second_reader = second_reader
+        self.split_rows = split_rows
 
     def write_members(self):
         """Write every member; return their manifest entries."""
@@ -113,7 +134,15 @@ class BackupExport:
         fields = self._fields(model, kind)
         name = member_name(kind, model)
         with self.writer.member(name) as sink:
-            self._copy(self._select_sql(model, kind, fields), sink, model)
+            middle = self._middle_id(model, kind)
+            if middle is None:
+                copy_rows(self.cr, self._copy_sql(model, kind, fields), sink, model)
+            else:  # the upper half on the second reader, meanwhile the lower half here
+                upper = self._copy_sql(model, kind, fields, SQL("t.id >= %s", middle))
+                upper_half = self.second_reader.start(upper, model)
+                copy_rows(self.cr, self._copy_sql(model, kind, fields, SQL("t.id < %s", middle)), sink, model)
+                for chunk in upper_half.chunks():
+                    sink.add_lines(chunk)
         described = {
             field_name: describe_field(field, self.scope.json_key_relation(field))
             for field_name, field in fields.items()
@@ -123,21 +152,24 @@ class BackupExport:
         entry = {"name": name, "model": model, "kind": kind, **sink.summary()}
         return dict(entry, columns=list(fields), fields=described)
 
-    def _copy(self, query, sink, model):
-        """Stream the rows of ``query`` into ``sink`` as JSON Lines with COPY.
+    def _middle_id(self, model, kind):
+        """The id where a large member is cut in two for the second reader, or None."""
+        if not self.second_reader or self.scope.count(model, kind) <= self.split_rows:
+            return None
+        table = SQL.identifier(self.env[model]._table)
+        where = self.scope.where_sql(model, kind)
+        self.cr.execute(SQL("SELECT (min(t.id) + max(t.id)) / 2 + 1 FROM %s t WHERE %s", table, where))
+        return self.cr.fetchone()[0]
 
-        psycopg2 hands COPY's rows over one by one: a buffer in C gathers them
-        so that Python turns them into JSON Lines a megabyte at a time.
-        """
+    def _copy_sql(self, model, kind, fields, condition=None):
+        query = self._select_sql(model, kind, fields, condition)
         copy = SQL("COPY (%s) TO STDOUT WITH (%s)", query, SQL(COPY_OPTIONS))
-        rows = _RowsToSink(sink, model)
-        with io.BufferedWriter(rows, CHUNK_BYTES) as buffer:
-            self.cr.copy_expert(self.cr.mogrify(copy.code, copy.params).decode(), buffer)
-        if rows.rest:
-            raise ValueError(f"{model}: COPY ended in the middle of a line")
+        return self.cr.mogrify(copy.code, copy.params).decode()
 
-    def _select_sql(self, model, kind, fields):
-        """Each row as the values of a JSON array, ``[`` before the first and ``]`` after the last."""
+    def _select_sql(self, model, kind, fields, condition=None):
+        """Each row as the values of a JSON array, ``[`` before the first and ``]`` after the last.
+
+        ``condition`` (on alias ``t``) narrows the member's records, to split it."""
         table = SQL.identifier(self.env[model]._table)
         tokens, joins = [], []
         for field in fields.values():
@@ -152,7 +184,7 @@ class BackupExport:
             SQL(", ").join(tokens),
             table,
             SQL(" ").join(joins),
-            self.scope.where_sql(model, kind),
+            SQL("%s AND %s", self.scope.where_sql(model, kind), condition or SQL("TRUE")),
         )
 
     @staticmethod
@@ -163,8 +195,7 @@ class BackupExport:
         if field.name == "id" or field.type in ("many2one", "many2one_reference"):
             return value
         if field.column_type and field.column_type[0] == "jsonb":
-            # COPY would quote a value that reads like its NULL marker
-            return SQL("NULLIF(%s, 'null'::jsonb)", value)
+            return value  # as stored: translations, distributions, company-dependent values
         if field.type == "boolean":
             return SQL("(%s)::text", value)
         if field.type in ("integer", "float", "monetary"):
@@ -179,7 +210,7 @@ class BackupExport:
         if field.type == "many2one":
             value = self.scope.column_sql(column, field)
             return SQL(
-                "CASE WHEN %s IN (%s) THEN %s END", value, self.scope.ids_sql(field.comodel_name), value
+                "CASE WHEN %s THEN %s END", self.scope.membership_sql(value, field.comodel_name), value
             ), None
         if field.type == "many2many":
             return self._many2many(field, join_number)
@@ -187,7 +218,7 @@ class BackupExport:
             return self._many2one_reference(column, field), None
         if model == "mail.tracking.value" and field.name in ("old_value_integer", "new_value_integer"):
             return self._tracked_integer(column), None
-        if field.type == "one2many":
+        if field.type == "one2many":  # natural keys: a partner's users
             comodel = self.env[field.comodel_name]
             return SQL(
                 "ARRAY(SELECT c.id FROM %s c WHERE c.%s = t.id AND c.id IN (%s) ORDER BY c.id)",
@@ -208,10 +239,9 @@ class BackupExport:
         model_column = SQL.identifier("t", field.model_field)
         branches = [
             SQL(
-                "WHEN %s THEN CASE WHEN %s IN (%s) THEN %s END",
+                "WHEN %s THEN CASE WHEN %s THEN %s END",
                 model,
-                column,
-                self.scope.ids_sql(model),
+                self.scope.membership_sql(column, model),
                 column,
             )
             for model in self.scope.data_models()

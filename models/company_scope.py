@@ -10,6 +10,7 @@ previous round added).
 
 import dataclasses
 import json
+import tempfile
 from collections import Counter
 from dataclasses import dataclass
 
@@ -54,7 +55,12 @@ COMPANY_IDENTITY_FIELDS = frozenset(
 )
 
 
+SCOPE_TABLE = """CREATE TEMPORARY TABLE danger_zone_scope (
+                   model varchar NOT NULL, id integer NOT NULL, kind varchar NOT NULL,
+                   round integer NOT NULL, PRIMARY KEY (model, id)
+               ) ON COMMIT DROP"""
 MAX_ROUNDS = 100
+SMALL_SET = 1000  # the ids of a smaller set are written into a query instead of a subquery
 COMPANY_MODEL = "res.company"
 
 
@@ -75,6 +81,7 @@ class CompanyScope:
         self._fields_cache = {}
         self._defaults = {}
         self._added = Counter()  # (model, kind, round) -> rows that entered the scope then
+        self._counts = {}  # (model, kind) -> records in scope, once resolved; (model, "ids") -> small sets
         # The file holds what its owner may read: fields restricted to groups they lack stay out.
         self.owner_env = env(user=company.danger_zone_owner_id.id or env.uid, su=False)
 
@@ -170,9 +177,25 @@ class CompanyScope:
             return SQL("t.company_id = %s", self.company.id)
         return SQL("t.id IN (%s)", self.ids_sql(model, kind))
 
+    def membership_sql(self, value, model):
+        """SQL testing whether ``value`` is the id of a record of ``model`` in scope.
+
+        A small set's ids go into the query as a constant array, which PostgreSQL
+        tests faster than a subquery's results, once for every row written.
+        """
+        if self.count(model, None) > SMALL_SET:
+            return SQL("%s IN (%s)", value, self.ids_sql(model))
+        if (model, "ids") not in self._counts:
+            self.cr.execute(SQL("SELECT array_agg(id ORDER BY id) FROM (%s) AS ids(id)", self.ids_sql(model)))
+            self._counts[model, "ids"] = self.cr.fetchone()[0] or []
+        return SQL("%s = ANY(%s::int[])", value, self._counts[model, "ids"])
+
     def count(self, model, kind="data"):
-        self.cr.execute(SQL("SELECT count(*) FROM (%s) ids", self.ids_sql(model, kind)))
-        return self.cr.fetchone()[0]
+        """How many records of ``model`` are in scope as ``kind`` (once resolved, it stays so)."""
+        if (model, kind) not in self._counts:
+            self.cr.execute(SQL("SELECT count(*) FROM (%s) ids", self.ids_sql(model, kind)))
+            self._counts[model, kind] = self.cr.fetchone()[0]
+        return self._counts[model, kind]
 
     # ------------------------------------------------------------------
     # Closure
@@ -183,12 +206,8 @@ class CompanyScope:
         self.cr.execute("SET LOCAL jit = off")
         self.cr.execute("DROP TABLE IF EXISTS danger_zone_scope")
         self._added.clear()
-        self.cr.execute(
-            """CREATE TEMPORARY TABLE danger_zone_scope (
-                   model varchar NOT NULL, id integer NOT NULL, kind varchar NOT NULL,
-                   round integer NOT NULL, PRIMARY KEY (model, id)
-               ) ON COMMIT DROP"""
-        )
+        self._counts.clear()
+        self.cr.execute(SCOPE_TABLE)
         self._seed_shared()
         for round_number in range(1, MAX_ROUNDS):
             added = sum(self._follow(model, kind, round_number) for model, kind in self._sources())
@@ -197,6 +216,15 @@ class CompanyScope:
         else:
             raise ValueError(f"the company's records were still growing after {MAX_ROUNDS} rounds")
         self.cr.execute("ANALYZE danger_zone_scope")
+
+    def copy_to(self, cr):
+        """Give the cursor ``cr`` (another connection, on the same snapshot) the same scope table."""
+        with tempfile.TemporaryFile() as rows:
+            self.cr.copy_expert("COPY danger_zone_scope TO STDOUT", rows)
+            rows.seek(0)
+            cr.execute(SCOPE_TABLE)
+            cr.copy_expert("COPY danger_zone_scope FROM STDIN", rows)
+        cr.execute("ANALYZE danger_zone_scope")
 
     def _sources(self):
         return [(model, "data") for model in self.data_models()] + [

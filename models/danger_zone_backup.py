@@ -15,6 +15,7 @@ from odoo.tools import config
 from ..engine import BackupFormatError, open_backup, sign_manifest, write_backup
 from ..engine.archive import FORMAT, FORMAT_VERSION
 from .backup_export import BackupExport
+from .snapshot_reader import SnapshotReader
 
 _logger = logging.getLogger(__name__)
 
@@ -186,9 +187,9 @@ class DangerZoneBackup(models.Model):
         company = self.company_id
         options = ("attachments",) if self.with_attachments else ()
         scope = self.env["danger.zone.scope"]._danger_zone_resolve(company, options)
-        with open(path, "wb") as output:
+        with open(path, "wb") as output, self._second_reader(scope) as second_reader:
             writer = write_backup(output, as_json=self.file_format == "json")
-            export = BackupExport(scope, writer, progress=self._report_progress)
+            export = BackupExport(scope, writer, progress=self._report_progress, second_reader=second_reader)
             members = export.write_members()
             attachments = next((m for m in members if m["model"] == "ir.attachment"), None)
             files = export.write_files(attachments)
@@ -197,6 +198,16 @@ class DangerZoneBackup(models.Model):
         expected = {member["name"]: scope.count(member["model"], member["kind"]) for member in members}
         self._verify(path, expected)
         return manifest
+
+    @contextlib.contextmanager
+    def _second_reader(self, scope):
+        """A second connection on the snapshot, for large members; none on the tests' cursor,
+        whose uncommitted data another connection cannot see."""
+        if config["test_enable"]:
+            yield None
+            return
+        with SnapshotReader(scope, self.env.registry) as reader:
+            yield reader
 
     def _manifest(self, company, members, files):
         modules = (
