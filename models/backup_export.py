@@ -173,7 +173,7 @@ class BackupExport:
         table = SQL.identifier(self.env[model]._table)
         tokens, joins = [], []
         for field in fields.values():
-            value, join = self._column(model, field, len(joins))
+            value, join = self._column(model, kind, field, len(joins))
             tokens.append(self._json_token(field, value))
             if join:
                 joins.append(join)
@@ -202,20 +202,20 @@ class BackupExport:
             return value  # as PostgreSQL prints them; NaN and infinities are refused on arrival
         return SQL("to_json(%s)", value)  # text, selection, date, datetime: quoted and escaped
 
-    def _column(self, model, field, join_number):
+    def _column(self, model, kind, field, join_number):
         """SQL of one field's value, and a join it needs (or None)."""
         column = SQL.identifier("t", field.name)
         if field.name == "id":
             return column, None
         if field.type == "many2one":
             value = self.scope.column_sql(column, field)
-            return SQL(
-                "CASE WHEN %s THEN %s END", self.scope.membership_sql(value, field.comodel_name), value
-            ), None
+            rows = self.scope.count(model, kind)
+            test = self.scope.membership_sql(value, field.comodel_name, rows)
+            return SQL("CASE WHEN %s THEN %s END", test, value), None
         if field.type == "many2many":
             return self._many2many(field, join_number)
         if field.type == "many2one_reference":
-            return self._many2one_reference(column, field), None
+            return self._many2one_reference(column, field, self.scope.count(model, kind)), None
         if model == "mail.tracking.value" and field.name in ("old_value_integer", "new_value_integer"):
             return self._tracked_integer(column), None
         if field.type == "one2many":  # natural keys: a partner's users
@@ -234,14 +234,14 @@ class BackupExport:
             return self.scope.company_value_json(column, field), None
         return column, None
 
-    def _many2one_reference(self, column, field):
+    def _many2one_reference(self, column, field, rows):
         """``res_id`` kept only when it names a record of the backup of the model named beside it."""
         model_column = SQL.identifier("t", field.model_field)
         branches = [
             SQL(
                 "WHEN %s THEN CASE WHEN %s THEN %s END",
                 model,
-                self.scope.membership_sql(column, model),
+                self.scope.membership_sql(column, model, rows),
                 column,
             )
             for model in self.scope.data_models()

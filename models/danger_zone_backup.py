@@ -14,6 +14,7 @@ from odoo.tools import config
 
 from ..engine import BackupFormatError, open_backup, sign_manifest, write_backup
 from ..engine.archive import FORMAT, FORMAT_VERSION
+from ..engine.read_back import ReadBack
 from .backup_export import BackupExport
 from .snapshot_reader import SnapshotReader
 
@@ -187,16 +188,19 @@ class DangerZoneBackup(models.Model):
         company = self.company_id
         options = ("attachments",) if self.with_attachments else ()
         scope = self.env["danger.zone.scope"]._danger_zone_resolve(company, options)
-        with open(path, "wb") as output, self._second_reader(scope) as second_reader:
-            writer = write_backup(output, as_json=self.file_format == "json")
-            export = BackupExport(scope, writer, progress=self._report_progress, second_reader=second_reader)
-            members = export.write_members()
-            attachments = next((m for m in members if m["model"] == "ir.attachment"), None)
-            files = export.write_files(attachments)
-            manifest = sign_manifest(self._manifest(company, members, files), self._secret())
-            writer.close(manifest)
-        expected = {member["name"]: scope.count(member["model"], member["kind"]) for member in members}
-        self._verify(path, expected)
+        as_json = self.file_format == "json"
+        # a ZIP's members are read back from the disk in a thread while the next ones are written
+        with contextlib.nullcontext() if as_json else ReadBack(path) as read_back:
+            with open(path, "wb") as output, self._second_reader(scope) as second_reader:
+                writer = write_backup(output, as_json, member_closed=read_back and read_back.member_closed)
+                export = BackupExport(scope, writer, self._report_progress, second_reader)
+                members = export.write_members()
+                attachments = next((m for m in members if m["model"] == "ir.attachment"), None)
+                files = export.write_files(attachments)
+                manifest = sign_manifest(self._manifest(company, members, files), self._secret())
+                writer.close(manifest)
+            expected = {member["name"]: scope.count(member["model"], member["kind"]) for member in members}
+            self._verify(path, expected, read_back)
         return manifest
 
     @contextlib.contextmanager
@@ -242,11 +246,14 @@ class DangerZoneBackup(models.Model):
         return self.env["ir.config_parameter"].sudo().get_param("database.secret")
 
     @api.model
-    def _verify(self, path, expected_counts):
-        """Reopen the file and check every member against the manifest and the database."""
+    def _verify(self, path, expected_counts, read_back=None):
+        """Reopen the file and check every member against the manifest and the database
+        (the members ``read_back`` read back while writing: against what it read)."""
         with open(path, "rb") as stream:
             reader = open_backup(stream)
-            reader.verify(parse_records=False)  # hashes and counts; the JSON comes from PostgreSQL
+            read = read_back.check(reader) if read_back else set()
+            # hashes and counts of the rest; the JSON comes from PostgreSQL
+            reader.verify(parse_records=False, read_later=read)
             written = {member["name"]: member["count"] for member in reader.manifest["members"]}
         if written != expected_counts:
             wrong = sorted(name for name in expected_counts if written.get(name) != expected_counts[name])

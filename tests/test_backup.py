@@ -376,6 +376,14 @@ class TestBackupJob(BackupCase):
         self.assertEqual(broken.state, "failed")
         self.assertIn("x_dz_loyalty", broken.error)
 
+    def test_a_number_json_cannot_hold_fails_the_backup_naming_the_record(self):
+        line = self.env["account.move.line"].search([("company_id", "=", self.company.id)], limit=1)
+        self.env.cr.execute("UPDATE account_move_line SET discount = 'NaN' WHERE id = %s", [line.id])
+        backup = self._build_backup()
+        self.assertEqual(backup.state, "failed")
+        self.assertIn(f"account.move.line record {line.id} holds a number that is NaN", backup.error)
+        self.assertFalse(backup.attachment_id)
+
     def test_files_stay_the_owners_even_if_an_admin_edits_rules(self):
         backup = self.backup()
         attachment = backup.attachment_id

@@ -16,6 +16,7 @@ from odoo.tools import config
 
 from ..engine import open_backup, write_backup
 from ..models.backup_export import BackupExport
+from ..models.snapshot_reader import SnapshotReader
 
 
 def odoo_bin_command(*args):
@@ -84,6 +85,48 @@ class TestBackupOnCommittedData(BaseCase):
         self.assertTrue(changed)
         names = {record["name"] for record in jsonl_member(buffer, "data/res.partner.jsonl", members)}
         self.assertEqual(names, {"Snap A", "Snap B", "Snap C"}, "all-old: the concurrent commit is not seen")
+
+    def test_two_connections_write_what_one_writes_from_the_same_snapshot(self):
+        """Members cut in two for a second connection (here every member of more than one record)
+        hold the records one connection writes, in id order, as of the snapshot."""
+        names = [f"Split {number:02d}" for number in range(12)]
+        company_id, partner_ids = self._commit_company("DZ Split Co", names)
+        self.addCleanup(self._drop_company, company_id)
+
+        def rename_all(done, total):
+            if done == 1:  # after the company settings, before the contacts
+                with self.registry.cursor() as other:
+                    other.execute(
+                        "UPDATE res_partner SET name = 'changed' WHERE id IN %s", [tuple(partner_ids)]
+                    )
+
+        members = {}
+        for split in (True, False):
+            with self.registry.cursor() as cr:  # REPEATABLE READ, like the cron's snapshot
+                env = api.Environment(cr, SUPERUSER_ID, {})
+                scope = env["danger.zone.scope"]._danger_zone_resolve(env["res.company"].browse(company_id))
+                buffer = io.BytesIO()
+                writer = write_backup(buffer)
+                if split:
+                    with SnapshotReader(scope, self.registry) as second_reader:
+                        export = BackupExport(scope, writer, rename_all, second_reader, split_rows=1)
+                        entries = export.write_members()
+                else:
+                    entries = BackupExport(scope, writer).write_members()
+                writer.close({"members": entries})
+                cr.rollback()
+            members[split] = {
+                entry["name"]: jsonl_member(buffer, entry["name"], entries) for entry in entries
+            }
+            self._rename(partner_ids, names)  # as before the concurrent change, for the other run
+        self.assertEqual(members[True], members[False])
+        partners = [record["name"] for record in members[True]["data/res.partner.jsonl"]]
+        self.assertEqual(partners, names, "all the contacts, in id order, none renamed")
+
+    def _rename(self, partner_ids, names):
+        with self.registry.cursor() as cr:
+            for partner_id, name in zip(partner_ids, names, strict=True):
+                cr.execute("UPDATE res_partner SET name = %s WHERE id = %s", [name, partner_id])
 
     def test_command_line_backup(self):
         company_id, _partners = self._commit_company("DZ CLI Co", ["Cli Customer"])
