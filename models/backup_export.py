@@ -75,8 +75,8 @@ def copy_rows(cr, copy_sql, sink, model):
 class BackupExport:
     """Writes the data and keys members of a CompanyScope to an archive writer.
 
-    ``second_reader`` (a SnapshotReader on the same snapshot) renders half of
-    each member of more than ``split_rows`` records on the other core.
+    ``second_reader`` (a SnapshotReader on the same snapshot) renders the upper
+    half of each member of more than ``split_rows`` records on the other core.
     """
 
     def __init__(self, scope, writer, progress=None, second_reader=None, split_rows=SPLIT_ROWS):
@@ -87,16 +87,28 @@ class BackupExport:
         self.progress = progress or (lambda done, total: None)
         self.second_reader = second_reader
         self.split_rows = split_rows
+        self._selects = {}  # (model, kind) -> select list and joins of its query
 
     def write_members(self):
         """Write every member; return their manifest entries."""
         members = [(model, "data") for model in self.scope.data_models()]
         members += [(model, "keys") for model in self.scope.key_models() if self.scope.count(model, "keys")]
+        upper_halves = self._submit_upper_halves(members)
         entries = []
         for done, (model, kind) in enumerate(members):
             self.progress(done, len(members))
-            entries.append(self._write_member(model, kind))
+            entries.append(self._write_member(model, kind, upper_halves.get((model, kind))))
         return entries
+
+    def _submit_upper_halves(self, members):
+        """Queue the upper half of each large member on the second reader, in writing order."""
+        upper_halves = {}
+        for model, kind in members:
+            if middle := self._middle_id(model, kind):
+                upper = SQL("t.id >= %s", middle)
+                part = self.second_reader.submit(self._copy_sql(model, kind, upper), model)
+                upper_halves[model, kind] = (part, SQL("t.id < %s", middle))
+        return upper_halves
 
     def write_files(self, attachment_member):
         """Write the content of every exported attachment once, by checksum."""
@@ -130,19 +142,15 @@ class BackupExport:
         excluded = EXCLUDED_FIELDS.get(model, set())
         return {name: field for name, field in self.scope.data_fields(model).items() if name not in excluded}
 
-    def _write_member(self, model, kind):
+    def _write_member(self, model, kind, upper_half=None):
+        """Write one member (its lower half, then ``upper_half``'s spool, when cut); return its entry."""
         fields = self._fields(model, kind)
         name = member_name(kind, model)
         with self.writer.member(name) as sink:
-            middle = self._middle_id(model, kind)
-            if middle is None:
-                copy_rows(self.cr, self._copy_sql(model, kind, fields), sink, model)
-            else:  # the upper half on the second reader, meanwhile the lower half here
-                upper = self._copy_sql(model, kind, fields, SQL("t.id >= %s", middle))
-                upper_half = self.second_reader.start(upper, model)
-                copy_rows(self.cr, self._copy_sql(model, kind, fields, SQL("t.id < %s", middle)), sink, model)
-                for chunk in upper_half.chunks():
-                    sink.add_lines(chunk)
+            part, lower = upper_half or (None, None)
+            copy_rows(self.cr, self._copy_sql(model, kind, lower), sink, model)
+            for chunk in part.chunks() if part else ():
+                sink.add_lines(chunk)
         described = {
             field_name: describe_field(field, self.scope.json_key_relation(field))
             for field_name, field in fields.items()
@@ -161,16 +169,25 @@ class BackupExport:
         self.cr.execute(SQL("SELECT (min(t.id) + max(t.id)) / 2 + 1 FROM %s t WHERE %s", table, where))
         return self.cr.fetchone()[0]
 
-    def _copy_sql(self, model, kind, fields, condition=None):
-        query = self._select_sql(model, kind, fields, condition)
+    def _copy_sql(self, model, kind, condition=None):
+        """COPY of the member's records (those of ``condition`` on alias ``t``, to cut it) TO STDOUT."""
+        if (model, kind) not in self._selects:
+            self._selects[model, kind] = self._select_sql(model, kind, self._fields(model, kind))
+        tokens, joins = self._selects[model, kind]
+        query = SQL(
+            "SELECT %s FROM %s t %s WHERE %s AND %s ORDER BY t.id",
+            tokens,
+            SQL.identifier(self.env[model]._table),
+            joins,
+            self.scope.where_sql(model, kind),
+            condition or SQL("TRUE"),
+        )
         copy = SQL("COPY (%s) TO STDOUT WITH (%s)", query, SQL(COPY_OPTIONS))
         return self.cr.mogrify(copy.code, copy.params).decode()
 
-    def _select_sql(self, model, kind, fields, condition=None):
-        """Each row as the values of a JSON array, ``[`` before the first and ``]`` after the last.
-
-        ``condition`` (on alias ``t``) narrows the member's records, to split it."""
-        table = SQL.identifier(self.env[model]._table)
+    def _select_sql(self, model, kind, fields):
+        """The select list and joins giving each row as the values of a JSON array: ``[``
+        before the first value and ``]`` after the last."""
         tokens, joins = [], []
         for field in fields.values():
             value, join = self._column(model, kind, field, len(joins))
@@ -179,13 +196,7 @@ class BackupExport:
                 joins.append(join)
         tokens[0] = SQL("'[' || %s", tokens[0])  # the id: never null
         tokens[-1] = SQL("COALESCE((%s)::text, 'null') || ']'", tokens[-1])
-        return SQL(
-            "SELECT %s FROM %s t %s WHERE %s ORDER BY t.id",
-            SQL(", ").join(tokens),
-            table,
-            SQL(" ").join(joins),
-            SQL("%s AND %s", self.scope.where_sql(model, kind), condition or SQL("TRUE")),
-        )
+        return SQL(", ").join(tokens), SQL(" ").join(joins)
 
     @staticmethod
     def _json_token(field, value):

@@ -1,16 +1,20 @@
-"""A second connection reading the backup's snapshot, so that two cores render a large member.
+"""A second connection reading the backup's snapshot, so that two cores render the large members.
 
-A backup reads one REPEATABLE READ snapshot. PostgreSQL renders a member on
-one core; for a large member, ``SnapshotReader`` renders the upper half of its
-ids on a second connection that imported the same snapshot
-(``pg_export_snapshot``), in a thread, into a spool file that the main
-connection's half is then followed by. Both halves see exactly the same rows.
-The snapshot's own uncommitted writes (the tests' data) are not visible to
-another connection: a snapshot reader is only used on a snapshot that wrote nothing.
+A backup reads one REPEATABLE READ snapshot, and PostgreSQL renders a query
+on one core. ``SnapshotReader`` opens a second connection that imports the
+same snapshot (``pg_export_snapshot``) and a copy of the scope table; in a
+thread of its own, it renders the upper part of each large member, one after
+the other and ahead of the main connection, each into a spool file. The main
+connection renders the lower part straight into the archive, then copies the
+spool after it. Both parts see exactly the same rows.
+
+The snapshot's own uncommitted writes (the tests' data) are invisible to
+another connection: a snapshot reader is only used on a snapshot that has
+written nothing but its temporary tables.
 """
 
 import tempfile
-import threading
+from concurrent.futures import ThreadPoolExecutor
 
 from .backup_export import CHUNK_BYTES, copy_rows
 
@@ -30,61 +34,49 @@ class SnapshotReader:
         snapshot = scope.cr.fetchone()[0]
         self.cr = registry.cursor()
         self._parts = []
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="danger_zone_snapshot_reader")
         try:
             self.cr.execute("SET TRANSACTION SNAPSHOT %s", [snapshot])  # first statement: REPEATABLE READ
             self.cr.execute("SET LOCAL jit = off")
             scope.copy_to(self.cr)
         except Exception:
-            self.cr.close()
+            self.__exit__()
             raise
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc_info):
+        """Stop: parts not started are dropped, a running one is cancelled (the main thread failed)."""
+        self._worker.shutdown(wait=False, cancel_futures=True)
+        if any(part.running() for part in self._parts):
+            self.cr.connection.cancel()
+        self._worker.shutdown(wait=True)
         for part in self._parts:
-            part.stop(self.cr)
+            part.spool.close()
         self.cr.rollback()
         self.cr.close()
 
-    def start(self, copy_sql, model):
-        """Start rendering ``copy_sql`` (a COPY ... TO STDOUT statement); return the running part."""
-        self._parts = [part for part in self._parts if part.running()]
-        if self._parts:
-            raise RuntimeError("the second reader renders one part at a time")
-        self._parts.append(_RenderedPart(self.cr, copy_sql, model))
-        return self._parts[-1]
+    def submit(self, copy_sql, model):
+        """Queue ``copy_sql`` (a COPY ... TO STDOUT statement); return the part it will render."""
+        part = _Part()
+        part.future = self._worker.submit(copy_rows, self.cr, copy_sql, _SpoolSink(part.spool), model)
+        self._parts.append(part)
+        return part
 
 
-class _RenderedPart:
-    def __init__(self, cr, copy_sql, model):
+class _Part:
+    def __init__(self):
         self.spool = tempfile.TemporaryFile()
-        self.error = None
-        self._thread = threading.Thread(target=self._render, args=(cr, copy_sql, model), daemon=True)
-        self._thread.start()
-
-    def _render(self, cr, copy_sql, model):
-        try:
-            copy_rows(cr, copy_sql, _SpoolSink(self.spool), model)
-        except Exception as error:  # noqa: BLE001 - handed to the main thread
-            self.error = error
+        self.future = None
 
     def running(self):
-        return self._thread.is_alive()
-
-    def stop(self, cr):
-        """Cancel the rendering if it still runs (the main thread failed), and wait for it."""
-        if self.running():
-            cr.connection.cancel()
-        self._thread.join()
-        self.spool.close()
+        return self.future.running()
 
     def chunks(self):
-        """Wait for the rendering; yield what it wrote, a megabyte at a time."""
-        self._thread.join()
+        """Wait for the part; yield what it wrote, a megabyte at a time."""
         with self.spool:
-            if self.error:
-                raise self.error
+            self.future.result()  # its error, if any
             self.spool.seek(0)
             while chunk := self.spool.read(CHUNK_BYTES):
                 yield chunk
