@@ -278,17 +278,25 @@ class CompanyScope:
 
     def _follow_values(self, source, fields, where, round_number):
         """Collect what the many2ones and analytic distributions of the rows ``where`` selects
-        refer to, from the distinct values of each column, all found in one scan of ``source``."""
-        followed = [
+        refer to, from the distinct values of each column."""
+        many2ones = [
             field
             for field in fields.values()
-            if (field.type == "many2one" and self._kind(field.comodel_name) == "collected")
-            or self.json_key_relation(field)
+            if field.type == "many2one" and self._kind(field.comodel_name) == "collected"
         ]
-        if not followed:
-            return 0
+        added = self._follow_many2ones(source, many2ones, where, round_number) if many2ones else 0
+        for field in fields.values():
+            if key_relation := self.json_key_relation(field):
+                ids = self._distribution_ids(source, field, where)
+                added += self._add_referenced(
+                    key_relation, SQL("SELECT unnest(%s::int[])", ids), round_number
+                )
+        return added
+
+    def _follow_many2ones(self, source, many2ones, where, round_number):
+        """The distinct values of every many2one, all found in one scan of ``source``."""
         values = [SQL("%s AS %s", self.column_sql(SQL.identifier("t", f.name), f), SQL.identifier(f"v{i}"))
-                  for i, f in enumerate(followed)]  # fmt: skip
+                  for i, f in enumerate(many2ones)]  # fmt: skip
         self.cr.execute("DROP TABLE IF EXISTS danger_zone_candidate")
         self.cr.execute(
             SQL(
@@ -297,18 +305,14 @@ class CompanyScope:
                 SQL(", ").join(values),
                 SQL.identifier(self.env[source]._table),
                 where,
-                SQL(", ").join(SQL("(%s)", SQL.identifier(f"v{i}")) for i in range(len(followed))),
+                SQL(", ").join(SQL("(%s)", SQL.identifier(f"v{i}")) for i in range(len(many2ones))),
             )
         )
         referenced = {}  # model -> SQL selecting the ids it is referred to by
-        for number, field in enumerate(followed):
+        for number, field in enumerate(many2ones):
             column = SQL.identifier(f"v{number}")
-            if key_relation := self.json_key_relation(field):
-                ids = self._distribution_ids(column)
-                referenced.setdefault(key_relation, []).append(ids)
-            else:
-                ids = SQL("SELECT %s FROM danger_zone_candidate WHERE %s IS NOT NULL", column, column)
-                referenced.setdefault(field.comodel_name, []).append(ids)
+            ids = SQL("SELECT %s FROM danger_zone_candidate WHERE %s IS NOT NULL", column, column)
+            referenced.setdefault(field.comodel_name, []).append(ids)
         return sum(
             self._add_referenced(model, SQL(" UNION ALL ").join(ids), round_number)
             for model, ids in referenced.items()
@@ -351,16 +355,22 @@ class CompanyScope:
             self._defaults[model] = IrDefault._get_model_defaults(model)
         return self._defaults[model].get(field.name)
 
-    @staticmethod
-    def _distribution_ids(column):
-        """Account ids keying the distinct distributions in ``column`` of the candidates."""
-        return SQL(
-            """SELECT unnest(string_to_array(k, ','))::int
-                 FROM danger_zone_candidate c, jsonb_object_keys(c.%s) k
-                WHERE jsonb_typeof(c.%s) = 'object'""",
-            column,
-            column,
+    def _distribution_ids(self, source, field, where):
+        """The account ids keying the distinct distributions of the rows ``where`` selects.
+
+        A plain query (no temporary table written) that PostgreSQL may run in parallel workers.
+        """
+        self.cr.execute(
+            SQL(
+                """SELECT DISTINCT unnest(string_to_array(k, ','))::int
+                     FROM (SELECT DISTINCT t.%s AS d FROM %s t WHERE %s) x,
+                          jsonb_object_keys(CASE WHEN jsonb_typeof(x.d) = 'object' THEN x.d END) k""",
+                SQL.identifier(field.name),
+                SQL.identifier(self.env[source]._table),
+                where,
+            )
         )
+        return [account_id for (account_id,) in self.cr.fetchall()]
 
     @staticmethod
     def json_key_relation(field):
