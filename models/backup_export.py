@@ -88,26 +88,34 @@ class BackupExport:
         self.second_reader = second_reader
         self.split_rows = split_rows
         self._selects = {}  # (model, kind) -> select list and joins of its query
+        self._middles = {}  # (model, kind) -> id where it is cut in two
 
     def write_members(self):
-        """Write every member; return their manifest entries."""
+        """Write every member; return their manifest entries.
+
+        The members cut in two are written first, largest first, so that the
+        reading back of the largest overlaps the writing of the others; the
+        entries keep the order of the scope's models.
+        """
         members = [(model, "data") for model in self.scope.data_models()]
         members += [(model, "keys") for model in self.scope.key_models() if self.scope.count(model, "keys")]
-        upper_halves = self._submit_upper_halves(members)
-        entries = []
-        for done, (model, kind) in enumerate(members):
+        large = sorted(
+            (member for member in members if self._middle_id(*member)), key=lambda m: -self.scope.count(*m)
+        )
+        upper_halves = self._submit_upper_halves(large)
+        entries = {}
+        for done, member in enumerate(large + [member for member in members if member not in large]):
             self.progress(done, len(members))
-            entries.append(self._write_member(model, kind, upper_halves.get((model, kind))))
-        return entries
+            entries[member] = self._write_member(*member, upper_halves.get(member))
+        return [entries[member] for member in members]
 
     def _submit_upper_halves(self, members):
         """Queue the upper half of each large member on the second reader, in writing order."""
         upper_halves = {}
         for model, kind in members:
-            if middle := self._middle_id(model, kind):
-                upper = SQL("t.id >= %s", middle)
-                part = self.second_reader.submit(self._copy_sql(model, kind, upper), model)
-                upper_halves[model, kind] = (part, SQL("t.id < %s", middle))
+            middle = self._middle_id(model, kind)
+            part = self.second_reader.submit(self._copy_sql(model, kind, SQL("t.id >= %s", middle)), model)
+            upper_halves[model, kind] = (part, SQL("t.id < %s", middle))
         return upper_halves
 
     def write_files(self, attachment_member):
@@ -164,10 +172,12 @@ class BackupExport:
         """The id where a large member is cut in two for the second reader, or None."""
         if not self.second_reader or self.scope.count(model, kind) <= self.split_rows:
             return None
-        table = SQL.identifier(self.env[model]._table)
-        where = self.scope.where_sql(model, kind)
-        self.cr.execute(SQL("SELECT (min(t.id) + max(t.id)) / 2 + 1 FROM %s t WHERE %s", table, where))
-        return self.cr.fetchone()[0]
+        if (model, kind) not in self._middles:
+            table = SQL.identifier(self.env[model]._table)
+            where = self.scope.where_sql(model, kind)
+            self.cr.execute(SQL("SELECT (min(t.id) + max(t.id)) / 2 + 1 FROM %s t WHERE %s", table, where))
+            self._middles[model, kind] = self.cr.fetchone()[0]
+        return self._middles[model, kind]
 
     def _copy_sql(self, model, kind, condition=None):
         """COPY of the member's records (those of ``condition`` on alias ``t``, to cut it) TO STDOUT."""
