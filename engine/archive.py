@@ -143,7 +143,21 @@ class MemberSink:
         return {"count": self.count, "sha256": self._hash.hexdigest(), "bytes": self.bytes}
 
 
-class _ZipWriter:
+class _Writer:
+    """A writer is a context manager: leaving it on an error drops the unfinished archive."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, error_type, error, traceback):
+        if error_type:
+            self.abandon()
+
+    def abandon(self):
+        """Stop writing: the file is thrown away (its archive was never closed)."""
+
+
+class _ZipWriter(_Writer):
     def __init__(self, fileobj, compresslevel, member_closed=None):
         self._fileobj = fileobj
         self._zip = zipfile.ZipFile(fileobj, "w", zipfile.ZIP_DEFLATED, compresslevel=compresslevel)
@@ -166,8 +180,13 @@ class _ZipWriter:
         self._zip.writestr(MANIFEST_NAME, canonical_json(manifest))
         self._zip.close()
 
+    def abandon(self):
+        # closed now, while its file is open: the file is thrown away, a directory in it is harmless
+        with contextlib.suppress(ValueError, OSError):
+            self._zip.close()
 
-class _JsonWriter:
+
+class _JsonWriter(_Writer):
     """Writes the single-JSON variant; commas lead structural lines so it can stream."""
 
     def __init__(self, fileobj, format_version):

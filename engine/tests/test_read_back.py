@@ -59,6 +59,7 @@ class ReadBackCase(unittest.TestCase):
     def test_a_directory_pointing_elsewhere_is_found(self):
         with ReadBack(self.path) as read_back:
             self.write_backup(read_back)
+            self.assertEqual(self.check(read_back), {MEMBER}, "read back before the file moves")
             with zipfile.ZipFile(self.path) as original, zipfile.ZipFile(self.path + ".moved", "w") as moved:
                 moved.writestr("files/" + "0" * 40, b"pushes the member further")
                 for info in original.infolist():
