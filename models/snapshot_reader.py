@@ -54,8 +54,7 @@ class SnapshotReader:
         self._worker.shutdown(wait=True)
         for part in self._parts:
             part.spool.close()
-        self.cr.rollback()
-        self.cr.close()
+        self.cr.close()  # rolls back, then gives the connection back to the pool
 
     def submit(self, copy_sql, model):
         """Queue ``copy_sql`` (a COPY ... TO STDOUT statement); return the part it will render."""
