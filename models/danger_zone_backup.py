@@ -7,6 +7,7 @@ import tempfile
 from datetime import timedelta
 
 from openupgradelib.openupgrade import logged_query
+from psycopg2.pool import PoolError
 
 from odoo import api, fields, models, release
 from odoo.exceptions import UserError
@@ -15,7 +16,7 @@ from odoo.tools import config
 from ..engine import BackupFormatError, open_backup, sign_manifest, write_backup
 from ..engine.archive import FORMAT, FORMAT_VERSION
 from ..engine.read_back import ReadBack
-from .backup_export import BackupExport
+from .backup_export import SPLIT_ROWS, BackupExport
 from .snapshot_reader import SnapshotReader
 
 _logger = logging.getLogger(__name__)
@@ -209,11 +210,18 @@ class DangerZoneBackup(models.Model):
     @contextlib.contextmanager
     def _second_reader(self, scope):
         """A second connection on the snapshot, for large members; none on the tests' cursor,
-        whose uncommitted data another connection cannot see."""
-        if config["test_enable"]:
+        whose uncommitted data another connection cannot see, nor when the pool is full."""
+        large = any(scope.count(model) > SPLIT_ROWS for model in scope.data_models())
+        if config["test_enable"] or not large:
             yield None
             return
-        with SnapshotReader(scope, self.env.registry) as reader:
+        try:
+            reader = SnapshotReader(scope, self.env.registry)
+        except PoolError:
+            _logger.info("Danger Zone: no free database connection, the backup uses one")
+            yield None
+            return
+        with reader:
             yield reader
 
     def _manifest(self, company, members, files):

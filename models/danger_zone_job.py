@@ -4,6 +4,7 @@ import time
 import traceback
 
 import psycopg2.errors
+from psycopg2.pool import PoolError
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
@@ -195,6 +196,12 @@ class DangerZoneJob(models.AbstractModel):
         if done and now - _last_progress_report.get(key, 0) < PROGRESS_INTERVAL:
             return
         _last_progress_report[key] = now
+        try:
+            self._write_progress(percent)
+        except PoolError:  # best effort: a full pool does not stop the job
+            _logger.info("Danger Zone: no free database connection to report progress")
+
+    def _write_progress(self, percent):
         with self.env.registry.cursor() as cr:  # committed at once, visible to the UI
             # best effort: never wait for the job's own transaction if it holds the row
             cr.execute(

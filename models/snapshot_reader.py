@@ -30,12 +30,12 @@ class SnapshotReader:
     """The snapshot of ``scope``'s cursor on a connection of its own; use as a context manager."""
 
     def __init__(self, scope, registry):
-        scope.cr.execute("SELECT pg_export_snapshot()")
-        snapshot = scope.cr.fetchone()[0]
-        self.cr = registry.cursor()
+        self.cr = registry.cursor()  # first: a full pool leaves the snapshot's transaction untouched
         self._parts = []
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="danger_zone_snapshot_reader")
         try:
+            scope.cr.execute("SELECT pg_export_snapshot()")
+            snapshot = scope.cr.fetchone()[0]
             self.cr.execute("SET TRANSACTION SNAPSHOT %s", [snapshot])  # first statement: REPEATABLE READ
             self.cr.execute("SET LOCAL jit = off")
             scope.copy_to(self.cr)
