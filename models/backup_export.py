@@ -297,6 +297,15 @@ class BackupExport:
 
     def _distribution_is_clean(self, model, field, key_relation):
         """Whether every key of the model's distinct distributions names accounts of the backup."""
+        if (accounts := self.scope.distribution_accounts(model, field)) is not None:
+            self.cr.execute(
+                SQL(
+                    "SELECT count(*) FROM (%s) AS ids(id) WHERE id = ANY(%s)",
+                    self.scope.ids_sql(key_relation),
+                    list(accounts),
+                )
+            )
+            return self.cr.fetchone()[0] == len(accounts)
         self.cr.execute(
             SQL(
                 """SELECT 1 FROM (SELECT DISTINCT t.%s AS d FROM %s t WHERE %s) x,

@@ -82,6 +82,7 @@ class CompanyScope:
         self._defaults = {}
         self._added = Counter()  # (model, kind, round) -> rows that entered the scope then
         self._counts = {}  # (model, kind) -> records in scope, once resolved; (model, "ids") -> small sets
+        self._distribution_accounts = {}  # (model, field name) -> account ids its distributions name
         # The file holds what its owner may read: fields restricted to groups they lack stay out.
         self.owner_env = env(user=company.danger_zone_owner_id.id or env.uid, su=False)
 
@@ -212,6 +213,7 @@ class CompanyScope:
         self.cr.execute("DROP TABLE IF EXISTS danger_zone_scope")
         self._added.clear()
         self._counts.clear()
+        self._distribution_accounts.clear()
         self.cr.execute(SCOPE_TABLE)
         self._seed_shared()
         for round_number in range(1, MAX_ROUNDS):
@@ -288,10 +290,16 @@ class CompanyScope:
         for field in fields.values():
             if key_relation := self.json_key_relation(field):
                 ids = self._distribution_ids(source, field, where)
+                self._distribution_accounts.setdefault((source, field.name), set()).update(ids)
                 added += self._add_referenced(
                     key_relation, SQL("SELECT unnest(%s::int[])", ids), round_number
                 )
         return added
+
+    def distribution_accounts(self, model, field):
+        """The account ids keying ``field``'s distributions in the scope's records of ``model``
+        (every round's rows together), or None when no row of it was followed."""
+        return self._distribution_accounts.get((model, field.name))
 
     def _follow_many2ones(self, source, many2ones, where, round_number):
         """The distinct values of every many2one, all found in one scan of ``source``."""

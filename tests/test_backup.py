@@ -384,6 +384,26 @@ class TestBackupJob(BackupCase):
         self.assertIn(f"account.move.line record {line.id} holds a number that is NaN", backup.error)
         self.assertFalse(backup.attachment_id)
 
+    def test_distribution_keys_naming_accounts_outside_the_backup_are_left_out(self):
+        other_account = self.env["account.analytic.account"].search(
+            [("company_id", "=", self.other_company.id)], limit=1
+        )
+        line = self.env["account.move.line"].search(
+            [("company_id", "=", self.company.id), ("analytic_distribution", "!=", False)], limit=1
+        )
+        self.assertTrue(
+            other_account and line, "the test needs an analytic line and another company's account"
+        )
+        own_key = next(iter(line.analytic_distribution))
+        mixed = {own_key: 60.0, str(other_account.id): 40.0}
+        self.env.cr.execute(
+            "UPDATE account_move_line SET analytic_distribution = %s WHERE id = %s",
+            [json.dumps(mixed), line.id],
+        )
+        lines = records_by_model(read_backup(self.backup()))["account.move.line"]
+        [written] = [record for record in lines if record["id"] == line.id]
+        self.assertEqual(written["analytic_distribution"], {own_key: 60.0})
+
     def test_files_stay_the_owners_even_if_an_admin_edits_rules(self):
         backup = self.backup()
         attachment = backup.attachment_id
