@@ -435,9 +435,8 @@ class _BackupReader:
         digest, count = hashlib.sha256(), 0
         columns = self.columns(name)
         for number, line in enumerate(self._member_lines(name), start=1):
-            if parse_records:
-                where = f"{name}, line {number}"
-                check_record(parse_record(line, self.limits, where, columns), member["fields"], where)
+            where = f"{name}, line {number}"
+            check_record(parse_record(line, self.limits, where, columns), member["fields"], where)
             digest.update(line + b"\n")
             count += 1
         self._check_totals(name, digest, count)

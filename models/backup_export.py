@@ -296,29 +296,16 @@ class BackupExport:
         return SQL("COALESCE(%s.ids, ARRAY[]::int[])", alias), join
 
     def _distribution_is_clean(self, model, field, key_relation):
-        """Whether every key of the model's distinct distributions names accounts of the backup."""
-        if (accounts := self.scope.distribution_accounts(model, field)) is not None:
-            self.cr.execute(
-                SQL(
-                    "SELECT count(*) FROM (%s) AS ids(id) WHERE id = ANY(%s)",
-                    self.scope.ids_sql(key_relation),
-                    list(accounts),
-                )
-            )
-            return self.cr.fetchone()[0] == len(accounts)
+        """Whether every key of the model's distributions names accounts of the backup."""
+        accounts = list(self.scope.distribution_accounts(model, field))
         self.cr.execute(
             SQL(
-                """SELECT 1 FROM (SELECT DISTINCT t.%s AS d FROM %s t WHERE %s) x,
-                              jsonb_object_keys(CASE WHEN jsonb_typeof(x.d) = 'object' THEN x.d END) k,
-                              unnest(string_to_array(k, ',')) a
-                    WHERE a::int NOT IN (%s) LIMIT 1""",
-                SQL.identifier(field.name),
-                SQL.identifier(self.env[model]._table),
-                self.scope.where_sql(model, "data"),
+                "SELECT count(*) FROM (%s) AS ids(id) WHERE id = ANY(%s)",
                 self.scope.ids_sql(key_relation),
+                accounts,
             )
         )
-        return not self.cr.fetchone()
+        return self.cr.fetchone()[0] == len(accounts)
 
     def _distribution(self, column, key_relation):
         """An analytic distribution, keeping only the keys whose accounts are all in the backup."""

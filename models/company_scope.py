@@ -81,7 +81,8 @@ class CompanyScope:
         self._fields_cache = {}
         self._defaults = {}
         self._added = Counter()  # (model, kind, round) -> rows that entered the scope then
-        self._counts = {}  # (model, kind) -> records in scope, once resolved; (model, "ids") -> small sets
+        self._counts = {}  # (model, kind) -> records in scope, once resolved
+        self._small_ids = {}  # model -> its ids in scope, for sets of at most SMALL_SET
         self._distribution_accounts = {}  # (model, field name) -> account ids its distributions name
         # The file holds what its owner may read: fields restricted to groups they lack stay out.
         self.owner_env = env(user=company.danger_zone_owner_id.id or env.uid, su=False)
@@ -191,10 +192,10 @@ class CompanyScope:
             return SQL("EXISTS (SELECT FROM (%s) AS ids(id) WHERE ids.id = %s)", self.ids_sql(model), value)
         if size > SMALL_SET:
             return SQL("%s IN (%s)", value, self.ids_sql(model))
-        if (model, "ids") not in self._counts:
+        if model not in self._small_ids:
             self.cr.execute(SQL("SELECT array_agg(id ORDER BY id) FROM (%s) AS ids(id)", self.ids_sql(model)))
-            self._counts[model, "ids"] = self.cr.fetchone()[0] or []
-        return SQL("%s = ANY(%s::int[])", value, self._counts[model, "ids"])
+            self._small_ids[model] = self.cr.fetchone()[0] or []
+        return SQL("%s = ANY(%s::int[])", value, self._small_ids[model])
 
     def count(self, model, kind="data"):
         """How many records of ``model`` are in scope as ``kind`` (once resolved, it stays so)."""
@@ -213,6 +214,7 @@ class CompanyScope:
         self.cr.execute("DROP TABLE IF EXISTS danger_zone_scope")
         self._added.clear()
         self._counts.clear()
+        self._small_ids.clear()
         self._distribution_accounts.clear()
         self.cr.execute(SCOPE_TABLE)
         self._seed_shared()
@@ -297,9 +299,10 @@ class CompanyScope:
         return added
 
     def distribution_accounts(self, model, field):
-        """The account ids keying ``field``'s distributions in the scope's records of ``model``
-        (every round's rows together), or None when no row of it was followed."""
-        return self._distribution_accounts.get((model, field.name))
+        """The account ids keying ``field``'s distributions in the scope's records of ``model``:
+        every round's rows together. Every data record in scope is followed once, so a model
+        with none is a model with no records here."""
+        return self._distribution_accounts.get((model, field.name), set())
 
     def _follow_many2ones(self, source, many2ones, where, round_number):
         """The distinct values of every many2one, all found in one scan of ``source``."""
