@@ -9,8 +9,9 @@ what was read back to the finished file's central directory and manifest.
 
 import hashlib
 import struct
-import zlib
 from concurrent.futures import ThreadPoolExecutor
+
+from isal import isal_zlib
 
 from .archive import BackupFormatError
 
@@ -32,7 +33,7 @@ def member_digest(path, info):
     its CRC-32 and size are checked on the way, as a ZIP reader does."""
     try:
         return _digest(path, info)
-    except zlib.error as error:
+    except isal_zlib.error as error:
         raise BackupFormatError(f"{info.filename} read back is not valid deflate data ({error})") from None
 
 
@@ -43,13 +44,13 @@ def _digest(path, info):
         if header[0] != b"PK\x03\x04":
             raise BackupFormatError(f"{info.filename}: no member where the archive says it starts")
         raw.seek(header[-2] + header[-1], 1)  # past the file name and the extra field
-        inflate = zlib.decompressobj(-15) if info.compress_type == 8 else None
+        inflate = isal_zlib.decompressobj(-15) if info.compress_type == 8 else None
         digest, count, crc, size = hashlib.sha256(), 0, 0, 0
         for chunk in _compressed_chunks(raw, info.compress_size):
             data = inflate.decompress(chunk) if inflate else chunk
             digest.update(data)
             count += data.count(b"\n")
-            crc = zlib.crc32(data, crc)
+            crc = isal_zlib.crc32(data, crc)
             size += len(data)
     if crc != info.CRC or size != info.file_size:
         raise BackupFormatError(f"{info.filename} read back does not match its CRC-32 or size")

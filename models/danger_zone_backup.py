@@ -192,11 +192,8 @@ class DangerZoneBackup(models.Model):
         as_json = self.file_format == "json"
         # a ZIP's members are read back from the disk in a thread while the next ones are written
         with contextlib.nullcontext() if as_json else ReadBack(path) as read_back:
-            with (
-                open(path, "wb") as output,
-                self._second_reader(scope) as second_reader,
-                write_backup(output, as_json, member_closed=read_back and read_back.member_closed) as writer,
-            ):
+            with open(path, "wb") as output, self._second_reader(scope) as second_reader:
+                writer = write_backup(output, as_json, member_closed=read_back and read_back.member_closed)
                 export = BackupExport(scope, writer, self._report_progress, second_reader)
                 members = export.write_members()
                 attachments = next((m for m in members if m["model"] == "ir.attachment"), None)
