@@ -112,6 +112,8 @@ class BackupExport:
     def _submit_upper_halves(self, members):
         """Queue the upper half of each large member on the second reader, in writing order."""
         upper_halves = {}
+        if members:
+            self.second_reader.share_scope(self.scope)
         for model, kind in members:
             middle = self._middle_id(model, kind)
             part = self.second_reader.submit(self._copy_sql(model, kind, SQL("t.id >= %s", middle)), model)

@@ -61,6 +61,7 @@ SCOPE_TABLE = """CREATE TEMPORARY TABLE danger_zone_scope (
                ) ON COMMIT DROP"""
 MAX_ROUNDS = 100
 SMALL_SET = 1000  # the ids of a smaller set are written into a query instead of a subquery
+SCAN_AHEAD_ROWS = 10_000  # an own model with more records is scanned ahead on a second connection
 COMPANY_MODEL = "res.company"
 
 
@@ -207,8 +208,13 @@ class CompanyScope:
     # ------------------------------------------------------------------
     # Closure
     # ------------------------------------------------------------------
-    def resolve(self):
-        """Fill danger_zone_scope with every collected record, round by round."""
+    def resolve(self, helper=None):
+        """Fill danger_zone_scope with every collected record, round by round.
+
+        ``helper`` (a SnapshotReader: another connection on the same snapshot)
+        scans the company's large own models for the first round meanwhile: which
+        of their rows are in scope does not depend on the closure.
+        """
         # JIT compiling the wide export queries costs seconds and saves nothing here
         self.cr.execute("SET LOCAL jit = off")
         self.cr.execute("DROP TABLE IF EXISTS danger_zone_scope")
@@ -218,13 +224,30 @@ class CompanyScope:
         self._distribution_accounts.clear()
         self.cr.execute(SCOPE_TABLE)
         self._seed_shared()
+        scans = self._scan_ahead(helper) if helper else {}
         for round_number in range(1, MAX_ROUNDS):
-            added = sum(self._follow(model, kind, round_number) for model, kind in self._sources())
+            # sources scanned ahead come last, their scans having had the most time
+            sources = sorted(self._sources(), key=lambda source: source in scans)
+            added = sum(
+                self._follow(model, kind, round_number, scans.pop((model, kind), None))
+                for model, kind in sources
+            )
             if not added and round_number > 1:
                 break
         else:
             raise ValueError(f"the company's records were still growing after {MAX_ROUNDS} rounds")
         self.cr.execute("ANALYZE danger_zone_scope")
+
+    def _scan_ahead(self, helper):
+        """Start, on ``helper``'s connection, the first round's scan of each own model of more
+        than SCAN_AHEAD_ROWS records; return the future scans by (model, kind)."""
+        scans = {}
+        for model in self.data_models():
+            # the count of an own model is final already: it is that of the company's rows
+            if self._kind(model) == "own" and self.count(model, "data") > SCAN_AHEAD_ROWS:
+                queries = self._scan_queries(model, self.data_fields(model), self.where_sql(model, "data"))
+                scans[model, "data"] = helper.run(run_scan, queries)
+        return scans
 
     def copy_to(self, cr):
         """Give the cursor ``cr`` (another connection, on the same snapshot) the same scope table."""
@@ -261,15 +284,21 @@ class CompanyScope:
             round_number - 1,
         )
 
-    def _follow(self, source, kind, round_number):
-        """Add what the delta of ``source`` refers to, and its children and documents."""
+    def _follow(self, source, kind, round_number, scan=None):
+        """Add what the delta of ``source`` refers to, and its children and documents
+        (``scan``: the future result of its scan, started ahead on another connection)."""
         delta = self._delta_sql(source, kind, round_number)
         if delta is None:
             return 0
         fields = self.key_fields(source) if kind == "keys" else self.data_fields(source)
-        # the company's own rows are found by their column, cheaper than by their ids
-        where = self.where_sql(source, kind) if self._kind(source) == "own" else SQL("t.id IN (%s)", delta)
-        added = self._follow_values(source, fields, where, round_number)
+        if scan is None:
+            # the company's own rows are found by their column, cheaper than by their ids
+            own = self._kind(source) == "own"
+            where = self.where_sql(source, kind) if own else SQL("t.id IN (%s)", delta)
+            referenced, distributions = run_scan(self.cr, self._scan_queries(source, fields, where))
+        else:
+            referenced, distributions = scan.result()
+        added = self._add_scanned(source, referenced, distributions, round_number)
         for field in fields.values():
             if field.type in ("many2many", "one2many") and self._kind(field.comodel_name) == "collected":
                 added += self._add_referenced(
@@ -280,22 +309,56 @@ class CompanyScope:
                 added += self._add_children(model, rule, source, delta, round_number)
         return added
 
-    def _follow_values(self, source, fields, where, round_number):
-        """Collect what the many2ones and analytic distributions of the rows ``where`` selects
-        refer to, from the distinct values of each column."""
+    def _scan_queries(self, source, fields, where):
+        """The queries finding what the rows ``where`` selects refer to (see ``run_scan``).
+
+        Plain SQL, built here because building it may read the ORM (company
+        defaults), so that another connection can run it in another thread.
+        """
         many2ones = [
             field
             for field in fields.values()
             if field.type == "many2one" and self._kind(field.comodel_name) == "collected"
         ]
-        added = self._follow_many2ones(source, many2ones, where, round_number) if many2ones else 0
-        for field in fields.values():
-            if key_relation := self.json_key_relation(field):
-                ids = self._distribution_ids(source, field, where)
-                self._distribution_accounts.setdefault((source, field.name), set()).update(ids)
-                added += self._add_referenced(
-                    key_relation, SQL("SELECT unnest(%s::int[])", ids), round_number
-                )
+        table = SQL.identifier(self.env[source]._table)
+        values = None
+        if many2ones:
+            columns = [
+                SQL("%s AS %s", self.column_sql(SQL.identifier("t", f.name), f), SQL.identifier(f"v{i}"))
+                for i, f in enumerate(many2ones)
+            ]
+            values = SQL(
+                "SELECT * FROM (SELECT %s FROM %s t WHERE %s) r GROUP BY GROUPING SETS (%s)",
+                SQL(", ").join(columns),
+                table,
+                where,
+                SQL(", ").join(SQL("(%s)", SQL.identifier(f"v{i}")) for i in range(len(many2ones))),
+            )
+        distributions = {
+            field.name: SQL(
+                """SELECT DISTINCT unnest(string_to_array(k, ','))::int
+                     FROM (SELECT DISTINCT t.%s AS d FROM %s t WHERE %s) x,
+                          jsonb_object_keys(CASE WHEN jsonb_typeof(x.d) = 'object' THEN x.d END) k""",
+                SQL.identifier(field.name),
+                table,
+                where,
+            )
+            for field in fields.values()
+            if self.json_key_relation(field)
+        }
+        return [field.comodel_name for field in many2ones], values, distributions
+
+    def _add_scanned(self, source, referenced, distributions, round_number):
+        """Add the records a scan found referred to: ``referenced`` ids by model,
+        ``distributions`` account ids by field."""
+        added = sum(
+            self._add_referenced(model, SQL("SELECT unnest(%s::int[])", sorted(ids)), round_number)
+            for model, ids in referenced.items()
+        )
+        for field_name, ids in distributions.items():
+            self._distribution_accounts.setdefault((source, field_name), set()).update(ids)
+            key_relation = self.json_key_relation(self.env[source]._fields[field_name])
+            added += self._add_referenced(key_relation, SQL("SELECT unnest(%s::int[])", ids), round_number)
         return added
 
     def distribution_accounts(self, model, field):
@@ -303,31 +366,6 @@ class CompanyScope:
         every round's rows together. Every data record in scope is followed once, so a model
         with none is a model with no records here."""
         return self._distribution_accounts.get((model, field.name), set())
-
-    def _follow_many2ones(self, source, many2ones, where, round_number):
-        """The distinct values of every many2one, all found in one scan of ``source``."""
-        values = [SQL("%s AS %s", self.column_sql(SQL.identifier("t", f.name), f), SQL.identifier(f"v{i}"))
-                  for i, f in enumerate(many2ones)]  # fmt: skip
-        self.cr.execute("DROP TABLE IF EXISTS danger_zone_candidate")
-        self.cr.execute(
-            SQL(
-                """CREATE TEMPORARY TABLE danger_zone_candidate ON COMMIT DROP AS
-                   SELECT * FROM (SELECT %s FROM %s t WHERE %s) r GROUP BY GROUPING SETS (%s)""",
-                SQL(", ").join(values),
-                SQL.identifier(self.env[source]._table),
-                where,
-                SQL(", ").join(SQL("(%s)", SQL.identifier(f"v{i}")) for i in range(len(many2ones))),
-            )
-        )
-        referenced = {}  # model -> SQL selecting the ids it is referred to by
-        for number, field in enumerate(many2ones):
-            column = SQL.identifier(f"v{number}")
-            ids = SQL("SELECT %s FROM danger_zone_candidate WHERE %s IS NOT NULL", column, column)
-            referenced.setdefault(field.comodel_name, []).append(ids)
-        return sum(
-            self._add_referenced(model, SQL(" UNION ALL ").join(ids), round_number)
-            for model, ids in referenced.items()
-        )
 
     def _referenced_ids(self, field, delta):
         if field.type == "one2many":
@@ -365,23 +403,6 @@ class CompanyScope:
             IrDefault = self.env["ir.default"].with_user(SUPERUSER_ID).with_company(self.company)
             self._defaults[model] = IrDefault._get_model_defaults(model)
         return self._defaults[model].get(field.name)
-
-    def _distribution_ids(self, source, field, where):
-        """The account ids keying the distinct distributions of the rows ``where`` selects.
-
-        A plain query (no temporary table written) that PostgreSQL may run in parallel workers.
-        """
-        self.cr.execute(
-            SQL(
-                """SELECT DISTINCT unnest(string_to_array(k, ','))::int
-                     FROM (SELECT DISTINCT t.%s AS d FROM %s t WHERE %s) x,
-                          jsonb_object_keys(CASE WHEN jsonb_typeof(x.d) = 'object' THEN x.d END) k""",
-                SQL.identifier(field.name),
-                SQL.identifier(self.env[source]._table),
-                where,
-            )
-        )
-        return [account_id for (account_id,) in self.cr.fetchall()]
 
     @staticmethod
     def json_key_relation(field):
@@ -473,3 +494,25 @@ class CompanyScope:
         ):
             return SQL("(x.company_id = %s OR x.company_id IS NULL)", company_id)
         return SQL("TRUE")
+
+
+def run_scan(cr, queries):
+    """Run on ``cr`` the queries of ``CompanyScope._scan_queries``; return the ids they find
+    referred to, by model, and the analytic account ids keying the distributions, by field.
+
+    The distinct values of every many2one come from one scan (``GROUPING SETS``);
+    the distributions from a plain query that PostgreSQL may run in parallel workers.
+    """
+    models, values, distributions = queries
+    referenced = {}
+    if values is not None:
+        cr.execute(values)
+        for row in cr.fetchall():  # one value a row: that of its grouping set
+            for model, value in zip(models, row, strict=True):
+                if value is not None:
+                    referenced.setdefault(model, set()).add(value)
+    found = {}
+    for field_name, query in distributions.items():
+        cr.execute(query)
+        found[field_name] = [account_id for (account_id,) in cr.fetchall()]
+    return referenced, found

@@ -16,7 +16,7 @@ from odoo.tools import config
 from ..engine import BackupFormatError, open_backup, sign_manifest, write_backup
 from ..engine.archive import FORMAT, FORMAT_VERSION
 from ..engine.read_back import ReadBack
-from .backup_export import SPLIT_ROWS, BackupExport
+from .backup_export import BackupExport
 from .snapshot_reader import SnapshotReader
 
 _logger = logging.getLogger(__name__)
@@ -188,11 +188,11 @@ class DangerZoneBackup(models.Model):
         """Write the backup to ``path`` from this environment's snapshot; verify it; return the manifest."""
         company = self.company_id
         options = ("attachments",) if self.with_attachments else ()
-        scope = self.env["danger.zone.scope"]._danger_zone_resolve(company, options)
         as_json = self.file_format == "json"
         # a ZIP's members are read back from the disk in a thread while the next ones are written
         with contextlib.nullcontext() if as_json else ReadBack(path) as read_back:
-            with open(path, "wb") as output, self._second_reader(scope) as second_reader:
+            with open(path, "wb") as output, self._second_reader() as second_reader:
+                scope = self.env["danger.zone.scope"]._danger_zone_resolve(company, options, second_reader)
                 writer = write_backup(output, as_json, member_closed=read_back and read_back.member_closed)
                 export = BackupExport(scope, writer, self._report_progress, second_reader)
                 members = export.write_members()
@@ -205,15 +205,14 @@ class DangerZoneBackup(models.Model):
         return manifest
 
     @contextlib.contextmanager
-    def _second_reader(self, scope):
-        """A second connection on the snapshot, for large members; none on the tests' cursor,
+    def _second_reader(self):
+        """A second connection on the snapshot, for large models; none on the tests' cursor,
         whose uncommitted data another connection cannot see, nor when the pool is full."""
-        large = any(scope.count(model) > SPLIT_ROWS for model in scope.data_models())
-        if config["test_enable"] or not large:
+        if config["test_enable"]:
             yield None
             return
         try:
-            reader = SnapshotReader(scope, self.env.registry)
+            reader = SnapshotReader(self.env.cr, self.env.registry)
         except PoolError:
             _logger.info("Danger Zone: no free database connection, the backup uses one")
             yield None

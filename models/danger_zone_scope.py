@@ -184,14 +184,15 @@ class DangerZoneScope(models.AbstractModel):
         return CompanyScope(self.env, company, rules, keys, self._danger_zone_company_settings(company))
 
     @api.model
-    def _danger_zone_resolve(self, company, options=()):
+    def _danger_zone_resolve(self, company, options=(), helper=None):
         """Find the company's records in SQL, on this cursor; return a CompanyScope.
 
         Creates the temporary table ``danger_zone_scope`` (dropped at the end of
-        the transaction), so it must run in the backup's own snapshot.
+        the transaction), so it must run in the backup's own snapshot. ``helper``,
+        a SnapshotReader of that snapshot, scans the largest models meanwhile.
         """
         scope = self._danger_zone_scope(company, options)
-        scope.resolve()
+        scope.resolve(helper)
         return scope
 
     @api.model

@@ -6,15 +6,17 @@ import sys
 import tempfile
 import zipfile
 from pathlib import Path
+from unittest.mock import patch
 
 import odoo
-from odoo import SUPERUSER_ID, api
+from odoo import SUPERUSER_ID, Command, api
 from odoo.modules.registry import Registry
 from odoo.tests import BaseCase, tagged
 from odoo.tests.common import get_db_name
 from odoo.tools import config
 
 from ..engine import open_backup, write_backup
+from ..models import company_scope
 from ..models.backup_export import BackupExport
 from ..models.snapshot_reader import SnapshotReader
 
@@ -51,14 +53,54 @@ class TestBackupOnCommittedData(BaseCase):
             )
             return company.id, partners.ids
 
+    def _commit_entry(self, company_id, partner_name):
+        """A draft journal entry of the company whose lines name a contact of no company,
+        which joins the scope only through them."""
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            company = env["res.company"].browse(company_id)
+            partner = env["res.partner"].create({"name": partner_name})
+            accounts = env["account.account"].create(
+                [
+                    {"name": kind, "code": f"DZ{number}", "account_type": kind, "company_ids": company.ids}
+                    for number, kind in enumerate(("asset_current", "income"))
+                ]
+            )
+            journal = env["account.journal"].create(
+                {"name": "DZ Entries", "code": "DZE", "type": "general", "company_id": company_id}
+            )
+            env["account.move"].with_company(company).create(
+                {
+                    "journal_id": journal.id,
+                    "line_ids": [
+                        Command.create({"account_id": account.id, "partner_id": partner.id, side: 10})
+                        for account, side in zip(accounts, ("debit", "credit"), strict=True)
+                    ],
+                }
+            )
+            return partner.id
+
     def _drop_company(self, company_id):
         with self.registry.cursor() as cr:
+            cr.execute(
+                "SELECT array_agg(DISTINCT partner_id) FROM account_move_line WHERE company_id = %s",
+                [company_id],
+            )
+            entry_partners = cr.fetchone()[0] or []
+            cr.execute("DELETE FROM account_move WHERE company_id = %s", [company_id])
+            cr.execute("DELETE FROM account_journal WHERE company_id = %s", [company_id])
+            cr.execute(
+                """DELETE FROM account_account WHERE id IN (SELECT account_account_id
+                     FROM account_account_res_company_rel WHERE res_company_id = %s)""",
+                [company_id],
+            )
             cr.execute("DELETE FROM danger_zone_backup WHERE company_id = %s", [company_id])
             cr.execute("DELETE FROM res_partner WHERE company_id = %s", [company_id])
             cr.execute("DELETE FROM res_company WHERE id = %s RETURNING partner_id", [company_id])
             cr.execute(
                 "DELETE FROM res_partner WHERE id IN %s", [tuple(row[0] for row in cr.fetchall()) or (0,)]
             )
+            cr.execute("DELETE FROM res_partner WHERE id = ANY(%s) AND company_id IS NULL", [entry_partners])
 
     def test_backup_reads_one_snapshot_while_others_commit(self):
         company_id, partner_ids = self._commit_company("DZ Snapshot Co", ["Snap A", "Snap B", "Snap C"])
@@ -87,11 +129,13 @@ class TestBackupOnCommittedData(BaseCase):
         self.assertEqual(names, {"Snap A", "Snap B", "Snap C"}, "all-old: the concurrent commit is not seen")
 
     def test_two_connections_write_what_one_writes_from_the_same_snapshot(self):
-        """Members cut in two for a second connection (here every member of more than one record)
-        hold the records one connection writes, in id order, as of the snapshot."""
+        """With a second connection scanning the own models ahead (here every one with records)
+        and rendering the members cut in two (here every member of more than one record), the
+        scope and the members are what one connection finds and writes, as of the snapshot."""
         names = [f"Split {number:02d}" for number in range(12)]
         company_id, partner_ids = self._commit_company("DZ Split Co", names)
         self.addCleanup(self._drop_company, company_id)
+        entry_partner_id = self._commit_entry(company_id, "DZ Split Shared Contact")
 
         def rename_all(done, total):
             if done == 1:  # after the company settings, before the contacts
@@ -100,28 +144,38 @@ class TestBackupOnCommittedData(BaseCase):
                         "UPDATE res_partner SET name = 'changed' WHERE id IN %s", [tuple(partner_ids)]
                     )
 
-        members = {}
+        members, scopes = {}, {}
         for split in (True, False):
             with self.registry.cursor() as cr:  # REPEATABLE READ, like the cron's snapshot
                 env = api.Environment(cr, SUPERUSER_ID, {})
-                scope = env["danger.zone.scope"]._danger_zone_resolve(env["res.company"].browse(company_id))
+                company = env["res.company"].browse(company_id)
                 buffer = io.BytesIO()
                 writer = write_backup(buffer)
                 if split:
-                    with SnapshotReader(scope, self.registry) as second_reader:
+                    with (
+                        SnapshotReader(cr, self.registry) as second_reader,
+                        patch.object(company_scope, "SCAN_AHEAD_ROWS", 0),
+                    ):
+                        scope = env["danger.zone.scope"]._danger_zone_resolve(company, helper=second_reader)
                         export = BackupExport(scope, writer, rename_all, second_reader, split_rows=1)
                         entries = export.write_members()
                 else:
+                    scope = env["danger.zone.scope"]._danger_zone_resolve(company)
                     entries = BackupExport(scope, writer).write_members()
                 writer.close({"members": entries})
+                cr.execute("SELECT model, id, kind FROM danger_zone_scope ORDER BY model, id")
+                scopes[split] = cr.fetchall()
                 cr.rollback()
             members[split] = {
                 entry["name"]: jsonl_member(buffer, entry["name"], entries) for entry in entries
             }
             self._rename(partner_ids, names)  # as before the concurrent change, for the other run
+        self.assertEqual(scopes[True], scopes[False])
+        self.assertIn(("res.partner", entry_partner_id, "data"), scopes[True], "found through the lines")
         self.assertEqual(members[True], members[False])
         partners = [record["name"] for record in members[True]["data/res.partner.jsonl"]]
-        self.assertEqual(partners, names, "all the contacts, in id order, none renamed")
+        self.assertEqual(partners, [*names, "DZ Split Shared Contact"], "in id order, none renamed")
+        self.assertEqual(len(members[True]["data/account.move.line.jsonl"]), 2)
 
     def _rename(self, partner_ids, names):
         with self.registry.cursor() as cr:
