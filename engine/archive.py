@@ -133,13 +133,19 @@ class MemberSink:
             raise ValueError(f"{self.name}: a record must be one JSON array on one line")
         self.add_lines(line + b"\n")
 
-    def add_lines(self, chunk):
+    def add_lines(self, chunk, count_lines=True):
         """Append records already laid out as JSON Lines (``chunk`` ends with a newline or
-        continues in the next call). For trusted producers such as PostgreSQL's COPY."""
+        continues in the next call). For trusted producers such as PostgreSQL's COPY.
+        ``count_lines=False``: the producer counts its records (``records_added``)."""
         self._write_raw(chunk)
         self._hash.update(chunk)
-        self.count += chunk.count(b"\n")
+        if count_lines:
+            self.count += chunk.count(b"\n")
         self.bytes += len(chunk)
+
+    def records_added(self, count):
+        """Count records added uncounted (COPY reports how many rows it sent)."""
+        self.count += count
 
     def summary(self):
         return {"count": self.count, "sha256": self._hash.hexdigest(), "bytes": self.bytes}

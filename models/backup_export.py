@@ -55,12 +55,13 @@ class _RowsToSink(io.RawIOBase):
         end = data.rfind(b"\n") + 1
         self.rest = data[end:]
         if end:
-            self.sink.add_lines(json_lines(data[:end], self.model))
+            self.sink.add_lines(json_lines(data[:end], self.model), count_lines=False)
         return len(chunk)
 
 
 def copy_rows(cr, copy_sql, sink, model):
-    """Run ``copy_sql`` (COPY of a ``_select_sql`` query TO STDOUT) into ``sink`` as JSON Lines.
+    """Run ``copy_sql`` (COPY of a ``_select_sql`` query TO STDOUT) into ``sink`` as JSON Lines;
+    return how many rows COPY sent (the sink does not count them).
 
     psycopg2 hands COPY's rows over one by one: a buffer in C gathers them so
     that Python turns them into JSON Lines a megabyte at a time.
@@ -70,6 +71,7 @@ def copy_rows(cr, copy_sql, sink, model):
         cr.copy_expert(copy_sql, buffer)
     if rows.rest:
         raise ValueError(f"{model}: COPY ended in the middle of a line")
+    return cr.rowcount
 
 
 class BackupExport:
@@ -158,9 +160,10 @@ class BackupExport:
         name = member_name(kind, model)
         with self.writer.member(name) as sink:
             part, lower = upper_half or (None, None)
-            copy_rows(self.cr, self._copy_sql(model, kind, lower), sink, model)
+            records = copy_rows(self.cr, self._copy_sql(model, kind, lower), sink, model)
             for chunk in part.chunks() if part else ():
-                sink.add_lines(chunk)
+                sink.add_lines(chunk, count_lines=False)
+            sink.records_added(records + (part.records if part else 0))
         described = {
             field_name: describe_field(field, self.scope.json_key_relation(field))
             for field_name, field in fields.items()

@@ -25,7 +25,10 @@ class _SpoolSink:
     """Receives JSON Lines into a temporary file."""
 
     def __init__(self, spool):
-        self.add_lines = spool.write
+        self.spool = spool
+
+    def add_lines(self, chunk, count_lines=True):  # COPY counts the rows: see _Part.records
+        self.spool.write(chunk)
 
 
 class SnapshotReader:
@@ -88,11 +91,12 @@ class _Part:
     def __init__(self):
         self.spool = tempfile.TemporaryFile()
         self.future = None
+        self.records = None  # the rows COPY sent, once the part is done
 
     def chunks(self):
         """Wait for the part; yield what it wrote, a megabyte at a time."""
         with self.spool:
-            self.future.result()  # its error, if any
+            self.records = self.future.result()  # or its error
             self.spool.seek(0)
             while chunk := self.spool.read(CHUNK_BYTES):
                 yield chunk
