@@ -61,7 +61,7 @@ SCOPE_TABLE = """CREATE TEMPORARY TABLE danger_zone_scope (
                ) ON COMMIT DROP"""
 MAX_ROUNDS = 100
 SMALL_SET = 1000  # the ids of a smaller set are written into a query instead of a subquery
-SCAN_AHEAD_ROWS = 10_000  # an own model with more records is scanned ahead on a second connection
+SCAN_AHEAD_ROWS = 10_000  # the largest own model, if larger, is scanned on a second connection
 COMPANY_MODEL = "res.company"
 
 
@@ -239,15 +239,16 @@ class CompanyScope:
         self.cr.execute("ANALYZE danger_zone_scope")
 
     def _scan_ahead(self, helper):
-        """Start, on ``helper``'s connection, the first round's scan of each own model of more
-        than SCAN_AHEAD_ROWS records; return the future scans by (model, kind)."""
-        scans = {}
-        for model in self.data_models():
-            # the count of an own model is final already: it is that of the company's rows
-            if self._kind(model) == "own" and self.count(model, "data") > SCAN_AHEAD_ROWS:
-                queries = self._scan_queries(model, self.data_fields(model), self.where_sql(model, "data"))
-                scans[model, "data"] = helper.run(run_scan, queries)
-        return scans
+        """Start, on ``helper``'s connection, the first round's scan of the largest own model
+        (the journal items, usually) if it has more than SCAN_AHEAD_ROWS records; the main
+        connection scans the rest meanwhile. Return the future scan by (model, kind)."""
+        # the count of an own model is final already: it is that of the company's rows
+        own = [model for model in self.data_models() if self._kind(model) == "own"]
+        largest = max(own, key=lambda model: self.count(model, "data"), default=None)
+        if not largest or self.count(largest, "data") <= SCAN_AHEAD_ROWS:
+            return {}
+        queries = self._scan_queries(largest, self.data_fields(largest), self.where_sql(largest, "data"))
+        return {(largest, "data"): helper.run(run_scan, queries)}
 
     def copy_to(self, cr):
         """Give the cursor ``cr`` (another connection, on the same snapshot) the same scope table."""

@@ -129,7 +129,7 @@ class TestBackupOnCommittedData(BaseCase):
         self.assertEqual(names, {"Snap A", "Snap B", "Snap C"}, "all-old: the concurrent commit is not seen")
 
     def test_two_connections_write_what_one_writes_from_the_same_snapshot(self):
-        """With a second connection scanning the own models ahead (here every one with records)
+        """With a second connection scanning the largest own model ahead (here whatever its size)
         and rendering the members cut in two (here every member of more than one record), the
         scope and the members are what one connection finds and writes, as of the snapshot."""
         names = [f"Split {number:02d}" for number in range(12)]
