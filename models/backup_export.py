@@ -235,6 +235,8 @@ class BackupExport:
             return column, None
         if field.type == "many2one":
             value = self.scope.column_sql(column, field)
+            if not self.scope.may_name_outside(model, kind, field):
+                return value, None
             rows = self.scope.count(model, kind)
             test = self.scope.membership_sql(value, field.comodel_name, rows)
             return SQL("CASE WHEN %s THEN %s END", test, value), None

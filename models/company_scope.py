@@ -61,6 +61,8 @@ SCOPE_TABLE = """CREATE TEMPORARY TABLE danger_zone_scope (
                ) ON COMMIT DROP"""
 MAX_ROUNDS = 100
 SMALL_SET = 1000  # the ids of a smaller set are written into a query instead of a subquery
+CHECK_AHEAD_ROWS = 10_000  # a larger member's many2ones may be checked once instead of row by row
+ROWS_PER_OUTSIDE_RECORD = 20  # ... when the records outside the scope are that much fewer than its rows
 SCAN_AHEAD_ROWS = 10_000  # the largest own model, if larger, is scanned on a second connection
 COMPANY_MODEL = "res.company"
 
@@ -85,6 +87,9 @@ class CompanyScope:
         self._counts = {}  # (model, kind) -> records in scope, once resolved
         self._small_ids = {}  # model -> its ids in scope, for sets of at most SMALL_SET
         self._distribution_accounts = {}  # (model, field name) -> account ids its distributions name
+        self._names_outside = {}  # (model, kind, many2one name) -> whether its values need checking
+        self._outside_counts = {}  # model -> how many of its records are outside the scope
+        self._indexed_columns = {}  # table -> columns that start one of its btree indexes
         # The file holds what its owner may read: fields restricted to groups they lack stay out.
         self.owner_env = env(user=company.danger_zone_owner_id.id or env.uid, su=False)
 
@@ -198,6 +203,70 @@ class CompanyScope:
             self._small_ids[model] = self.cr.fetchone()[0] or []
         return SQL("%s = ANY(%s::int[])", value, self._small_ids[model])
 
+    def may_name_outside(self, model, kind, field):
+        """Whether the many2one ``field`` may name, in a record of the member, a record outside
+        the scope: then each value is checked as it is written.
+
+        A large member is asked the other way round when that is cheap: from the
+        few records of the comodel outside the scope, each looked up by index in
+        the member's column. Only when one of them is named must every row be checked.
+        """
+        key = (model, kind, field.name)
+        if key not in self._names_outside:
+            self._names_outside[key] = not self._cheaply_known_inside(model, kind, field)
+        return self._names_outside[key]
+
+    def _cheaply_known_inside(self, model, kind, field):
+        rows = self.count(model, kind)
+        table = self.env[model]._table
+        if field.company_dependent or rows <= CHECK_AHEAD_ROWS or field.name not in self._indexed(table):
+            return False  # a computed value, few rows or no index: checking each costs less
+        comodel = field.comodel_name
+        outside = self._outside_sql(comodel)
+        if comodel not in self._outside_counts:  # counted up to the most worth looking up
+            limit = rows // ROWS_PER_OUTSIDE_RECORD + 1
+            self.cr.execute(SQL("SELECT count(*) FROM (%s LIMIT %s) outside", outside, limit))
+            self._outside_counts[comodel] = self.cr.fetchone()[0]
+        if not self._outside_counts[comodel]:
+            return True
+        if self._outside_counts[comodel] * ROWS_PER_OUTSIDE_RECORD > rows:
+            return False
+        self.cr.execute(
+            SQL(
+                "SELECT EXISTS (SELECT FROM (%s) o WHERE EXISTS (SELECT FROM %s t WHERE t.%s = o.id AND %s))",
+                outside,
+                SQL.identifier(table),
+                SQL.identifier(field.name),
+                self.where_sql(model, kind),
+            )
+        )
+        return not self.cr.fetchone()[0]
+
+    def _outside_sql(self, model):
+        """SQL selecting, as ``o.id``, the ids of the records of ``model`` outside the scope."""
+        table = SQL.identifier(self.env[model]._table)
+        if self._kind(model) == "own":
+            return SQL("SELECT o.id FROM %s o WHERE o.company_id IS DISTINCT FROM %s", table, self.company.id)
+        return SQL(
+            "SELECT o.id FROM %s o WHERE NOT EXISTS (SELECT FROM (%s) AS ids(id) WHERE ids.id = o.id)",
+            table,
+            self.ids_sql(model),
+        )
+
+    def _indexed(self, table):
+        """The columns that start a btree index of ``table``."""
+        if table not in self._indexed_columns:
+            self.cr.execute(
+                """SELECT a.attname FROM pg_index i
+                     JOIN pg_class ic ON ic.oid = i.indexrelid
+                     JOIN pg_am am ON am.oid = ic.relam
+                     JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+                    WHERE i.indrelid = %s::regclass AND am.amname = 'btree'""",
+                [table],
+            )
+            self._indexed_columns[table] = {column for (column,) in self.cr.fetchall()}
+        return self._indexed_columns[table]
+
     def count(self, model, kind="data"):
         """How many records of ``model`` are in scope as ``kind`` (once resolved, it stays so)."""
         if (model, kind) not in self._counts:
@@ -222,6 +291,8 @@ class CompanyScope:
         self._counts.clear()
         self._small_ids.clear()
         self._distribution_accounts.clear()
+        self._names_outside.clear()
+        self._outside_counts.clear()
         self.cr.execute(SCOPE_TABLE)
         self._seed_shared()
         scans = self._scan_ahead(helper) if helper else {}

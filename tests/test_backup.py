@@ -2,6 +2,7 @@ import io
 import json
 from datetime import timedelta
 from pathlib import Path
+from unittest.mock import patch
 
 import jsonschema
 import referencing
@@ -14,6 +15,7 @@ from odoo.tests import TransactionCase, new_test_user, tagged
 from ..demo.sample_company import create_sample_company
 from ..engine import BackupFormatError, open_backup, verify_signature
 from ..engine.schema import member_record_schema
+from ..models import company_scope
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -403,6 +405,30 @@ class TestBackupJob(BackupCase):
         lines = records_by_model(read_backup(self.backup()))["account.move.line"]
         [written] = [record for record in lines if record["id"] == line.id]
         self.assertEqual(written["analytic_distribution"], {own_key: 60.0})
+
+    def test_large_members_check_references_once_and_still_leave_outside_ones_out(self):
+        """A member of more than CHECK_AHEAD_ROWS records asks, from the records outside the scope,
+        whether any is named in an indexed column, instead of checking every row (here every
+        member is large). A contact of another company named by a journal item is still found."""
+        other_partner = self.env["res.partner"].search([("company_id", "=", self.other_company.id)], limit=1)
+        line = self.env["account.move.line"].search(
+            [("company_id", "=", self.company.id), ("partner_id", "!=", False)], limit=1
+        )
+        self.assertTrue(other_partner and line, "the test needs a journal item and another company's contact")
+        self.env.cr.execute(
+            "UPDATE account_move_line SET partner_id = %s WHERE id = %s", [other_partner.id, line.id]
+        )
+        with (
+            patch.object(company_scope, "CHECK_AHEAD_ROWS", 0),
+            patch.object(company_scope, "ROWS_PER_OUTSIDE_RECORD", 1),
+        ):
+            reader = read_backup(self.backup())
+        lines = records_by_model(reader)["account.move.line"]
+        [written] = [record for record in lines if record["id"] == line.id]
+        self.assertIsNone(written["partner_id"])
+        named = {record["partner_id"] for record in lines if record["partner_id"]}
+        self.assertTrue(named, "the other journal items keep their contacts")
+        self.assertLessEqual(named, {record["id"] for record in records_by_model(reader)["res.partner"]})
 
     def test_files_stay_the_owners_even_if_an_admin_edits_rules(self):
         backup = self.backup()
