@@ -88,7 +88,7 @@ class CompanyScope:
         self._small_ids = {}  # model -> its ids in scope, for sets of at most SMALL_SET
         self._distribution_accounts = {}  # (model, field name) -> account ids its distributions name
         self._names_outside = {}  # (model, kind, many2one name) -> whether its values need checking
-        self._outside_counts = {}  # model -> how many of its records are outside the scope
+        self._outside_counts = {}  # model -> (records outside the scope, the limit they were counted to)
         self._indexed_columns = {}  # table -> columns that start one of its btree indexes
         # The file holds what its owner may read: fields restricted to groups they lack stay out.
         self.owner_env = env(user=company.danger_zone_owner_id.id or env.uid, su=False)
@@ -223,13 +223,10 @@ class CompanyScope:
             return False  # a computed value, few rows or no index: checking each costs less
         comodel = field.comodel_name
         outside = self._outside_sql(comodel)
-        if comodel not in self._outside_counts:  # counted up to the most worth looking up
-            limit = rows // ROWS_PER_OUTSIDE_RECORD + 1
-            self.cr.execute(SQL("SELECT count(*) FROM (%s LIMIT %s) outside", outside, limit))
-            self._outside_counts[comodel] = self.cr.fetchone()[0]
-        if not self._outside_counts[comodel]:
+        outside_count = self._outside_count(comodel, outside, rows // ROWS_PER_OUTSIDE_RECORD + 1)
+        if not outside_count:
             return True
-        if self._outside_counts[comodel] * ROWS_PER_OUTSIDE_RECORD > rows:
+        if outside_count * ROWS_PER_OUTSIDE_RECORD > rows:
             return False
         self.cr.execute(
             SQL(
@@ -241,6 +238,15 @@ class CompanyScope:
             )
         )
         return not self.cr.fetchone()[0]
+
+    def _outside_count(self, model, outside, limit):
+        """How many records of ``model`` are outside the scope, counted up to ``limit``."""
+        count, counted_up_to = self._outside_counts.get(model, (0, 0))
+        if count == counted_up_to < limit:  # not counted yet, or cut short below this limit
+            self.cr.execute(SQL("SELECT count(*) FROM (%s LIMIT %s) outside", outside, limit))
+            count, counted_up_to = self.cr.fetchone()[0], limit
+            self._outside_counts[model] = (count, counted_up_to)
+        return min(count, limit)
 
     def _outside_sql(self, model):
         """SQL selecting, as ``o.id``, the ids of the records of ``model`` outside the scope."""
