@@ -287,8 +287,8 @@ class CompanyScope:
         """Fill danger_zone_scope with every collected record, round by round.
 
         ``helper`` (a SnapshotReader: another connection on the same snapshot)
-        scans the company's large own models for the first round meanwhile: which
-        of their rows are in scope does not depend on the closure.
+        scans the company's largest own model for the first round meanwhile: which
+        of its rows are in scope does not depend on the closure.
         """
         # JIT compiling the wide export queries costs seconds and saves nothing here
         self.cr.execute("SET LOCAL jit = off")

@@ -189,7 +189,7 @@ class DangerZoneScope(models.AbstractModel):
 
         Creates the temporary table ``danger_zone_scope`` (dropped at the end of
         the transaction), so it must run in the backup's own snapshot. ``helper``,
-        a SnapshotReader of that snapshot, scans the largest models meanwhile.
+        a SnapshotReader of that snapshot, scans the largest model meanwhile.
         """
         scope = self._danger_zone_scope(company, options)
         scope.resolve(helper)

@@ -3,7 +3,7 @@
 A backup reads one REPEATABLE READ snapshot, and PostgreSQL runs a query on
 one core. ``SnapshotReader`` opens a second connection that imports the same
 snapshot (``pg_export_snapshot``) and works in a thread of its own: first it
-scans the company's largest models while the main connection resolves the
+scans the company's largest model while the main connection resolves the
 rest of the scope (``CompanyScope.resolve``); then, given a copy of the scope
 table, it renders the upper part of each large member, one after the other
 and ahead of the main connection, each into a spool file. The main
