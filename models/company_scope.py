@@ -87,7 +87,6 @@ class CompanyScope:
         self._counts = {}  # (model, kind) -> records in scope, once resolved
         self._small_ids = {}  # model -> its ids in scope, for sets of at most SMALL_SET
         self._distribution_accounts = {}  # (model, field name) -> account ids its distributions name
-        self._names_outside = {}  # (model, kind, many2one name) -> whether its values need checking
         self._outside_counts = {}  # model -> (records outside the scope, the limit they were counted to)
         self._indexed_columns = {}  # table -> columns that start one of its btree indexes
         # The file holds what its owner may read: fields restricted to groups they lack stay out.
@@ -211,23 +210,17 @@ class CompanyScope:
         few records of the comodel outside the scope, each looked up by index in
         the member's column. Only when one of them is named must every row be checked.
         """
-        key = (model, kind, field.name)
-        if key not in self._names_outside:
-            self._names_outside[key] = not self._cheaply_known_inside(model, kind, field)
-        return self._names_outside[key]
-
-    def _cheaply_known_inside(self, model, kind, field):
         rows = self.count(model, kind)
         table = self.env[model]._table
         if field.company_dependent or rows <= CHECK_AHEAD_ROWS or field.name not in self._indexed(table):
-            return False  # a computed value, few rows or no index: checking each costs less
+            return True  # a computed value, few rows or no index: checking each costs less
         comodel = field.comodel_name
         outside = self._outside_sql(comodel)
         outside_count = self._outside_count(comodel, outside, rows // ROWS_PER_OUTSIDE_RECORD + 1)
         if not outside_count:
-            return True
-        if outside_count * ROWS_PER_OUTSIDE_RECORD > rows:
             return False
+        if outside_count * ROWS_PER_OUTSIDE_RECORD > rows:
+            return True
         self.cr.execute(
             SQL(
                 "SELECT EXISTS (SELECT FROM (%s) o WHERE EXISTS (SELECT FROM %s t WHERE t.%s = o.id AND %s))",
@@ -237,7 +230,7 @@ class CompanyScope:
                 self.where_sql(model, kind),
             )
         )
-        return not self.cr.fetchone()[0]
+        return self.cr.fetchone()[0]
 
     def _outside_count(self, model, outside, limit):
         """How many records of ``model`` are outside the scope, counted up to ``limit``."""
@@ -297,7 +290,6 @@ class CompanyScope:
         self._counts.clear()
         self._small_ids.clear()
         self._distribution_accounts.clear()
-        self._names_outside.clear()
         self._outside_counts.clear()
         self.cr.execute(SCOPE_TABLE)
         self._seed_shared()
