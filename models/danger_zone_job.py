@@ -7,7 +7,7 @@ import psycopg2.errors
 from psycopg2.pool import PoolError
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tools import config
 
 from ..engine import BackupFormatError
@@ -55,11 +55,33 @@ class DangerZoneJob(models.AbstractModel):
     finished_at = fields.Datetime(readonly=True)
     attachment_id = fields.Many2one("ir.attachment", string="File", readonly=True, ondelete="set null")
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._check_danger_zone_path()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._check_danger_zone_path()
+        return super().write(vals)
+
     def unlink(self):
+        self._check_danger_zone_path()
         attachments = self.sudo().attachment_id  # the job's file goes with it
         result = super().unlink()
         attachments.unlink()
         return result
+
+    def _check_danger_zone_path(self):
+        """Jobs are created and changed by the Danger Zone's own methods only, which check the
+        owner and then work in superuser mode. Nobody else may, even an administrator who gave
+        himself access rights and switched the record rules off: a queued job runs unattended."""
+        if not self.env.su:
+            raise AccessError(
+                self.env._(
+                    "Danger Zone jobs are only created and changed by the company's owner, "
+                    "through the company's Danger Zone."
+                )
+            )
 
     def _one_active_index(self):
         """SQL creating the index that allows one queued or running job per company."""

@@ -9,7 +9,6 @@ from .company_deletion import CompanyDeletion
 _logger = logging.getLogger(__name__)
 
 OWNER_GROUP = "danger_zone.group_danger_zone_owner"
-OWNER_SETTINGS = {"danger_zone_daily_backup", "danger_zone_backup_retention_days"}
 
 
 class ResCompany(models.Model):
@@ -80,14 +79,40 @@ class ResCompany(models.Model):
             raise AccessError(
                 self.env._("A company's owner can only be changed by the owner, with Transfer Ownership.")
             )
-        if OWNER_SETTINGS & set(vals) and not self.env.su:
-            self._danger_zone_check_owner()
+        if not self.env.su:
+            self._danger_zone_check_owner_only_fields(vals)
         if vals.get("danger_zone_backup_retention_days", 1) < 1:
             raise UserError(self.env._("Daily backups must be kept at least one day."))
         result = super().write(vals)
         if "danger_zone_owner_id" in vals:
             self._danger_zone_sync_owner_group()
         return result
+
+    def _danger_zone_check_owner_only_fields(self, vals):
+        if {"danger_zone_daily_backup", "danger_zone_backup_retention_days"} & set(vals):
+            self._danger_zone_check_owner()
+        if "active" in vals:
+            self.filtered(lambda company: company.active != bool(vals["active"]))._danger_zone_check_owner(
+                self.env._("Only the owner of %(company)s (%(owner)s) can archive or unarchive it.")
+            )
+
+    def unlink(self):
+        """Companies are deleted by their owner through the Danger Zone, never by ``unlink``.
+
+        The deletion job deletes in SQL after checking the owner, the name and the
+        password, so no caller of ours needs ``unlink``; Odoo 18 itself never calls it
+        on a company outside its tests. Refused in superuser mode too: module
+        uninstallation, which deletes a module's records under a savepoint, keeps the
+        company and goes on.
+        """
+        if self:
+            raise UserError(
+                self.env._(
+                    "Companies are deleted by their owner only, in Settings → Danger Zone → "
+                    "Delete Company, after typing the company's name and their password."
+                )
+            )
+        return super().unlink()
 
     @api.model
     def _danger_zone_default_owner(self):
@@ -113,16 +138,22 @@ class ResCompany(models.Model):
     # ------------------------------------------------------------------
     # Ownership checks
     # ------------------------------------------------------------------
-    def _danger_zone_check_owner(self):
-        """Raise AccessError unless the current user owns every company of ``self``."""
+    def _danger_zone_check_owner(self, message=None):
+        """Raise AccessError unless the current user owns every company of ``self``.
+
+        ``message``: what to say instead, with the placeholders ``company`` and ``owner``.
+        """
         for company in self.sudo():
             if company.danger_zone_owner_id != self.env.user:
                 raise AccessError(
-                    self.env._(
-                        "Only the owner of %(company)s (%(owner)s) can use its Danger Zone.",
-                        company=company.name,
-                        owner=company.danger_zone_owner_id.name or self.env._("nobody"),
+                    (
+                        message
+                        or self.env._("Only the owner of %(company)s (%(owner)s) can use its Danger Zone.")
                     )
+                    % {
+                        "company": company.name,
+                        "owner": company.danger_zone_owner_id.name or self.env._("nobody"),
+                    }
                 )
 
     def _danger_zone_check_password(self, password):

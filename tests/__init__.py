@@ -2,6 +2,7 @@ from . import (
     test_backup,
     test_backup_cli_and_snapshot,
     test_delete,
+    test_owner_only_paths,
     test_ownership,
     test_restore,
     test_restore_cli,
