@@ -1,6 +1,6 @@
 r"""PostgreSQL's COPY output of JSON tokens, turned into JSON Lines.
 
-A backup query (``models/backup_export.py``) selects each value as a JSON
+A backup query (``services/backup_export.py``) selects each value as a JSON
 token and brackets the first and last: ``'[' || id``, ``to_json(name)``, ...,
 ``last || ']'``. COPY in CSV format with ``COPY_OPTIONS`` separates them with
 commas and writes JSON's ``null`` for SQL NULL: the line is a JSON array,

@@ -16,8 +16,8 @@ from odoo.tools import config
 from ..engine import BackupFormatError, open_backup, sign_manifest, write_backup
 from ..engine.archive import FORMAT, FORMAT_VERSION
 from ..engine.read_back import ReadBack
-from .backup_export import BackupExport
-from .snapshot_reader import SnapshotReader
+from ..services.backup_export import BackupExport
+from ..services.snapshot_reader import SnapshotReader
 
 _logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import config
 
-from .company_deletion import CompanyDeletion
+from ..services.company_deletion import CompanyDeletion
 
 _logger = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..engine import BackupFormatError, open_backup
-from .backup_import import BackupImport
+from ..services.backup_import import BackupImport
 
 _logger = logging.getLogger(__name__)
 

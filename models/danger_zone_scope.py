@@ -1,7 +1,7 @@
 from odoo import api, models
 
-from .company_purge import CompanyPurge
-from .company_scope import COMPANY_IDENTITY_FIELDS, MAGIC_FIELDS, CompanyScope, ScopeRule
+from ..services.company_purge import CompanyPurge
+from ..services.company_scope import COMPANY_IDENTITY_FIELDS, MAGIC_FIELDS, CompanyScope, ScopeRule
 
 
 class DangerZoneScope(models.AbstractModel):

@@ -4,7 +4,7 @@ from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import AccessDenied, AccessError, UserError
 from odoo.tools.sql import column_exists
 
-from .company_deletion import CompanyDeletion
+from ..services.company_deletion import CompanyDeletion
 
 _logger = logging.getLogger(__name__)
 

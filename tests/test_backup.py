@@ -15,7 +15,7 @@ from odoo.tests import TransactionCase, new_test_user, tagged
 from ..demo.sample_company import create_sample_company
 from ..engine import BackupFormatError, open_backup, verify_signature
 from ..engine.schema import member_record_schema
-from ..models import company_scope
+from ..services import company_scope
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 

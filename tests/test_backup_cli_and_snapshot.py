@@ -16,9 +16,9 @@ from odoo.tests.common import get_db_name
 from odoo.tools import config
 
 from ..engine import open_backup, write_backup
-from ..models import company_scope
-from ..models.backup_export import BackupExport
-from ..models.snapshot_reader import SnapshotReader
+from ..services import company_scope
+from ..services.backup_export import BackupExport
+from ..services.snapshot_reader import SnapshotReader
 
 
 def odoo_bin_command(*args):

@@ -13,11 +13,11 @@ from odoo.tools import SQL, mute_logger
 
 from ..engine import open_backup, write_backup
 from ..engine.archive import _ZipReader
-from ..models import backup_import
-from ..models.backup_import import BackupImport
 from ..models.danger_zone_job import COMPANY_LOCK_NAMESPACE
 from ..models.danger_zone_scope import DangerZoneScope
-from ..models.foreign_keys import ForeignKeyCheck
+from ..services import backup_import
+from ..services.backup_import import BackupImport
+from ..services.foreign_keys import ForeignKeyCheck
 from .test_backup import BackupCase
 
 
