@@ -134,24 +134,12 @@ class DangerZoneBackup(models.Model):
     # ------------------------------------------------------------------
     # Running one backup
     # ------------------------------------------------------------------
-    def _run(self):
-        self.ensure_one()
-        self._run_exclusively(self._run_locked)
-
-    def _run_locked(self):
-        self.write({"state": "running", "started_at": fields.Datetime.now(), "progress": 0, "error": False})
-        self._notify_owner()
-        self._commit()
-        try:
-            with tempfile.TemporaryDirectory(prefix="danger_zone_") as folder, self.env.cr.savepoint():
-                path = os.path.join(folder, "backup")
-                with self._snapshot_env() as env:
-                    manifest = self.with_env(env)._write_file(path)
-                self._store(path, manifest)
-        except Exception as error:  # noqa: BLE001 - any failure must mark the job failed
-            self._fail(error)
-        self._notify_owner()
-        self._commit()
+    def _work(self):
+        with tempfile.TemporaryDirectory(prefix="danger_zone_") as folder:
+            path = os.path.join(folder, "backup")
+            with self._snapshot_env() as env:
+                manifest = self.with_env(env)._write_file(path)
+            return self._store(path, manifest)
 
     def _run_to_path(self, path):
         """Build the backup into ``path`` now (command line); return the manifest.
@@ -169,7 +157,7 @@ class DangerZoneBackup(models.Model):
                 self._fail(error)
                 self._commit()
                 raise
-            self.write(self._file_values(path, manifest))  # the file stays on disk: nothing to expire
+            self._mark_done(self._file_values(path, manifest))  # the file stays on disk: nothing to expire
             self._commit()
         return manifest
 
@@ -267,7 +255,7 @@ class DangerZoneBackup(models.Model):
             raise BackupFormatError(f"record counts differ from the database for: {', '.join(wrong)}")
 
     def _store(self, path, manifest):
-        """Keep the file as an attachment of this backup and mark it done."""
+        """Keep the file as an attachment of this backup; return the values of the done backup."""
         extension = "json" if self.file_format == "json" else "zip"
         stamp = fields.Datetime.now().strftime("%Y%m%d-%H%M%S")
         file_name = f"danger-zone-{self.company_id.id}-{stamp}.{extension}"
@@ -278,20 +266,17 @@ class DangerZoneBackup(models.Model):
         values.update(
             attachment_id=attachment.id, file_name=file_name, expires_at=fields.Datetime.now() + lifetime
         )
-        self.write(values)
+        return values
 
     @api.model
     def _file_values(self, path, manifest):
         members = [m for m in manifest["members"] if m["kind"] == "data"]
         return {
-            "state": "done",
-            "progress": 100,
             "file_name": os.path.basename(path),
             "file_size": os.path.getsize(path),
             "checksum": _sha256(path),
             "record_count": sum(m["count"] for m in members),
             "model_counts": {m["model"]: m["count"] for m in members},
-            "finished_at": fields.Datetime.now(),
         }
 
     def _attach(self, path, file_name):

@@ -85,34 +85,16 @@ class DangerZoneDeletion(models.Model):
     # ------------------------------------------------------------------
     def _run(self):
         """Delete the company: one transaction, all or nothing; the record keeps the outcome."""
-        self.ensure_one()
-        self._run_exclusively(self._run_locked)
-        if self.state == "done" and not config["test_enable"]:
-            self.env["ir.attachment"]._gc_file_store()  # commits; removes the files nobody uses now
-        return self.state == "done"
-
-    def _run_locked(self):
-        self.write({"state": "running", "started_at": fields.Datetime.now(), "progress": 0, "error": False})
-        self._notify_owner()
-        self._commit()
-        self._read_committed()
-        try:
-            with self.env.cr.savepoint():
-                report = self._delete()
-            self.write(
-                {
-                    "state": "done",
-                    "progress": 100,
-                    "report": report,
-                    "deleted_count": sum(report["counts"].values()),
-                    "finished_at": fields.Datetime.now(),
-                }
-            )
+        done = super()._run()
+        if done:
             self._log_audit()
-        except Exception as error:  # noqa: BLE001 - any failure must mark the job failed
-            self._fail(error)
-        self._notify_owner()
-        self._commit()
+            if not config["test_enable"]:
+                self.env["ir.attachment"]._gc_file_store()  # commits; removes the files nobody uses now
+        return done
+
+    def _work(self):
+        report = self._delete()
+        return {"report": report, "deleted_count": sum(report["counts"].values())}
 
     def _delete(self):
         """Release the users, then delete every row of the company, the company last."""

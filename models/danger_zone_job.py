@@ -156,7 +156,44 @@ class DangerZoneJob(models.AbstractModel):
         self.env["ir.cron"]._notify_progress(done=1, remaining=remaining)
 
     def _run(self):
-        raise NotImplementedError  # each job does its own work
+        """Run the job under its locks; return whether it is done.
+
+        Every job goes the same way: marked running (committed, so that the owner's page shows
+        it), then ``_prepare`` (work that is kept whatever happens next), then ``_work`` in a
+        savepoint, all or nothing. The job ends done with the values ``_work`` returns, or
+        failed with the reason, and the owner is told either way.
+        """
+        self.ensure_one()
+        self._run_exclusively(self._run_locked)
+        return self.state == "done"
+
+    def _run_locked(self):
+        self._mark_running()
+        try:
+            self._prepare()
+            self._read_committed()
+            with self.env.cr.savepoint():
+                values = self._work()
+            self._mark_done(values)
+        except Exception as error:  # noqa: BLE001 - any failure must mark the job failed
+            self._fail(error)
+        self._notify_owner()
+        self._commit()
+
+    def _prepare(self):
+        """Hook: work done before the job's own and committed, whatever happens next."""
+
+    def _work(self):
+        """The job's own work, in a savepoint; return the values of the finished job."""
+        raise NotImplementedError
+
+    def _mark_running(self):
+        self.write({"state": "running", "started_at": fields.Datetime.now(), "progress": 0, "error": False})
+        self._notify_owner()
+        self._commit()
+
+    def _mark_done(self, values):
+        self.write({"state": "done", "progress": 100, "finished_at": fields.Datetime.now(), **values})
 
     def _lock_key(self):
         """Second key of the job's advisory lock: its id, spread by model (backups keep their ids)."""

@@ -177,28 +177,15 @@ class DangerZoneRestore(models.Model):
     # ------------------------------------------------------------------
     # Running
     # ------------------------------------------------------------------
-    def _run(self):
-        """Restore the file: one transaction, all or nothing; the job records the outcome."""
-        self.ensure_one()
-        self._run_exclusively(self._run_locked)
-        return self.state == "done"
+    def _prepare(self):
+        """A replace first backs the company up; the safety backup is kept whatever happens next."""
+        if self.mode == "replace":
+            self._safety_backup()
+        self._commit()
 
-    def _run_locked(self):
-        self.write({"state": "running", "started_at": fields.Datetime.now(), "progress": 0, "error": False})
-        self._notify_owner()
-        self._commit()
-        try:
-            if self.mode == "replace":
-                self._safety_backup()
-            self._commit()  # the safety backup is kept whatever happens next
-            self._read_committed()
-            with self.env.cr.savepoint():
-                report = self._restore()
-            self.write(self._done_values(report))
-        except Exception as error:  # noqa: BLE001 - any failure must mark the job failed
-            self._fail(error)
-        self._notify_owner()
-        self._commit()
+    def _work(self):
+        """Restore the file: one transaction, all or nothing."""
+        return self._done_values(self._restore())
 
     def _safety_backup(self):
         """Back up the company as it is before replacing its data; kept like any backup."""
@@ -234,12 +221,9 @@ class DangerZoneRestore(models.Model):
     @api.model
     def _done_values(self, report):
         return {
-            "state": "done",
-            "progress": 100,
             "report": json.loads(json.dumps(report, default=str)),
             "restored_count": sum(report.get("restored", {}).values()),
             "skipped_count": len(report.get("skipped", [])),
-            "finished_at": fields.Datetime.now(),
         }
 
 
