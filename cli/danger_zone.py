@@ -93,7 +93,7 @@ def backup(registry, args):
 
 
 def restore(registry, args):
-    from ..models.danger_zone_restore import format_report  # noqa: PLC0415
+    from ..models.danger_zone_restore import CONFIRMATION, format_report  # noqa: PLC0415
 
     try:
         with open(args.input, "rb") as stream:
@@ -114,7 +114,10 @@ def restore(registry, args):
                 sys.exit(1)
             return
         started = time.perf_counter()
-        job = Restore._request(company, content, args.input, mode, args.skip_invalid, trigger="cli")
+        # the command is the confirmation: it names the file and the company
+        job = Restore._request(
+            company, content, args.input, mode, args.skip_invalid, trigger="cli", confirm=CONFIRMATION
+        )
         job._run()
         print(job.report_text)
         if job.state != "done":

@@ -69,7 +69,7 @@ class DangerZoneBackup(models.Model):
         return backups
 
     # ------------------------------------------------------------------
-    # Requests (the owner checks happen in res.company)
+    # Requests: the one path of the public method, the wizard, the command line and the daily cron
     # ------------------------------------------------------------------
     @api.model
     def _request(self, company, trigger="manual", file_format="zip", with_attachments=False):
@@ -78,6 +78,9 @@ class DangerZoneBackup(models.Model):
         A command-line backup (``trigger="cli"``) is created running instead:
         the caller builds it at once with ``_run_to_path``.
         """
+        self._check_owner(company)
+        if file_format not in ("zip", "json"):
+            raise UserError(self.env._("The backup format must be 'zip' or 'json'."))
         self._check_none_active(company)
         values = {
             "state": "running" if trigger == "cli" else "queued",

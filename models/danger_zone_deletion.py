@@ -55,7 +55,8 @@ class DangerZoneDeletion(models.Model):
         return self.env._("The deletion of %(company)s is already queued or running.", company=company.name)
 
     # ------------------------------------------------------------------
-    # Requests (the owner, name and password checks happen in res.company)
+    # Requests: the one path of the public method (which checks the name and the password first)
+    # and of the command line (which asks for the name)
     # ------------------------------------------------------------------
     @api.model
     def _request(self, company, trigger="manual"):
@@ -64,6 +65,7 @@ class DangerZoneDeletion(models.Model):
         A queued deletion is checked in full first, so that the owner hears at
         once what stops it rather than from a failed job.
         """
+        self._check_owner(company)
         if trigger == "cli":
             reasons = company._danger_zone_delete_blockers()  # the job then looks at the data itself
         else:

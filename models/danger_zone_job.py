@@ -89,6 +89,11 @@ class DangerZoneJob(models.AbstractModel):
                    ON {self._table} (company_id) WHERE state IN ('queued', 'running')"""
 
     @api.model
+    def _check_owner(self, company):
+        """Raise AccessError unless the requesting user (this environment's) owns ``company``."""
+        company.with_env(self.env)._danger_zone_check_owner()
+
+    @api.model
     def _check_none_active(self, company):
         """Refuse at once while any Danger Zone job runs or waits on ``company``."""
         if busy := self._active_job_messages(company):

@@ -82,7 +82,7 @@ class DangerZoneRestore(models.Model):
         )
 
     # ------------------------------------------------------------------
-    # Requests (the owner checks happen in res.company)
+    # Requests: the one path of the public methods, the wizard and the command line
     # ------------------------------------------------------------------
     @api.model
     def _decode(self, file_b64):
@@ -98,6 +98,7 @@ class DangerZoneRestore(models.Model):
         """The pre-flight report of restoring ``content`` (bytes) into ``company``; writes nothing.
 
         ``records=False`` leaves out the check of each record (see ``_check_token``)."""
+        self._check_owner(company)
         self._check_mode(mode)
         savepoint = self.env.cr.savepoint()  # the temporary tables of the check go with it
         try:
@@ -120,6 +121,15 @@ class DangerZoneRestore(models.Model):
             f"{self.env.uid}:{company.id}:{mode}:{bool(skip_invalid)}:{hashlib.sha256(content).hexdigest()}"
         )
         return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
+
+    @api.model
+    def _check_confirmation(self, confirm):
+        if (confirm or "").strip() != CONFIRMATION:
+            raise UserError(
+                self.env._(
+                    "Type %(word)s to confirm that the company's data may be replaced.", word=CONFIRMATION
+                )
+            )
 
     @api.model
     def _check_mode(self, mode):
@@ -145,10 +155,14 @@ class DangerZoneRestore(models.Model):
         skip_invalid=False,
         trigger="manual",
         check_token=None,
+        confirm="",
     ):
         """Check the file, then queue its restore into ``company`` (run at once from the command line).
 
-        With a valid ``check_token`` the records are not checked again: the database's side is."""
+        ``confirm`` must be the confirmation word. With a valid ``check_token`` the records are
+        not checked again: the database's side is."""
+        self._check_owner(company)
+        self._check_confirmation(confirm)
         self._check_none_active(company)
         checked = bool(check_token) and hmac.compare_digest(
             check_token, self._check_token(company, content, mode, skip_invalid)

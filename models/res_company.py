@@ -237,8 +237,6 @@ class ResCompany(models.Model):
         """
         self.ensure_one()
         self._danger_zone_check_owner()
-        if file_format not in ("zip", "json"):
-            raise UserError(self.env._("The backup format must be 'zip' or 'json'."))
         backup = self.env["danger.zone.backup"]._request(
             self, file_format=file_format, with_attachments=bool(with_attachments)
         )
@@ -279,11 +277,9 @@ class ResCompany(models.Model):
         """
         self.ensure_one()
         self._danger_zone_check_owner()
-        if confirm != "RESTORE":
-            raise UserError(self.env._("Type RESTORE to confirm that the company's data may be replaced."))
         Restore = self.env["danger.zone.restore"]
         restore = Restore._request(
-            self, Restore._decode(file_b64), mode=mode, skip_invalid=bool(skip_invalid)
+            self, Restore._decode(file_b64), mode=mode, skip_invalid=bool(skip_invalid), confirm=confirm
         )
         return restore.id
 

@@ -38,6 +38,24 @@ class TestOwnership(DangerZoneUsersMixin, TransactionCase):
         self.assertEqual(self.company.danger_zone_owner_id, self.owner)
         self.assertEqual(system_made.danger_zone_owner_id, self.env.ref("base.user_admin"))
 
+    def test_every_request_path_checks_the_owner(self):
+        """The one request path of each job (public methods, wizards, command line, daily cron)
+        refuses a non-owner, even in superuser mode, before it looks at anything else."""
+        requests = {
+            "danger.zone.backup": lambda Jobs: Jobs._request(self.company),
+            "danger.zone.restore": lambda Jobs: Jobs._request(
+                self.company, b"not a backup", confirm="RESTORE"
+            ),
+            "danger.zone.deletion": lambda Jobs: Jobs._request(self.company),
+        }
+        for model, request in requests.items():
+            with self.subTest(model=model), self.assertRaises(AccessError):
+                request(self.env[model].with_user(self.admin).sudo())
+        Restores = self.env["danger.zone.restore"].with_user(self.owner).sudo()
+        for confirm in ("", "restore", "RESTORE please"):
+            with self.subTest(confirm=confirm), self.assertRaisesRegex(UserError, "Type RESTORE"):
+                Restores._request(self.company, b"not a backup", confirm=confirm)
+
     def test_owner_cannot_be_written_directly(self):
         for user in (self.admin, self.owner):
             with self.assertRaises(AccessError):

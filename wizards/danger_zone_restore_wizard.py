@@ -3,7 +3,7 @@ import base64
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..models.danger_zone_restore import CONFIRMATION, format_report
+from ..models.danger_zone_restore import format_report
 
 
 class DangerZoneRestoreWizard(models.TransientModel):
@@ -49,7 +49,6 @@ class DangerZoneRestoreWizard(models.TransientModel):
     def action_check(self):
         """Run the pre-flight check and show its report in the wizard."""
         self.ensure_one()
-        self.company_id._danger_zone_check_owner()
         Restore = self.env["danger.zone.restore"]
         content = base64.b64decode(self.backup_file)
         try:
@@ -68,9 +67,6 @@ class DangerZoneRestoreWizard(models.TransientModel):
     def action_restore(self):
         """Start the restore; the Danger Zone page shows its progress and report."""
         self.ensure_one()
-        if (self.confirm or "").strip() != CONFIRMATION:
-            raise UserError(self.env._("Type RESTORE to confirm that the company's data may be replaced."))
-        self.company_id._danger_zone_check_owner()
         self.env["danger.zone.restore"]._request(
             self.company_id,
             base64.b64decode(self.backup_file),
@@ -78,6 +74,7 @@ class DangerZoneRestoreWizard(models.TransientModel):
             mode=self.mode,
             skip_invalid=self.skip_invalid,
             check_token=self.check_token,  # the records were checked by action_check
+            confirm=self.confirm,
         )
         return {"type": "ir.actions.client", "tag": "soft_reload"}
 
