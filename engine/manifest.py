@@ -8,14 +8,8 @@ import hashlib
 import hmac
 import re
 
-from .archive import (
-    FORMAT,
-    MEMBER_KINDS,
-    READABLE_VERSIONS,
-    BackupFormatError,
-    canonical_json,
-    parse_member_name,
-)
+from .errors import BackupFormatError
+from .file_format import FORMAT, MEMBER_KINDS, READABLE_VERSIONS, canonical_json, parse_member_name
 
 SIGNATURE_ALGORITHM = "HMAC-SHA256"
 
@@ -52,7 +46,7 @@ def validate_manifest(manifest):
     >>> validate_manifest({"format": "zip"})
     Traceback (most recent call last):
     ...
-    engine.archive.BackupFormatError: invalid manifest: this is not a Danger Zone backup (format 'zip')
+    engine.errors.BackupFormatError: invalid manifest: this is not a Danger Zone backup (format 'zip')
     """
     _require(isinstance(manifest, dict), "not a JSON object")
     _require(

@@ -5,9 +5,7 @@ point to. Optional references that point forward (or to the same model) are
 written afterwards, once every record exists: they are *deferred*.
 """
 
-
-class CycleError(ValueError):
-    """Required references form a cycle: no insertion order exists."""
+from .errors import CycleError
 
 
 def insertion_order(dependencies):

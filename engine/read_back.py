@@ -13,7 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from isal import isal_zlib
 
-from .archive import BackupFormatError
+from .errors import BackupFormatError
 
 _LOCAL_HEADER = struct.Struct("<4s5H3L2H")  # signature ... file name length, extra field length
 _CHUNK = 1 << 16  # compressed bytes read at a time: about a megabyte once inflated

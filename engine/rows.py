@@ -12,13 +12,7 @@ import operator
 import re
 from dataclasses import dataclass
 
-
-class RecordError(ValueError):
-    """One record cannot be restored; ``field`` names the value at fault."""
-
-    def __init__(self, field, message):
-        super().__init__(message)
-        self.field = field
+from .errors import RecordError
 
 
 class Remap:

@@ -9,7 +9,7 @@ import re
 from itertools import chain
 from operator import itemgetter
 
-from .archive import BackupFormatError
+from .errors import BackupFormatError
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?$")
@@ -85,7 +85,7 @@ def check_record(record, fields, where):
     >>> check_record({"id": 3, "tax_ids": [[6, 0, [1, 2]]]}, fields, "line 1")
     Traceback (most recent call last):
     ...
-    engine.archive.BackupFormatError: line 1: field 'tax_ids' must be a list of ids, not [[6, 0, [1, 2]]]
+    engine.errors.BackupFormatError: line 1: field 'tax_ids' must be a list of ids, not [[6, 0, [1, 2]]]
     """
     record_checker(fields)(record, where)
 

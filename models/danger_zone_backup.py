@@ -13,8 +13,7 @@ from odoo import api, fields, models, release
 from odoo.exceptions import UserError
 from odoo.tools import config
 
-from ..engine import BackupFormatError, open_backup, sign_manifest, write_backup
-from ..engine.archive import FORMAT, FORMAT_VERSION
+from ..engine import FORMAT, FORMAT_VERSION, BackupFormatError, open_backup, sign_manifest, write_backup
 from ..engine.read_back import ReadBack
 from ..services.backup_export import BackupExport
 from ..services.snapshot_reader import SnapshotReader

@@ -13,7 +13,7 @@ import io
 
 from odoo.tools import SQL
 
-from ..engine.archive import member_name
+from ..engine import member_name
 from ..engine.copy_json import COPY_OPTIONS, json_lines
 from .company_scope import COMPANY_MODEL
 

@@ -27,8 +27,8 @@ from odoo import fields as odoo_fields
 from odoo.exceptions import UserError
 from odoo.tools import SQL, html_sanitize
 
-from ..engine import BackupFormatError, CycleError, insertion_order
-from ..engine.rows import Column, RecordError, Remap, RowBuilder
+from ..engine import BackupFormatError, CycleError, RecordError, insertion_order, verify_signature
+from ..engine.rows import Column, Remap, RowBuilder
 from ..engine.validation import columns_checker, record_checker
 from .backup_export import EXCLUDED_FIELDS
 from .company_scope import COMPANY_MODEL, MAGIC_FIELDS
@@ -208,7 +208,6 @@ class BackupImport:
     def _check_signature(self):
         """Whether this database made the file (signed with its secret); refuse a file that
         says so but whose signature does not match."""
-        from ..engine import verify_signature  # noqa: PLC0415
 
         parameters = self.env["ir.config_parameter"].sudo()
         if self.manifest["source"].get("database_uuid") != parameters.get_param("database.uuid"):

@@ -12,7 +12,7 @@ from odoo.tests import TransactionCase, tagged
 from odoo.tools import SQL, mute_logger
 
 from ..engine import open_backup, write_backup
-from ..engine.archive import _ZipReader
+from ..engine.reader import _ZipReader
 from ..models.danger_zone_job import COMPANY_LOCK_NAMESPACE
 from ..models.danger_zone_scope import DangerZoneScope
 from ..services import backup_import

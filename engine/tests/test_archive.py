@@ -4,8 +4,7 @@ import json
 import unittest
 import zipfile
 
-from .. import archive
-from ..archive import BackupFormatError, Limits, open_backup, write_backup
+from .. import BackupFormatError, Limits, file_format, open_backup, reader, write_backup
 from ..manifest import sign_manifest, verify_signature
 
 COLUMNS = ["id", "name", "parent_id"]
@@ -18,7 +17,7 @@ LOGO = b"\x89PNG fake image bytes"
 LOGO_SHA1 = hashlib.sha1(LOGO).hexdigest()
 
 
-def make_manifest(summaries, files=(), format_version=archive.FORMAT_VERSION):
+def make_manifest(summaries, files=(), format_version=file_format.FORMAT_VERSION):
     fields = {
         "id": {"type": "integer"},
         "name": {"type": "char"},
@@ -26,12 +25,12 @@ def make_manifest(summaries, files=(), format_version=archive.FORMAT_VERSION):
     }
     members = []
     for name, summary in summaries.items():
-        kind, model = archive.parse_member_name(name)
+        kind, model = file_format.parse_member_name(name)
         members.append({"name": name, "model": model, "kind": kind, "fields": fields, **summary})
         if format_version > 1:
             members[-1]["columns"] = COLUMNS
     return {
-        "format": archive.FORMAT,
+        "format": file_format.FORMAT,
         "format_version": format_version,
         "created_at": "2026-11-22T04:00:00+00:00",
         "source": {
@@ -46,7 +45,7 @@ def make_manifest(summaries, files=(), format_version=archive.FORMAT_VERSION):
     }
 
 
-def record_line(record, format_version=archive.FORMAT_VERSION):
+def record_line(record, format_version=file_format.FORMAT_VERSION):
     """A record as a line of the format: an array by ``COLUMNS`` (2), or an object (1)."""
     value = [record.get(column) for column in COLUMNS] if format_version > 1 else record
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
@@ -113,7 +112,7 @@ class RoundTripCase(unittest.TestCase):
             document["members"]["data/res.partner.jsonl"],
             [[record[column] for column in COLUMNS] for record in PARTNERS],
         )
-        self.assertEqual(document["manifest"]["format"], archive.FORMAT)
+        self.assertEqual(document["manifest"]["format"], file_format.FORMAT)
         self.assertEqual(document["files"][LOGO_SHA1], "iVBORyBmYWtlIGltYWdlIGJ5dGVz")
 
     def test_both_variants_have_the_same_hashes(self):
@@ -240,7 +239,7 @@ class TamperingCase(unittest.TestCase):
         }
         for line, message in cases.items():
             with self.subTest(line=line[:20]), self.assertRaisesRegex(BackupFormatError, message):
-                archive.parse_record(line, Limits(), "data/res.partner.jsonl, line 1")
+                reader.parse_record(line, Limits(), "data/res.partner.jsonl, line 1")
         array_cases = {
             b'[1,{"en_US":"a","en_US":"b"}]': "duplicate key 'en_US'",
             b'[1, {"en_US":"a", "en_US" :"b"}]': "duplicate key 'en_US'",
@@ -253,7 +252,7 @@ class TamperingCase(unittest.TestCase):
         }
         for line, message in array_cases.items():
             with self.subTest(line=line[:20]), self.assertRaisesRegex(BackupFormatError, message):
-                archive.parse_record(line, Limits(), "data/res.partner.jsonl, line 1", ["id", "name"])
+                reader.parse_record(line, Limits(), "data/res.partner.jsonl, line 1", ["id", "name"])
 
     def test_quick_parse_reads_what_the_strict_parse_reads(self):
         lines = [
@@ -265,13 +264,13 @@ class TamperingCase(unittest.TestCase):
         for line in lines:
             with self.subTest(line=line[:20]):
                 self.assertEqual(
-                    archive.parse_record(line, Limits(), "line 1"), json.loads(line.decode("utf-8"))
+                    reader.parse_record(line, Limits(), "line 1"), json.loads(line.decode("utf-8"))
                 )
         columns = ["id", "name", "tax_ids", "note"]
         for line in (b'[1,{"en_US":"Chair"},[1,2],"a \\"b\\""]', b'[2,null,[],"caf\xc3\xa9"]'):
             with self.subTest(line=line[:20]):
                 expected = dict(zip(columns, json.loads(line.decode("utf-8")), strict=True))
-                self.assertEqual(archive.parse_record(line, Limits(), "line 1", columns), expected)
+                self.assertEqual(reader.parse_record(line, Limits(), "line 1", columns), expected)
 
     def test_long_line(self):
         long_record = b'[1,"' + b"x" * 5000 + b'",null]\n'
@@ -332,4 +331,4 @@ class SignatureCase(unittest.TestCase):
         self.assertFalse(verify_signature(manifest, "another-secret"))
         manifest["members"][0]["sha256"] = "0" * 64
         self.assertFalse(verify_signature(manifest, "database-secret"))
-        self.assertFalse(verify_signature({"format": archive.FORMAT}, "database-secret"))
+        self.assertFalse(verify_signature({"format": file_format.FORMAT}, "database-secret"))

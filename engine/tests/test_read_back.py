@@ -3,7 +3,7 @@ import tempfile
 import unittest
 import zipfile
 
-from ..archive import BackupFormatError, open_backup, write_backup
+from .. import BackupFormatError, open_backup, write_backup
 from ..read_back import ReadBack
 from .test_archive import PARTNERS, make_manifest, record_line
 

@@ -1,7 +1,7 @@
 import random
 import unittest
 
-from ..archive import BackupFormatError
+from ..errors import BackupFormatError
 from ..validation import check_record, columns_checker
 
 FIELDS = {

@@ -1,68 +1,21 @@
-"""Write and read Danger Zone backup files, streaming, with limits.
-
-A backup is a ZIP archive::
-
-    manifest.json                 what the file holds (see manifest.py)
-    data/<model>.jsonl            records of the company, one JSON array a line
-    keys/<model>.jsonl            natural keys of shared records it refers to
-    files/<sha1>                  attachment contents, named by checksum
-
-A record is an array of values in the order of its member's ``columns`` (the
-manifest's list of field names, ``id`` first). Files of format version 1 hold
-one JSON object a line instead; both are read, and every reader method yields
-records as dictionaries.
-
-The same content can also be one JSON document, laid out one record a line::
-
-    {"format":"danger-zone-backup","format_version":2,
-    "members":{
-    "data/res.partner.jsonl":[
-    [7,"Azure"],
-    [8,"Deco"]
-    ]
-    ,"keys/res.currency.jsonl":[
-    [1,"EUR"]
-    ]
-    },
-    "files":{
-    "<sha1>":"<base64>"
-    },
-    "manifest":{...}
-    }
-
-A member's ``sha256`` is the hash of its records, each followed by a newline,
-exactly as the JSONL member stores them; in the JSON variant the same lines
-stand between the brackets, with a comma after all but the last. Readers check
-names, sizes, compression ratio, line length, JSON nesting, duplicate keys and
-NaN before trusting anything.
-"""
+"""Read backup files, streaming, with limits against hostile input (see ``file_format``)."""
 
 import base64
-import contextlib
 import hashlib
 import io
 import json
-import re
 import zipfile
 from dataclasses import dataclass
 
 import orjson
 
-from .zip_stream import ZipStreamWriter
+from .errors import BackupFormatError
+from .file_format import FILE_RE, FORMAT, MANIFEST_NAME, READABLE_VERSIONS, parse_member_name
+from .manifest import validate_manifest
+from .validation import check_record
 
-FORMAT = "danger-zone-backup"
-FORMAT_VERSION = 2
-READABLE_VERSIONS = (1, 2)  # 1: records as JSON objects; 2: as arrays in the order of ``columns``
-MANIFEST_NAME = "manifest.json"
-MEMBER_KINDS = ("data", "keys")
-_MEMBER_RE = re.compile(r"^(data|keys)/([a-z][a-z0-9_]*(?:\.[a-z0-9_]+)*)\.jsonl$")
-_FILE_RE = re.compile(r"^files/([0-9a-f]{40})$")
 _GIB = 1 << 30
 _MIB = 1 << 20
-
-
-class BackupFormatError(ValueError):
-    """The file is not a valid backup; the message says what is wrong."""
 
 
 @dataclass(frozen=True)
@@ -77,161 +30,6 @@ class Limits:
     max_members: int = 200_000
 
 
-def member_name(kind, model):
-    """Name of the member holding ``kind`` records of ``model``.
-
-    >>> member_name("data", "account.move.line")
-    'data/account.move.line.jsonl'
-    """
-    name = f"{kind}/{model}.jsonl"
-    if not _MEMBER_RE.match(name):
-        raise ValueError(f"no member name for {kind!r} records of {model!r}")
-    return name
-
-
-def parse_member_name(name):
-    """Return ``(kind, model)`` of a member name, or raise BackupFormatError.
-
-    >>> parse_member_name("keys/res.currency.jsonl")
-    ('keys', 'res.currency')
-    >>> parse_member_name("../etc/passwd")
-    Traceback (most recent call last):
-    ...
-    engine.archive.BackupFormatError: unexpected member '../etc/passwd'
-    """
-    match = _MEMBER_RE.match(name)
-    if not match:
-        raise BackupFormatError(f"unexpected member {name!r}")
-    return match.group(1), match.group(2)
-
-
-def canonical_json(value):
-    """Compact, key-sorted UTF-8 JSON: the form that is hashed and signed."""
-    return json.dumps(
-        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, allow_nan=False
-    ).encode()
-
-
-# ----------------------------------------------------------------------
-# Writing
-# ----------------------------------------------------------------------
-class MemberSink:
-    """Receives one member's records as JSON text lines, hashing and counting them."""
-
-    def __init__(self, name, write_raw):
-        self.name = name
-        self.count = 0
-        self.bytes = 0
-        self._hash = hashlib.sha256()
-        self._write_raw = write_raw
-
-    def add(self, line):
-        """Append one record, given as a JSON array (or object) on a single line (str or bytes)."""
-        if isinstance(line, str):
-            line = line.encode()
-        if b"\n" in line or not line.startswith((b"[", b"{")):
-            raise ValueError(f"{self.name}: a record must be one JSON array on one line")
-        self.add_lines(line + b"\n")
-
-    def add_lines(self, chunk, count_lines=True):
-        """Append records already laid out as JSON Lines (``chunk`` ends with a newline or
-        continues in the next call). For trusted producers such as PostgreSQL's COPY.
-        ``count_lines=False``: the producer counts its records (``records_added``)."""
-        self._write_raw(chunk)
-        self._hash.update(chunk)
-        if count_lines:
-            self.count += chunk.count(b"\n")
-        self.bytes += len(chunk)
-
-    def records_added(self, count):
-        """Count records added uncounted (COPY reports how many rows it sent)."""
-        self.count += count
-
-    def summary(self):
-        return {"count": self.count, "sha256": self._hash.hexdigest(), "bytes": self.bytes}
-
-
-class _ZipWriter:
-    def __init__(self, fileobj, compresslevel, member_closed=None):
-        self._fileobj = fileobj
-        self._zip = ZipStreamWriter(fileobj, compresslevel)
-        self._member_closed = member_closed
-
-    @contextlib.contextmanager
-    def member(self, name):
-        with self._zip.member(name) as stream:
-            yield MemberSink(name, stream.write)
-        if self._member_closed:
-            self._fileobj.flush()  # the member, its header completed, on disk for a reader
-            self._member_closed(stream.info)
-
-    def add_file(self, checksum, chunks):
-        with self._zip.member(f"files/{checksum}") as stream:
-            for chunk in chunks:
-                stream.write(chunk)
-
-    def close(self, manifest):
-        with self._zip.member(MANIFEST_NAME) as stream:
-            stream.write(canonical_json(manifest))
-        self._zip.close()
-
-
-class _JsonWriter:
-    """Writes the single-JSON variant; commas lead structural lines so it can stream."""
-
-    def __init__(self, fileobj, format_version):
-        self._out = fileobj
-        self._out.write(
-            b'{"format":"%s","format_version":%d,\n"members":{' % (FORMAT.encode(), format_version)
-        )
-        self._members = 0
-        self._files = 0
-
-    @contextlib.contextmanager
-    def member(self, name):
-        self._out.write(b"\n%s%s:[\n" % (b"," if self._members else b"", json.dumps(name).encode()))
-        self._members += 1
-        held = [b""]  # the last chunk waits: its final comma must go
-
-        def write_raw(chunk):
-            self._out.write(held[0])
-            held[0] = chunk.replace(b"\n", b",\n")
-
-        yield MemberSink(name, write_raw)
-        last = held[0]
-        self._out.write((last[:-2] + b"\n" if last.endswith(b",\n") else last) + b"]")
-
-    def add_file(self, checksum, chunks):
-        if not self._files:
-            self._out.write(b'\n},\n"files":{')
-        encoded = base64.b64encode(b"".join(chunks))
-        self._out.write(b'\n%s"%s":"%s"' % (b"," if self._files else b"", checksum.encode(), encoded))
-        self._files += 1
-
-    def close(self, manifest):
-        if not self._files:
-            self._out.write(b'\n},\n"files":{')
-        self._out.write(b'\n},\n"manifest":' + canonical_json(manifest) + b"\n}\n")
-
-
-def write_backup(fileobj, as_json=False, compresslevel=1, format_version=FORMAT_VERSION, member_closed=None):
-    """Return a writer for ``fileobj`` (a binary file open for writing).
-
-    Use ``with writer.member(name) as sink: sink.add(line)`` for each member,
-    ``writer.add_file(sha1, chunks)`` for attachment contents, then
-    ``writer.close(manifest)``. A ZIP's members are deflated at ISA-L's level 1
-    (``zip_stream.py``), faster than the disk and shrinking JSON Lines about thirtyfold.
-    ``member_closed(zipinfo)`` is called once each data member of a ZIP is on disk
-    (``read_back.ReadBack``).
-    """
-    if as_json:
-        return _JsonWriter(fileobj, format_version)
-    return _ZipWriter(fileobj, compresslevel, member_closed)
-
-
-# ----------------------------------------------------------------------
-# Reading
-# ----------------------------------------------------------------------
 def _no_duplicate_keys(pairs):
     record = dict(pairs)
     if len(record) != len(pairs):
@@ -417,8 +215,6 @@ class _BackupReader:
             yield line + b"\n"
 
     def _verify_member(self, name, member, parse_records):
-        from .validation import check_record  # noqa: PLC0415 (cycle)
-
         if not parse_records:
             self._verify_member_bytes(name)
             return
@@ -480,7 +276,7 @@ class _ZipReader(_BackupReader):
             name = info.filename
             if name in infos:
                 raise BackupFormatError(f"member {name!r} appears twice")
-            if name != MANIFEST_NAME and not _FILE_RE.match(name):
+            if name != MANIFEST_NAME and not FILE_RE.match(name):
                 parse_member_name(name)
             if info.flag_bits & 0x1:
                 raise BackupFormatError(f"member {name!r} is encrypted")
@@ -511,7 +307,7 @@ class _ZipReader(_BackupReader):
         return parse_record(data, self.limits, MANIFEST_NAME)
 
     def member_names(self):
-        return [name for name in self._infos if name != MANIFEST_NAME and not _FILE_RE.match(name)]
+        return [name for name in self._infos if name != MANIFEST_NAME and not FILE_RE.match(name)]
 
     def member_info(self, name):
         """The ZipInfo of member ``name``: where the archive's directory says it is."""
@@ -535,7 +331,7 @@ class _ZipReader(_BackupReader):
                 yield line[:-1]
 
     def file_checksums(self):
-        return [_FILE_RE.match(name).group(1) for name in self._infos if _FILE_RE.match(name)]
+        return [FILE_RE.match(name).group(1) for name in self._infos if FILE_RE.match(name)]
 
     def read_file(self, checksum):
         with self._open(f"files/{checksum}") as stream:
@@ -603,7 +399,7 @@ class _JsonReader(_BackupReader):
             if line == b"},":
                 break
             checksum = line.lstrip(b",")[1:41].decode(errors="replace")
-            if not _FILE_RE.match(f"files/{checksum}") or checksum in self._file_offsets:
+            if not FILE_RE.match(f"files/{checksum}") or checksum in self._file_offsets:
                 raise BackupFormatError(f"unexpected line in the files section: {line[:60]!r}")
             self._file_offsets[checksum] = offset
         _offset, line = next(lines, (0, b""))
@@ -660,8 +456,6 @@ def open_backup(fileobj, limits=None):
     The manifest is parsed and checked for structure; call ``verify()`` to
     check every member before using the records.
     """
-    from .manifest import validate_manifest  # noqa: PLC0415 (cycle)
-
     limits = limits or Limits()
     fileobj.seek(0)
     magic = fileobj.read(4)
