@@ -1,7 +1,7 @@
 """Danger Zone engine: the backup file format, free of Odoo.
 
 Nothing here imports Odoo, so it can be read, reused and tested on its own
-(``scripts/run_engine_tests.py``; ``tests/test_engine_doctests.py`` also
+(``scripts/run_engine_tests.py``; ``tests/test_doctests.py`` also
 runs the doctests under Odoo's test runner). The services in ``services/``
 feed it rows and read records back from it.
 

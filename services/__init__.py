@@ -4,5 +4,8 @@
 - ``backup_export``, ``snapshot_reader``: rows to the backup file, on one or two connections;
 - ``backup_import``, ``foreign_keys``: check a file and write it back;
 - ``company_purge``: delete the company's business data before a restore replaces it;
-- ``company_deletion``: find and delete every row of a company.
+- ``company_deletion``: find and delete every row of a company;
+- ``closure``: what the scope, the purge and the deletion share: the rounds (``close``) and the one condition
+  that keeps users' and companies' partners out (``identity_partner``);
+- ``sql``: small SQL helpers (JIT off, ids from a sequence, a quoted ``COPY ... FROM STDIN``).
 """

@@ -33,6 +33,7 @@ from ..engine.validation import columns_checker, record_checker
 from .backup_export import EXCLUDED_FIELDS
 from .company_scope import COMPANY_MODEL, MAGIC_FIELDS
 from .foreign_keys import ForeignKeyCheck
+from .sql import copy_from_stdin, disable_jit, next_ids
 
 _logger = logging.getLogger(__name__)
 
@@ -623,7 +624,7 @@ class BackupImport:
         if self.mode == "replace":
             defaults = self._company_defaults()
             report["deleted"] = self.env["danger.zone.scope"]._danger_zone_purge(self.company)
-        self.cr.execute("SET LOCAL jit = off")
+        disable_jit(self.cr)
         order, deferred = self._insertion_order()
         pending = defaultdict(list)
         links = defaultdict(list)
@@ -846,8 +847,7 @@ class BackupImport:
     def _stream(self, builder, table, count, records, pending, links):
         """Write the model's rows with one COPY, each line made while PostgreSQL writes the lines
         before it (the server works as they arrive). Ids are taken from the sequence first."""
-        self.cr.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [self._sequence(table), count])
-        ids = [row[0] for row in self.cr.fetchall()]
+        ids = next_ids(self.cr, self._sequence(table), count)
         written, failure, file_error = [], [], []
 
         def lines():
@@ -882,12 +882,10 @@ class BackupImport:
                 written.append(new_id)
                 yield line
 
-        columns = ", ".join(f'"{name}"' for name in builder.column_names())
+        statement = copy_from_stdin(table, builder.column_names())
         try:
             with self.foreign_keys.deferred(), self.cr.savepoint(flush=False):
-                self.cr.copy_expert(
-                    f'COPY "{table}" ({columns}) FROM STDIN', LineStream(lines()), size=1 << 20
-                )
+                self.cr.copy_expert(statement, LineStream(lines()), size=1 << 20)
         except psycopg2.Error as error:
             raise UserError(
                 self.env._(
@@ -971,8 +969,7 @@ class BackupImport:
         return self.cr.fetchone()[0]
 
     def _insert_chunk(self, builder, table, sequence, records, pending, links):
-        self.cr.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [sequence, len(records)])
-        new_ids = [row[0] for row in self.cr.fetchall()]
+        new_ids = next_ids(self.cr, sequence, len(records))
         lines, rows = [], []
         for new_id, record in zip(new_ids, records, strict=True):
             try:
@@ -990,8 +987,7 @@ class BackupImport:
     def _copy(self, builder, table, lines, rows):
         """COPY the lines into the table (skip invalid); when PostgreSQL refuses them, retry one by
         one to find the bad rows (``rows`` then keeps only those written)."""
-        columns = ", ".join(f'"{name}"' for name in builder.column_names())
-        statement = f'COPY "{table}" ({columns}) FROM STDIN'
+        statement = copy_from_stdin(table, builder.column_names())
         try:
             with self.cr.savepoint(flush=False):
                 self.cr.copy_expert(statement, io.StringIO("".join(lines)))

@@ -23,8 +23,9 @@ of no company (shared contacts, products...) stay: they belong to everybody.
 
 from odoo.tools import SQL
 
+from .closure import close, identity_partner
 from .company_purge import ORPHANS, CompanyPurge
-from .company_scope import MAX_ROUNDS, ScopeRule
+from .company_scope import ScopeRule
 
 # Models whose rows a deletion keeps: users are moved or archived; the deletion job is the
 # audit trail (its company becomes empty); failed password attempts stay counted.
@@ -76,10 +77,10 @@ class CompanyDeletion(CompanyPurge):
             else:
                 seeds = self._exclusive_sql(model)
             self._add(model, seeds, 0)
-        next_round = self._close(1)
+        next_round = close(self._follow)
         if self._partner_is_free():
             self._add("res.partner", SQL("SELECT %s", self.partner_id), next_round)
-            self._close(next_round + 1)
+            close(self._follow, next_round + 1)
         self.blockers = self._find_blockers()
         return self._counts()
 
@@ -120,19 +121,8 @@ class CompanyDeletion(CompanyPurge):
     def _protected(self, model):
         """Users' partners and other companies' partners are identity: never collected."""
         if model == "res.partner":
-            return SQL(
-                "x.id NOT IN (SELECT partner_id FROM res_users)"
-                " AND x.id NOT IN (SELECT partner_id FROM res_company WHERE id != %s)",
-                self.company_id,
-            )
+            return SQL("NOT %s", identity_partner(SQL("x.id"), except_company_id=self.company_id))
         return SQL("TRUE")
-
-    def _close(self, first_round):
-        """Follow rounds until one adds nothing; return the number of that empty round."""
-        for round_number in range(first_round, first_round + MAX_ROUNDS):
-            if not self._follow(round_number):
-                return round_number
-        raise ValueError(f"the company's rows were still growing after {MAX_ROUNDS} rounds")
 
     def _follow(self, round_number):
         """What goes with the rows the previous round added."""

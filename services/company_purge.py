@@ -16,7 +16,7 @@ import heapq
 
 from odoo.tools import SQL
 
-from .company_scope import MAX_ROUNDS
+from .closure import close, identity_partner
 
 # Collected records that belong to the records deleted with them.
 ORPHANS = {"account.full.reconcile": ("account.move.line", "full_reconcile_id")}
@@ -43,9 +43,7 @@ class CompanyPurge:
                 )
             elif rule.company == "companies":
                 self._add(model, self._exclusive_sql(model), 0)
-        for round_number in range(1, MAX_ROUNDS):
-            if not self._follow(round_number):
-                break
+        close(self._follow)
         self._keep_referenced()
         return self._counts()
 
@@ -106,10 +104,7 @@ class CompanyPurge:
     def _protected(self, model):
         """Users' partners and companies' partners are identity, never business data."""
         if model == "res.partner":
-            return SQL(
-                "x.id NOT IN (SELECT partner_id FROM res_users)"
-                " AND x.id NOT IN (SELECT partner_id FROM res_company)"
-            )
+            return SQL("NOT %s", identity_partner(SQL("x.id")))
         return SQL("TRUE")
 
     def _exclusive_sql(self, model):

@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from odoo import SUPERUSER_ID
 from odoo.tools import SQL
 
+from .closure import close, identity_partner
+from .sql import disable_jit
+
 
 @dataclass(frozen=True)
 class ScopeRule:
@@ -59,7 +62,6 @@ SCOPE_TABLE = """CREATE TEMPORARY TABLE danger_zone_scope (
                    model varchar NOT NULL, id integer NOT NULL, kind varchar NOT NULL,
                    round integer NOT NULL, PRIMARY KEY (model, id)
                ) ON COMMIT DROP"""
-MAX_ROUNDS = 100
 SMALL_SET = 1000  # the ids of a smaller set are written into a query instead of a subquery
 CHECK_AHEAD_ROWS = 10_000  # a larger member's many2ones may be checked once instead of row by row
 ROWS_PER_OUTSIDE_RECORD = 20  # ... when the records outside the scope are that much fewer than its rows
@@ -283,8 +285,7 @@ class CompanyScope:
         scans the company's largest own model for the first round meanwhile: which
         of its rows are in scope does not depend on the closure.
         """
-        # JIT compiling the wide export queries costs seconds and saves nothing here
-        self.cr.execute("SET LOCAL jit = off")
+        disable_jit(self.cr)
         self.cr.execute("DROP TABLE IF EXISTS danger_zone_scope")
         self._added.clear()
         self._counts.clear()
@@ -294,18 +295,16 @@ class CompanyScope:
         self.cr.execute(SCOPE_TABLE)
         self._seed_shared()
         scans = self._scan_ahead(helper) if helper else {}
-        for round_number in range(1, MAX_ROUNDS):
-            # sources scanned ahead come last, their scans having had the most time
-            sources = sorted(self._sources(), key=lambda source: source in scans)
-            added = sum(
-                self._follow(model, kind, round_number, scans.pop((model, kind), None))
-                for model, kind in sources
-            )
-            if not added and round_number > 1:
-                break
-        else:
-            raise ValueError(f"the company's records were still growing after {MAX_ROUNDS} rounds")
+        close(lambda round_number: self._follow_round(round_number, scans), min_rounds=2)
         self.cr.execute("ANALYZE danger_zone_scope")
+
+    def _follow_round(self, round_number, scans):
+        """Follow every source once; return how many records the round added."""
+        # sources scanned ahead come last, their scans having had the most time
+        sources = sorted(self._sources(), key=lambda source: source in scans)
+        return sum(
+            self._follow(model, kind, round_number, scans.pop((model, kind), None)) for model, kind in sources
+        )
 
     def _scan_ahead(self, helper):
         """Start, on ``helper``'s connection, the first round's scan of the largest own model
@@ -546,16 +545,15 @@ class CompanyScope:
         if model == "ir.attachment":
             return SQL("x.type = 'binary'")
         if model == "res.partner":
-            users_or_companies = SQL(
-                "(x.id IN (SELECT partner_id FROM res_users) OR x.id IN (SELECT partner_id FROM res_company))"
-            )
             if kind == "keys":
                 # users' partners, and this company's own partner (not other companies')
                 return SQL(
                     "(x.id IN (SELECT partner_id FROM res_users) OR x.id = %s)", self.company.partner_id.id
                 )
             return SQL(
-                "(x.company_id = %s OR x.company_id IS NULL) AND NOT %s", company_id, users_or_companies
+                "(x.company_id = %s OR x.company_id IS NULL) AND NOT %s",
+                company_id,
+                identity_partner(SQL("x.id")),
             )
         if (
             kind == "data"

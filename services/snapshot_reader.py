@@ -19,6 +19,7 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 
 from .backup_export import CHUNK_BYTES, copy_rows
+from .sql import disable_jit
 
 
 class _SpoolSink:
@@ -47,7 +48,7 @@ class SnapshotReader:
             cr.execute("SELECT pg_export_snapshot()")
             snapshot = cr.fetchone()[0]
             self.cr.execute("SET TRANSACTION SNAPSHOT %s", [snapshot])  # first statement: REPEATABLE READ
-            self.cr.execute("SET LOCAL jit = off")
+            disable_jit(self.cr)
         except Exception:
             self.__exit__()
             raise

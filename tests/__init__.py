@@ -2,7 +2,7 @@ from . import (
     test_backup,
     test_backup_cli_and_snapshot,
     test_delete,
-    test_engine_doctests,
+    test_doctests,
     test_owner_only_paths,
     test_ownership,
     test_restore,

@@ -6,8 +6,7 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import mute_logger
 
-from odoo.addons.danger_zone.demo.sample_company import create_sample_company
-
+from ..demo.sample_company import create_sample_company
 from ..models.danger_zone_password_failure import MAX_FAILURES
 from .common import forget_password_failures
 
