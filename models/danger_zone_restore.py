@@ -12,7 +12,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..engine import BackupFormatError, open_backup
-from ..services.backup_import import BackupImport
+from ..services.restore import RestorePipeline
 
 _logger = logging.getLogger(__name__)
 
@@ -141,7 +141,7 @@ class DangerZoneRestore(models.Model):
             reader = open_backup(stream)
         except BackupFormatError as error:
             raise UserError(self.env._("The backup file is not valid: %s", error)) from None
-        return BackupImport(
+        return RestorePipeline(
             self.env, company, reader, mode=mode, skip_invalid=skip_invalid, progress=progress
         )
 

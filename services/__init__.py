@@ -2,7 +2,7 @@
 
 - ``company_scope``: which rows are the company's (a backup's scope), in SQL;
 - ``backup_export``, ``snapshot_reader``: rows to the backup file, on one or two connections;
-- ``backup_import``, ``foreign_keys``: check a file and write it back;
+- ``restore``: check a file and write it back, a pipeline of named phases;
 - ``company_purge``: delete the company's business data before a restore replaces it;
 - ``company_deletion``: find and delete every row of a company;
 - ``closure``: what the scope, the purge and the deletion share: the rounds (``close``) and the one condition

@@ -1,5 +1,7 @@
 """Small SQL helpers that several services use."""
 
+import io
+
 from odoo.tools import SQL
 
 
@@ -28,3 +30,31 @@ def copy_from_stdin(table, columns):
         SQL(", ").join(SQL.identifier(column) for column in columns),
     )
     return statement.code
+
+
+class LineStream(io.TextIOBase):
+    """A file whose ``read`` takes text from an iterator of lines, for ``COPY ... FROM STDIN``."""
+
+    def __init__(self, lines):
+        super().__init__()
+        self._lines = lines
+        self._rest = ""
+
+    def readable(self):
+        return True
+
+    # a file's read, which psycopg2 calls, not the ORM's
+    def read(self, size=-1):  # pylint: disable=method-required-super
+        parts, length = [self._rest], len(self._rest)
+        while size < 0 or length < size:
+            line = next(self._lines, None)
+            if line is None:
+                break
+            parts.append(line)
+            length += len(line)
+        text = "".join(parts)
+        if size < 0:
+            self._rest = ""
+            return text
+        self._rest = text[size:]
+        return text[:size]

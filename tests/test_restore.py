@@ -15,9 +15,9 @@ from ..engine import open_backup, write_backup
 from ..engine.reader import _ZipReader
 from ..models.danger_zone_job import COMPANY_LOCK_NAMESPACE
 from ..models.danger_zone_scope import DangerZoneScope
-from ..services import backup_import
-from ..services.backup_import import BackupImport
-from ..services.foreign_keys import ForeignKeyCheck
+from ..services.restore import record_check
+from ..services.restore.foreign_keys import ForeignKeyCheck
+from ..services.restore.record_check import RecordCheck
 from .test_backup import BackupCase
 
 
@@ -453,7 +453,7 @@ class TestRestoreRefusals(RestoreCase):
     def test_a_file_made_here_is_trusted_once_its_hashes_match(self):
         target = self.new_company("DZ Trusting Co", chart=False)
         from_elsewhere = rewrite_backup(self.content, lambda members, manifest: None)
-        check_records = BackupImport._check_records
+        check_records = RecordCheck.run
         counts = []
         for content, options, checked in (
             (self.content, {}, False),  # signed by this database: its records are trusted
@@ -462,7 +462,7 @@ class TestRestoreRefusals(RestoreCase):
         ):
             with (
                 self.subTest(checked=checked, **options),
-                patch.object(BackupImport, "_check_records", autospec=True, side_effect=check_records) as spy,
+                patch.object(RecordCheck, "run", autospec=True, side_effect=check_records) as spy,
             ):
                 report = self.preflight(target, content, **options)
                 self.assertTrue(report["ok"], report["errors"])
@@ -579,7 +579,7 @@ class TestRestoreRefusals(RestoreCase):
         def break_the_eighth(members, manifest):
             members["data/account.move.line.jsonl"][7]["tax_ids"] = [[6, 0, [1]]]
 
-        with patch.object(backup_import, "ROWS_PER_BATCH", 3):  # lines 1-3, 4-6, 7-9...
+        with patch.object(record_check, "ROWS_PER_BATCH", 3):  # lines 1-3, 4-6, 7-9...
             self.assert_refused(
                 rewrite_backup(self.content, break_the_eighth),
                 r"account\.move\.line\.jsonl, line 8: field 'tax_ids' must be a list of ids",
@@ -774,8 +774,8 @@ class TestRestoreJob(RestoreCase):
         target = self.new_company("DZ Wizard Co")
         from_elsewhere = rewrite_backup(self.content, lambda members, manifest: None)  # checked in full
         wizard = self.wizard(target, from_elsewhere, confirm="RESTORE")
-        check_records = BackupImport._check_records
-        with patch.object(BackupImport, "_check_records", autospec=True, side_effect=check_records) as spy:
+        check_records = RecordCheck.run
+        with patch.object(RecordCheck, "run", autospec=True, side_effect=check_records) as spy:
             wizard.action_check()
             self.assertTrue(wizard.check_ok, wizard.check_report)
             wizard.action_restore()

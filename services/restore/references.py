@@ -1,0 +1,76 @@
+"""References written once every record of a restore exists: forward and self references, and
+many2many links, each set in one statement through a temporary table of pairs."""
+
+import io
+
+from odoo.tools import SQL
+
+
+class ReferenceWriter:
+    def __init__(self, context):
+        self.context = context
+        self.env = context.env
+        self.cr = context.cr
+
+    def write_deferred(self, pending):
+        """Forward and self references, once every record has its new id."""
+        for (model, name, relation), pairs in pending.items():
+            values = []
+            for new_id, old_value in pairs:
+                target = self.context.remap.get(relation, old_value)
+                if target is None:  # only when skipping: the reference stays empty
+                    self.context.cleared.append(
+                        self.env._(
+                            "%(model)s %(id)s: %(field)s pointed to a skipped record",
+                            model=model,
+                            id=new_id,
+                            field=name,
+                        )
+                    )
+                    continue
+                values.append((new_id, target))
+            self._update_column(self.env[model]._table, name, values)
+
+    def write_many2many(self, links):
+        for (model, name, relation), pairs in links.items():
+            field = self.env[model]._fields[name]
+            values = [(new_id, self.context.remap.get(relation, old_id)) for new_id, old_id in pairs]
+            values = [(a, b) for a, b in values if b is not None]
+            if not values:
+                continue
+            self._load_pairs(values)
+            with self.context.foreign_keys.deferred():
+                self.cr.execute(
+                    SQL(
+                        "INSERT INTO %s (%s, %s) SELECT DISTINCT a, b FROM danger_zone_pairs"
+                        " ON CONFLICT DO NOTHING",
+                        SQL.identifier(field.relation),
+                        SQL.identifier(field.column1),
+                        SQL.identifier(field.column2),
+                    )
+                )
+            low, high = min(a for a, _b in values), max(a for a, _b in values)
+            condition = SQL("t.%s BETWEEN %s AND %s", SQL.identifier(field.column1), low, high)
+            self.context.foreign_keys.wrote(field.relation, condition)
+
+    def _load_pairs(self, values):
+        """Put (a, b) integer pairs in the temporary table danger_zone_pairs, for one set-based write."""
+        self.cr.execute(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS danger_zone_pairs (a integer, b integer) ON COMMIT DROP"
+        )
+        self.cr.execute("TRUNCATE danger_zone_pairs")
+        lines = "".join(f"{a}\t{b}\n" for a, b in values)
+        self.cr.copy_expert("COPY danger_zone_pairs (a, b) FROM STDIN", io.StringIO(lines))
+
+    def _update_column(self, table, column, values):
+        if not values:
+            return
+        self._load_pairs(values)
+        with self.context.foreign_keys.deferred():  # the rows are checked with the table's other rows
+            self.cr.execute(
+                SQL(
+                    "UPDATE %s t SET %s = p.b FROM danger_zone_pairs p WHERE t.id = p.a",
+                    SQL.identifier(table),
+                    SQL.identifier(column),
+                )
+            )

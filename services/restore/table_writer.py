@@ -1,0 +1,236 @@
+"""The table writer of a restore: each model's records become rows with ``COPY``, new ids from
+the table's sequence; forward references and many2many links are kept for later."""
+
+import io
+import itertools
+import operator
+from collections import defaultdict
+
+import psycopg2
+
+from odoo.exceptions import UserError
+from odoo.tools import SQL
+
+from ...engine import BackupFormatError, CycleError, RecordError, insertion_order
+from ..company_scope import COMPANY_MODEL
+from ..sql import LineStream, copy_from_stdin, next_ids
+from .columns import PLAN_COLUMN
+from .context import Trust
+from .record_check import ROWS_PER_BATCH
+
+CHUNK = 5000  # rows per COPY when invalid records are skipped
+# Timeline and files attach to any record: they are written after every other model.
+DOCUMENT_MODELS = ("mail.message", "mail.followers", "mail.activity", "ir.attachment")
+
+
+class TableWriter:
+    def __init__(self, context, columns, keys):
+        self.context = context
+        self.env = context.env
+        self.cr = context.cr
+        self.columns = columns
+        self.keys = keys
+        self.pending = defaultdict(list)  # (model, field, relation) -> [(new id, backup id)], written later
+        self.links = defaultdict(list)  # (model, field, relation) -> [(new id, backup id)] of many2many
+
+    def insertion_order(self):
+        """(models in the order their rows are written, (model, field) written afterwards)."""
+        members = self.context.data_members()
+        dependencies = {model: self._dependencies(model, member) for model, member in members.items()}
+        timeline = {
+            model
+            for model, references in dependencies.items()
+            if model in DOCUMENT_MODELS or any(r in DOCUMENT_MODELS and req for r, req in references.values())
+        }
+        for model in DOCUMENT_MODELS:  # documents after every record they may attach to
+            if model in dependencies:
+                dependencies[model].update(
+                    {f"__after_{other}": (other, True) for other in members if other not in timeline}
+                )
+        try:
+            return insertion_order(dependencies)
+        except CycleError as error:
+            raise UserError(self.env._("The backup cannot be restored: %s", error)) from None
+
+    def _dependencies(self, model, member):
+        """field -> (model it refers to, whether the reference is required here)."""
+        target = self.env[model]._fields
+        references = {
+            name: (described["relation"], bool(name in target and target[name].required))
+            for name, described in member["fields"].items()
+            if described["type"] == "many2one"
+        }
+        if any(PLAN_COLUMN.match(name) for name in member["fields"]) and model != "account.analytic.plan":
+            references["__plan_columns"] = ("account.analytic.plan", True)  # named after the plans
+        return references
+
+    def insert_model(self, model, deferred):
+        """Write the file's records of ``model``; ``deferred``: its fields written afterwards."""
+        member = self.context.data_members()[model]
+        builder = self.columns.builder(model, member, deferred)
+        table = self.env[model]._table
+        records = self._records_to_insert(model, member)
+        if self.context.skip_invalid:  # the bad rows are found one COPY at a time
+            with self.context.format_errors():
+                self._insert_in_chunks(builder, table, records)
+        else:
+            self._stream(builder, table, member["count"], records)
+        if model == "account.analytic.plan":
+            self.columns.rename_plan_columns(member)
+
+    def _records_to_insert(self, model, member):
+        """The member's records that become new rows: the others are skipped, or matched to
+        records this database has. Reads the database before it yields (a COPY may be running)."""
+        context = self.context
+        self.keys.load_existing(model)
+        # the member's hash is checked after its last record, before anything commits
+        every_record = context.reader.verified_records(member["name"], checked=context.trust is Trust.PROVEN)
+        if not (
+            self.keys.matches(model)
+            or model in DOCUMENT_MODELS
+            or any(invalid_model == model for invalid_model, _id in context.invalid)
+        ):
+            return every_record  # each record is written: no test per record
+        attached_to_company = self.env._("attached to the company itself, which stays")
+
+        def records():
+            for record in every_record:
+                if (model, record["id"]) in context.invalid:
+                    context.skipped.append((model, record["id"], context.invalid[(model, record["id"])]))
+                elif model in DOCUMENT_MODELS and record.get("res_model") == COMPANY_MODEL:
+                    context.skipped.append((model, record["id"], attached_to_company))
+                elif not self.keys.match_existing(model, record):
+                    yield record
+
+        return records()
+
+    def _stream(self, builder, table, count, records):
+        """Write the model's rows with one COPY, each line made while PostgreSQL writes the lines
+        before it (the server works as they arrive). Ids are taken from the sequence first."""
+        ids = next_ids(self.cr, self._sequence(table), count)
+        written, failure, file_error = [], [], []
+
+        def lines():
+            try:
+                yield from batches()
+            except BackupFormatError as error:  # raised inside the COPY, it would read as a database error
+                file_error.append(error)
+
+        def batches():
+            records_left, ids_left = iter(records), iter(ids)
+            while batch := list(itertools.islice(records_left, ROWS_PER_BATCH)):
+                new_ids = list(itertools.islice(ids_left, len(batch)))
+                built = builder.rows(new_ids, batch)
+                if built is None:  # something is off: row by row, to name the record
+                    yield from one_by_one(new_ids, batch)
+                    if failure:
+                        return
+                    continue
+                text, deferred = built
+                self._remember_batch(builder, new_ids, batch, deferred)
+                written.extend(new_ids)
+                yield text
+
+        def one_by_one(new_ids, batch):
+            for new_id, record in zip(new_ids, batch, strict=True):
+                try:
+                    line, deferred = builder.row(new_id, record)
+                except RecordError as error:
+                    failure.append((record["id"], str(error)))  # reported once the COPY ends
+                    return
+                self._remember(builder, new_id, record, deferred)
+                written.append(new_id)
+                yield line
+
+        self._copy_stream(builder, table, lines())
+        if file_error:
+            with self.context.format_errors():
+                raise file_error[0]
+        if failure:
+            self.context.skip_or_raise(builder.model, *failure[0])
+        if written:
+            self.context.foreign_keys.wrote(table, SQL("t.id BETWEEN %s AND %s", min(written), max(written)))
+        self._count(builder.model, len(written))
+
+    def _copy_stream(self, builder, table, lines):
+        statement = copy_from_stdin(table, builder.column_names())
+        try:
+            with self.context.foreign_keys.deferred(), self.cr.savepoint(flush=False):
+                self.cr.copy_expert(statement, LineStream(lines), size=1 << 20)
+        except psycopg2.Error as error:
+            raise UserError(
+                self.env._(
+                    "%(model)s could not be restored: %(error)s",
+                    model=builder.model,
+                    error=error.diag.message_primary or error,
+                )
+            ) from None
+
+    def _count(self, model, written):
+        self.context.counts[model] = self.context.counts.get(model, 0) + written
+
+    def _remember(self, builder, new_id, record, deferred):
+        """``_remember_batch`` for one record and the deferred values ``RowBuilder.row`` gave."""
+        deferred = [(column, new_id, old_value) for column, old_value in deferred]
+        self._remember_batch(builder, [new_id], [record], deferred)
+
+    def _remember_batch(self, builder, new_ids, records, deferred):
+        """The new ids of written records, and what is written once every record exists."""
+        self.context.remap.mapping(builder.model).update(
+            zip(map(operator.itemgetter("id"), records), new_ids, strict=True)
+        )
+        for column, new_id, old_value in deferred:
+            self.pending[(builder.model, column.name, column.relation)].append((new_id, old_value))
+        for new_id, record in zip(new_ids, records, strict=True):
+            for name, relation, old_id in builder.many2many_pairs(new_id, record):
+                self.links[(builder.model, name, relation)].append((new_id, old_id))
+
+    def _sequence(self, table):
+        self.cr.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
+        return self.cr.fetchone()[0]
+
+    # ------------------------------------------------------------------
+    # Skipping invalid records: chunks, each retried row by row when PostgreSQL refuses it
+    # ------------------------------------------------------------------
+    def _insert_in_chunks(self, builder, table, records):
+        sequence, records = self._sequence(table), iter(records)
+        while chunk := list(itertools.islice(records, CHUNK)):
+            self._insert_chunk(builder, table, sequence, chunk)
+
+    def _insert_chunk(self, builder, table, sequence, records):
+        new_ids = next_ids(self.cr, sequence, len(records))
+        lines, rows = [], []
+        for new_id, record in zip(new_ids, records, strict=True):
+            try:
+                line, deferred = builder.row(new_id, record)
+            except RecordError as error:
+                self.context.skip_or_raise(builder.model, record["id"], str(error))
+                continue
+            lines.append(line)
+            rows.append((new_id, record, deferred))
+        self._copy(builder, table, lines, rows)
+        for new_id, record, deferred in rows:
+            self._remember(builder, new_id, record, deferred)
+        self._count(builder.model, len(rows))
+
+    def _copy(self, builder, table, lines, rows):
+        """COPY the lines into the table; when PostgreSQL refuses them, retry one by one to find
+        the bad rows (``rows`` then keeps only those written)."""
+        statement = copy_from_stdin(table, builder.column_names())
+        try:
+            with self.cr.savepoint(flush=False):
+                self.cr.copy_expert(statement, io.StringIO("".join(lines)))
+            return
+        except psycopg2.Error:
+            pass  # found row by row below
+        kept = []
+        for line, row in zip(lines, rows, strict=True):
+            try:
+                with self.cr.savepoint(flush=False):
+                    self.cr.copy_expert(statement, io.StringIO(line))
+                kept.append(row)
+            except psycopg2.Error as error:
+                self.context.skipped.append(
+                    (builder.model, row[1]["id"], error.diag.message_primary or str(error))
+                )
+        rows[:] = kept
