@@ -181,12 +181,15 @@ class DangerZoneRestore(models.Model):
             "report": report,
         }
         restore = self._create_job(company, values, "danger_zone.ir_cron_danger_zone_restore_queue")
-        restore.attachment_id = (
-            self.env["ir.attachment"]
-            .sudo()
-            .create({"name": file_name, "raw": content, "res_model": self._name, "res_id": restore.id})
-        )
+        restore._attach_file(file_name, content)
         return restore
+
+    def _attach_file(self, file_name, content):
+        """Keep the uploaded file with the job, as an attachment only its owner reads."""
+        Attachment = self.env["ir.attachment"].sudo()
+        self.attachment_id = Attachment.create(
+            {"name": file_name, "raw": content, "res_model": self._name, "res_id": self.id}
+        )
 
     # ------------------------------------------------------------------
     # Running

@@ -107,48 +107,14 @@ class TableWriter:
     def _stream(self, builder, table, count, records):
         """Write the model's rows with one COPY, each line made while PostgreSQL writes the lines
         before it (the server works as they arrive). Ids are taken from the sequence first."""
-        ids = next_ids(self.cr, self._sequence(table), count)
-        written, failure, file_error = [], [], []
-
-        def lines():
-            try:
-                yield from batches()
-            except BackupFormatError as error:  # raised inside the COPY, it would read as a database error
-                file_error.append(error)
-
-        def batches():
-            records_left, ids_left = iter(records), iter(ids)
-            while batch := list(itertools.islice(records_left, ROWS_PER_BATCH)):
-                new_ids = list(itertools.islice(ids_left, len(batch)))
-                built = builder.rows(new_ids, batch)
-                if built is None:  # something is off: row by row, to name the record
-                    yield from one_by_one(new_ids, batch)
-                    if failure:
-                        return
-                    continue
-                text, deferred = built
-                self._remember_batch(builder, new_ids, batch, deferred)
-                written.extend(new_ids)
-                yield text
-
-        def one_by_one(new_ids, batch):
-            for new_id, record in zip(new_ids, batch, strict=True):
-                try:
-                    line, deferred = builder.row(new_id, record)
-                except RecordError as error:
-                    failure.append((record["id"], str(error)))  # reported once the COPY ends
-                    return
-                self._remember(builder, new_id, record, deferred)
-                written.append(new_id)
-                yield line
-
-        self._copy_stream(builder, table, lines())
-        if file_error:
+        feed = _CopyFeed(self, builder, next_ids(self.cr, self._sequence(table), count), records)
+        self._copy_stream(builder, table, feed.lines())
+        if feed.file_error:
             with self.context.format_errors():
-                raise file_error[0]
-        if failure:
-            self.context.skip_or_raise(builder.model, *failure[0])
-        if written:
+                raise feed.file_error
+        if feed.failure:
+            self.context.skip_or_raise(builder.model, *feed.failure)
+        if written := feed.written:
             self.context.foreign_keys.wrote(table, SQL("t.id BETWEEN %s AND %s", min(written), max(written)))
         self._count(builder.model, len(written))
 
@@ -234,3 +200,50 @@ class TableWriter:
                     (builder.model, row[1]["id"], error.diag.message_primary or str(error))
                 )
         rows[:] = kept
+
+
+class _CopyFeed:
+    """The lines of one model's COPY, made a batch at a time while PostgreSQL writes the lines
+    before them. A problem stops the lines and is kept, to be raised once the COPY ends:
+    raised inside it, it would read as a database error."""
+
+    def __init__(self, writer, builder, ids, records):
+        self.writer = writer
+        self.builder = builder
+        self.ids = ids
+        self.records = records
+        self.written = []  # new ids of the rows sent
+        self.failure = None  # (backup id, reason) of a record that cannot be written
+        self.file_error = None  # a BackupFormatError met while reading the member
+
+    def lines(self):
+        try:
+            yield from self._batches()
+        except BackupFormatError as error:
+            self.file_error = error
+
+    def _batches(self):
+        records_left, ids_left = iter(self.records), iter(self.ids)
+        while batch := list(itertools.islice(records_left, ROWS_PER_BATCH)):
+            new_ids = list(itertools.islice(ids_left, len(batch)))
+            built = self.builder.rows(new_ids, batch)
+            if built is None:  # something is off: row by row, to name the record
+                yield from self._one_by_one(new_ids, batch)
+                if self.failure:
+                    return
+                continue
+            text, deferred = built
+            self.writer._remember_batch(self.builder, new_ids, batch, deferred)
+            self.written.extend(new_ids)
+            yield text
+
+    def _one_by_one(self, new_ids, batch):
+        for new_id, record in zip(new_ids, batch, strict=True):
+            try:
+                line, deferred = self.builder.row(new_id, record)
+            except RecordError as error:
+                self.failure = (record["id"], str(error))
+                return
+            self.writer._remember(self.builder, new_id, record, deferred)
+            self.written.append(new_id)
+            yield line
