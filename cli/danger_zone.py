@@ -21,7 +21,7 @@ from odoo.modules.registry import Registry
 from odoo.tools import config
 
 from ..engine import BackupFormatError
-from ..models.danger_zone_deletion import format_counts
+from ..services.reports import format_counts, format_restore_report
 
 
 def _parser():
@@ -93,7 +93,7 @@ def backup(registry, args):
 
 
 def restore(registry, args):
-    from ..models.danger_zone_restore import CONFIRMATION, format_report  # noqa: PLC0415
+    from ..models.danger_zone_restore import CONFIRMATION  # noqa: PLC0415
 
     try:
         with open(args.input, "rb") as stream:
@@ -106,7 +106,7 @@ def restore(registry, args):
         Restore = company.env["danger.zone.restore"]
         if args.dry_run:
             report = Restore._preflight(company, content, mode, args.skip_invalid)
-            print(format_report(report))
+            print(format_restore_report(report))
             print(
                 "pre-flight: " + ("the restore can run" if report["ok"] else "the restore would be refused")
             )

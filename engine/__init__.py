@@ -14,6 +14,7 @@ feed it rows and read records back from it.
 - ``read_back``: each ZIP member read back from the disk while the next ones
   are written.
 - ``reader``: read backup files, streaming, with limits against hostile input.
+- ``parsing``: one record line parsed strictly; the reader's ``Limits``.
 - ``copy_json``: PostgreSQL's COPY output of JSON tokens turned into JSON Lines.
 - ``manifest``: the manifest, its checks and its HMAC signature.
 - ``schema``: the JSON Schema of a member's records.
@@ -28,5 +29,6 @@ from .errors import BackupFormatError, CycleError, RecordError
 from .file_format import FORMAT, FORMAT_VERSION, member_name
 from .manifest import sign_manifest, validate_manifest, verify_signature
 from .ordering import insertion_order
-from .reader import Limits, open_backup
+from .parsing import Limits
+from .reader import open_backup
 from .writer import write_backup

@@ -7,6 +7,8 @@ from odoo.exceptions import UserError
 from odoo.tools import config
 
 from ..services.company_deletion import CompanyDeletion
+from ..services.company_users import CompanyUsers
+from ..services.reports import format_deletion_report
 
 _logger = logging.getLogger(__name__)
 
@@ -41,7 +43,9 @@ class DangerZoneDeletion(models.Model):
     @api.depends("report", "error")
     def _compute_report_text(self):
         for deletion in self:
-            deletion.report_text = format_report(deletion.report) if deletion.report else deletion.error or ""
+            deletion.report_text = (
+                format_deletion_report(deletion.report) if deletion.report else deletion.error or ""
+            )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -106,7 +110,7 @@ class DangerZoneDeletion(models.Model):
         env.cr.execute("SELECT id FROM res_company WHERE id = %s FOR UPDATE", [company.id])
         if reasons := company._danger_zone_delete_blockers(ignored_job=self):
             raise UserError(self.env._("The company cannot be deleted:\n%s", "\n".join(reasons)))
-        users = company._danger_zone_release_users()
+        users = CompanyUsers(company).release()
         deletion = CompanyDeletion(env, company)
         deletion.collect()
         if deletion.blockers:
@@ -139,21 +143,3 @@ class DangerZoneDeletion(models.Model):
             "company_id": self.deleted_company_id,
             "redirect": "/odoo" if user.active and user.company_ids else "/web/session/logout",
         }
-
-
-def format_report(report):
-    """The report as text, for the UI and the command line."""
-    lines = []
-    for title, key in (("Users moved to another company", "moved"), ("Users archived", "archived")):
-        if report.get(key):
-            lines += [f"{title}:", *(f"  - {login}" for login in report[key])]
-    if report.get("counts"):
-        lines += ["Deleted:", format_counts(report["counts"])]
-    return "\n".join(lines)
-
-
-def format_counts(counts):
-    """Records per model, one per line, and their total."""
-    lines = [f"  {count:>8}  {model}" for model, count in sorted(counts.items())]
-    lines.append(f"  {sum(counts.values()):>8}  records in all")
-    return "\n".join(lines)

@@ -12,6 +12,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from ..engine import BackupFormatError, open_backup
+from ..services.reports import format_restore_report
 from ..services.restore import RestorePipeline
 
 _logger = logging.getLogger(__name__)
@@ -64,7 +65,7 @@ class DangerZoneRestore(models.Model):
     def _compute_report_text(self):
         for restore in self:
             restore.report_text = (
-                format_report(restore.report or {}) if restore.report else restore.error or ""
+                format_restore_report(restore.report or {}) if restore.report else restore.error or ""
             )
 
     @api.model_create_multi
@@ -242,19 +243,3 @@ class DangerZoneRestore(models.Model):
             "restored_count": sum(report.get("restored", {}).values()),
             "skipped_count": len(report.get("skipped", [])),
         }
-
-
-def format_report(report):
-    """The report as text, for the UI and the command line."""
-    lines = []
-    for title, key in (("Errors", "errors"), ("Warnings", "warnings")):
-        if report.get(key):
-            lines += [f"{title}:", *(f"  - {item}" for item in report[key])]
-    for title, key in (("In the backup", "counts"), ("Deleted first", "deleted"), ("Restored", "restored")):
-        if report.get(key):
-            lines.append(f"{title}:")
-            lines += [f"  {count:>8}  {model}" for model, count in sorted(report[key].items())]
-    if report.get("skipped"):
-        lines.append(f"Skipped ({len(report['skipped'])}):")
-        lines += [f"  {item['model']} {item['id']}: {item['reason']}" for item in report["skipped"]]
-    return "\n".join(lines)

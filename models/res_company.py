@@ -1,10 +1,11 @@
 import logging
 
-from odoo import SUPERUSER_ID, api, fields, models
+from odoo import api, fields, models
 from odoo.exceptions import AccessDenied, AccessError, UserError
 from odoo.tools.sql import column_exists
 
 from ..services.company_deletion import CompanyDeletion
+from ..services.company_users import CompanyUsers
 
 _logger = logging.getLogger(__name__)
 
@@ -385,7 +386,7 @@ class ResCompany(models.Model):
                 blockers.append(self._danger_zone_format_blockers(deletion.blockers))
         finally:
             savepoint.close(rollback=True)
-        moved, archived = self._danger_zone_users_to_release()
+        moved, archived = CompanyUsers(self).to_release()
         return {
             "ok": not blockers,
             "blockers": blockers,
@@ -410,40 +411,6 @@ class ResCompany(models.Model):
                 )
             )
         return "\n".join(lines)
-
-    def _danger_zone_users_to_release(self):
-        """(users who move to another of their companies, users who have none left)."""
-        Users = self.env["res.users"].sudo().with_context(active_test=False)
-        users = Users.search(["|", ("company_ids", "in", self.id), ("company_id", "=", self.id)])
-        archived = users.filtered(lambda user: not user.company_ids - self)
-        return users - archived, archived
-
-    def _danger_zone_release_users(self):
-        """Take the company away from its users; return the logins moved and archived.
-
-        A user whose company it was moves to another of their allowed companies;
-        a user with no other company is archived, with no company allowed (Odoo
-        still needs a current company: the first one left).
-        """
-        moved, archived = self._danger_zone_users_to_release()
-        moved, archived = moved.with_user(SUPERUSER_ID), archived.with_user(SUPERUSER_ID)
-        for user in moved:
-            values = {"company_ids": [fields.Command.unlink(self.id)]}
-            if user.company_id == self:
-                values["company_id"] = (user.company_ids - self)[0].id
-            user.write(values)
-        fallback = self.sudo().with_context(active_test=False).search([("id", "!=", self.id)], limit=1)
-        archived.write({"active": False, "company_ids": [fields.Command.clear()], "company_id": fallback.id})
-        self.env.flush_all()
-        self.env.cr.execute(
-            """UPDATE res_partner p SET company_id = u.company_id FROM res_users u
-                WHERE u.partner_id = p.id AND p.company_id = %(company)s;
-               UPDATE res_partner p SET company_id = c.id FROM res_company c
-                WHERE c.partner_id = p.id AND c.id != %(company)s AND p.company_id = %(company)s""",
-            {"company": self.id},
-        )
-        self.env["res.partner"].invalidate_model(["company_id"])
-        return {"moved": moved.mapped("login"), "archived": archived.mapped("login")}
 
     def action_danger_zone_backup(self):
         """Open the Create Backup wizard (owner only)."""

@@ -1,6 +1,6 @@
 from odoo import api, fields, models
 
-from ..models.danger_zone_deletion import format_counts
+from ..services.reports import format_counts
 
 
 class DangerZoneDeleteWizard(models.TransientModel):

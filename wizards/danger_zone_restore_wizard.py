@@ -3,7 +3,7 @@ import base64
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..models.danger_zone_restore import format_report
+from ..services.reports import format_restore_report
 
 
 class DangerZoneRestoreWizard(models.TransientModel):
@@ -53,7 +53,7 @@ class DangerZoneRestoreWizard(models.TransientModel):
         content = base64.b64decode(self.backup_file)
         try:
             report = Restore._preflight(self.company_id, content, self.mode, self.skip_invalid)
-            text = format_report(report)
+            text = format_restore_report(report)
             ok = report["ok"]
         except UserError as error:
             text, ok = str(error), False

@@ -4,7 +4,7 @@ import json
 import unittest
 import zipfile
 
-from .. import BackupFormatError, Limits, file_format, open_backup, reader, write_backup
+from .. import BackupFormatError, Limits, file_format, open_backup, parsing, write_backup
 from ..manifest import sign_manifest, verify_signature
 
 COLUMNS = ["id", "name", "parent_id"]
@@ -239,7 +239,7 @@ class TamperingCase(unittest.TestCase):
         }
         for line, message in cases.items():
             with self.subTest(line=line[:20]), self.assertRaisesRegex(BackupFormatError, message):
-                reader.parse_record(line, Limits(), "data/res.partner.jsonl, line 1")
+                parsing.parse_record(line, Limits(), "data/res.partner.jsonl, line 1")
         array_cases = {
             b'[1,{"en_US":"a","en_US":"b"}]': "duplicate key 'en_US'",
             b'[1, {"en_US":"a", "en_US" :"b"}]': "duplicate key 'en_US'",
@@ -252,7 +252,7 @@ class TamperingCase(unittest.TestCase):
         }
         for line, message in array_cases.items():
             with self.subTest(line=line[:20]), self.assertRaisesRegex(BackupFormatError, message):
-                reader.parse_record(line, Limits(), "data/res.partner.jsonl, line 1", ["id", "name"])
+                parsing.parse_record(line, Limits(), "data/res.partner.jsonl, line 1", ["id", "name"])
 
     def test_quick_parse_reads_what_the_strict_parse_reads(self):
         lines = [
@@ -264,13 +264,13 @@ class TamperingCase(unittest.TestCase):
         for line in lines:
             with self.subTest(line=line[:20]):
                 self.assertEqual(
-                    reader.parse_record(line, Limits(), "line 1"), json.loads(line.decode("utf-8"))
+                    parsing.parse_record(line, Limits(), "line 1"), json.loads(line.decode("utf-8"))
                 )
         columns = ["id", "name", "tax_ids", "note"]
         for line in (b'[1,{"en_US":"Chair"},[1,2],"a \\"b\\""]', b'[2,null,[],"caf\xc3\xa9"]'):
             with self.subTest(line=line[:20]):
                 expected = dict(zip(columns, json.loads(line.decode("utf-8")), strict=True))
-                self.assertEqual(reader.parse_record(line, Limits(), "line 1", columns), expected)
+                self.assertEqual(parsing.parse_record(line, Limits(), "line 1", columns), expected)
 
     def test_long_line(self):
         long_record = b'[1,"' + b"x" * 5000 + b'",null]\n'

@@ -1,0 +1,35 @@
+"""The jobs' reports as text, for the UI and the command line."""
+
+
+def format_restore_report(report):
+    """A restore's report, or a pre-flight check's."""
+    lines = []
+    for title, key in (("Errors", "errors"), ("Warnings", "warnings")):
+        if report.get(key):
+            lines += [f"{title}:", *(f"  - {item}" for item in report[key])]
+    for title, key in (("In the backup", "counts"), ("Deleted first", "deleted"), ("Restored", "restored")):
+        if report.get(key):
+            lines.append(f"{title}:")
+            lines += [f"  {count:>8}  {model}" for model, count in sorted(report[key].items())]
+    if report.get("skipped"):
+        lines.append(f"Skipped ({len(report['skipped'])}):")
+        lines += [f"  {item['model']} {item['id']}: {item['reason']}" for item in report["skipped"]]
+    return "\n".join(lines)
+
+
+def format_deletion_report(report):
+    """A deletion's report: users moved and archived, records deleted."""
+    lines = []
+    for title, key in (("Users moved to another company", "moved"), ("Users archived", "archived")):
+        if report.get(key):
+            lines += [f"{title}:", *(f"  - {login}" for login in report[key])]
+    if report.get("counts"):
+        lines += ["Deleted:", format_counts(report["counts"])]
+    return "\n".join(lines)
+
+
+def format_counts(counts):
+    """Records per model, one per line, and their total."""
+    lines = [f"  {count:>8}  {model}" for model, count in sorted(counts.items())]
+    lines.append(f"  {sum(counts.values()):>8}  records in all")
+    return "\n".join(lines)
