@@ -8,7 +8,7 @@
     "license": "LGPL-3",
     "development_status": "Alpha",
     "depends": ["base", "mail", "account"],
-    "external_dependencies": {"python": ["isal", "openupgradelib", "orjson"]},
+    "external_dependencies": {"python": ["isal", "orjson"]},
     "data": [
         "security/danger_zone_security.xml",
         "security/ir.model.access.csv",

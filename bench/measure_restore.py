@@ -71,6 +71,10 @@ def main(argv):
     orm_seconds, orm_items = float(orm[0]), int(orm[1])
     subprocess.run(["dropdb", TARGET_DB], check=True)
 
+    print_table(restores, pg_seconds, pg_mb, orm_seconds, orm_items)
+
+
+def print_table(restores, pg_seconds, pg_mb, orm_seconds, orm_items):
     print(
         "| file from | records | pg_restore s | restore s (command / restore) "
         "| ratio to pg_restore (command / restore) | ORM s (estimated) | ORM / restore "

@@ -10,4 +10,5 @@ from . import (
     ir_attachment,
     ir_http,
     res_company,
+    res_company_actions,
 )

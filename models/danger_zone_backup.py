@@ -6,7 +6,6 @@ import shutil
 import tempfile
 from datetime import timedelta
 
-from openupgradelib.openupgrade import logged_query
 from psycopg2.pool import PoolError
 
 from odoo import api, fields, models, release
@@ -46,10 +45,6 @@ class DangerZoneBackup(models.Model):
     record_count = fields.Integer("Records", readonly=True)
     model_counts = fields.Json(readonly=True)
     expires_at = fields.Datetime(readonly=True, help="The file is deleted after this moment.")
-
-    def init(self):
-        # One queued or running backup per company, even across workers.
-        logged_query(self.env.cr, self._one_active_index())
 
     @api.depends("company_id", "create_date", "trigger")
     def _compute_name(self):

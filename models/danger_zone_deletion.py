@@ -1,7 +1,5 @@
 import logging
 
-from openupgradelib.openupgrade import logged_query
-
 from odoo import SUPERUSER_ID, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import config
@@ -31,9 +29,6 @@ class DangerZoneDeletion(models.Model):
     report = fields.Json(readonly=True)
     report_text = fields.Text(compute="_compute_report_text")
     deleted_count = fields.Integer("Deleted records", readonly=True)
-
-    def init(self):
-        logged_query(self.env.cr, self._one_active_index())
 
     @api.depends("company_name")
     def _compute_name(self):
@@ -114,7 +109,7 @@ class DangerZoneDeletion(models.Model):
         deletion = CompanyDeletion(env, company)
         deletion.collect()
         if deletion.blockers:
-            raise UserError(company._danger_zone_format_blockers(deletion.blockers))
+            raise UserError(deletion.describe_blockers())
         counts = deletion.delete(progress=self._report_progress)
         env["res.company"]._danger_zone_sync_owner_group()
         return {"counts": counts, **users}

@@ -8,7 +8,8 @@ from psycopg2.pool import PoolError
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import config
+from odoo.tools import SQL, config
+from odoo.tools.sql import index_exists
 
 from ..engine import BackupFormatError
 
@@ -83,10 +84,20 @@ class DangerZoneJob(models.AbstractModel):
                 )
             )
 
-    def _one_active_index(self):
-        """SQL creating the index that allows one queued or running job per company."""
-        return f"""CREATE UNIQUE INDEX IF NOT EXISTS {self._table}_one_active_per_company
-                   ON {self._table} (company_id) WHERE state IN ('queued', 'running')"""
+    def init(self):
+        """One queued or running job of a kind per company, even across workers: a partial
+        unique index (Odoo's index helpers make no partial unique index)."""
+        if self._abstract:
+            return
+        index = f"{self._table}_one_active_per_company"
+        if not index_exists(self.env.cr, index):
+            self.env.cr.execute(
+                SQL(
+                    "CREATE UNIQUE INDEX %s ON %s (company_id) WHERE state IN ('queued', 'running')",
+                    SQL.identifier(index),
+                    SQL.identifier(self._table),
+                )
+            )
 
     @api.model
     def _check_owner(self, company):

@@ -3,7 +3,7 @@
 from datetime import timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessDenied, UserError
 from odoo.sql_db import db_connect
 
 MAX_FAILURES = 5
@@ -28,6 +28,31 @@ class DangerZonePasswordFailure(models.Model):
     # for, or miss, a user that the request's transaction holds or has just created.
     user_id = fields.Integer(required=True, index=True)
     failed_at = fields.Datetime(required=True)
+
+    @api.model
+    def _check_password(self, password):
+        """Raise UserError unless ``password`` is the current user's password or API key.
+
+        Wrong passwords are counted in the database: after a few, the user is
+        locked out for a while, whichever worker or address they come from.
+        """
+        user = self.env.user
+        Failures = self.sudo()
+        Failures._check_not_locked(user)
+        if not password:
+            raise UserError(self.env._("Enter your password to confirm."))
+        credential = {"type": "password", "password": password, "login": user.login}
+        try:
+            user._check_credentials(credential, {"interactive": False})
+        except AccessDenied:
+            Failures._record(user)
+            raise UserError(
+                self.env._(
+                    "The password is wrong (%(left)s attempts left before a lockout).",
+                    left=Failures._attempts_left(user),
+                )
+            ) from None
+        Failures._forget(user)
 
     @api.model
     def _check_not_locked(self, user):

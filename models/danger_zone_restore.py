@@ -6,8 +6,6 @@ import io
 import json
 import logging
 
-from openupgradelib.openupgrade import logged_query
-
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
@@ -49,9 +47,6 @@ class DangerZoneRestore(models.Model):
     report_text = fields.Text(compute="_compute_report_text")
     restored_count = fields.Integer("Restored", readonly=True)
     skipped_count = fields.Integer("Skipped", readonly=True)
-
-    def init(self):
-        logged_query(self.env.cr, self._one_active_index())
 
     @api.depends("company_id", "create_date")
     def _compute_name(self):

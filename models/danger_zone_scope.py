@@ -1,7 +1,8 @@
 from odoo import api, models
 
 from ..services.company_purge import CompanyPurge
-from ..services.company_scope import COMPANY_IDENTITY_FIELDS, MAGIC_FIELDS, CompanyScope, ScopeRule
+from ..services.company_scope import CompanyScope
+from ..services.scope_rules import BUSINESS_RULES, COMPANY_IDENTITY_FIELDS, MAGIC_FIELDS, ScopeRule
 
 
 class DangerZoneScope(models.AbstractModel):
@@ -25,70 +26,7 @@ class DangerZoneScope(models.AbstractModel):
     @api.model
     def _danger_zone_rules(self):
         """The business models of a company (see ScopeRule). Hook: extend with super()."""
-        return [
-            # contacts
-            ScopeRule("res.partner", "shared", parents=("parent_id",)),
-            ScopeRule("res.partner.category", "none"),
-            ScopeRule("res.partner.bank", "shared", parents=("partner_id",)),
-            # products
-            ScopeRule("product.category", "none"),
-            ScopeRule("product.template", "shared"),
-            ScopeRule("product.product", "none", parents=("product_tmpl_id",)),
-            ScopeRule("product.attribute", "none"),
-            ScopeRule("product.attribute.value", "none", parents=("attribute_id",)),
-            ScopeRule("product.template.attribute.line", "none", parents=("product_tmpl_id",)),
-            ScopeRule("product.template.attribute.value", "none", parents=("product_tmpl_id",)),
-            # accounting configuration
-            ScopeRule("account.account", "companies"),
-            ScopeRule("account.group"),
-            ScopeRule("account.tax.group"),
-            ScopeRule("account.tax"),
-            ScopeRule("account.tax.repartition.line"),
-            ScopeRule("account.fiscal.position"),
-            ScopeRule("account.fiscal.position.tax", "none", parents=("position_id",)),
-            ScopeRule("account.fiscal.position.account", "none", parents=("position_id",)),
-            ScopeRule("account.journal"),
-            ScopeRule("account.journal.group"),
-            ScopeRule("account.payment.method.line", "none", parents=("journal_id",)),
-            ScopeRule("account.payment.term", "shared"),
-            ScopeRule("account.payment.term.line", "none", parents=("payment_id",)),
-            ScopeRule("account.cash.rounding", "shared"),
-            ScopeRule("account.reconcile.model"),
-            ScopeRule("account.reconcile.model.line"),
-            ScopeRule("account.reconcile.model.partner.mapping", "none", parents=("model_id",)),
-            # accounting documents
-            ScopeRule("account.move"),
-            ScopeRule("account.move.line"),
-            ScopeRule("account.partial.reconcile"),
-            ScopeRule("account.full.reconcile", "none"),
-            ScopeRule("account.payment"),
-            ScopeRule("account.bank.statement"),
-            ScopeRule("account.bank.statement.line"),
-            # analytic
-            ScopeRule("account.analytic.plan", "shared"),
-            ScopeRule("account.analytic.account", "shared"),
-            ScopeRule("account.analytic.line"),
-            ScopeRule("account.analytic.distribution.model", "shared"),
-            # sales, purchases, expenses (when installed)
-            ScopeRule("crm.team", "shared"),
-            ScopeRule("sale.order"),
-            ScopeRule("sale.order.line"),
-            ScopeRule("purchase.order"),
-            ScopeRule("purchase.order.line"),
-            ScopeRule("resource.calendar", "shared"),
-            ScopeRule("resource.resource", "shared"),
-            ScopeRule("hr.department", "shared"),
-            ScopeRule("hr.job", "shared"),
-            ScopeRule("hr.employee"),
-            ScopeRule("hr.expense"),
-            ScopeRule("hr.expense.sheet"),
-            # timeline
-            ScopeRule("mail.message", "none", document=True),
-            ScopeRule("mail.tracking.value", "none", parents=("mail_message_id",)),
-            ScopeRule("mail.followers", "none", document=True),
-            ScopeRule("mail.activity", "none", document=True),
-            ScopeRule("ir.attachment", "none", document=True, option="attachments"),
-        ]
+        return list(BUSINESS_RULES)
 
     @api.model
     def _danger_zone_custom_rules(self, business_models):

@@ -15,7 +15,7 @@ from odoo.tools import SQL
 
 from ..engine import member_name
 from ..engine.copy_json import COPY_OPTIONS, json_lines
-from .company_scope import COMPANY_MODEL
+from .scope_rules import COMPANY_MODEL
 
 CHUNK_BYTES = 1 << 20  # COPY rows are handed to Python a megabyte at a time
 SPLIT_ROWS = 50_000  # a member with more records is rendered half by a second reader, if any

@@ -25,7 +25,8 @@ from odoo.tools import SQL
 
 from .closure import close, identity_partner
 from .company_purge import ORPHANS, CompanyPurge
-from .company_scope import ScopeRule
+from .company_users import CompanyUsers
+from .scope_rules import ScopeRule
 
 # Models whose rows a deletion keeps: users are moved or archived; the deletion job is the
 # audit trail (its company becomes empty); failed password attempts stay counted.
@@ -331,3 +332,42 @@ class CompanyDeletion(CompanyPurge):
             )
             names += [f"ir_sequence_{seq:03d}_{rng:03d}" for seq, rng in self.cr.fetchall()]
         return names
+
+    def describe_blockers(self):
+        """The rows that other companies or everybody keep and that point to this company's data."""
+        lines = [self.env._("Records that stay (of other companies, or shared) use this company's data:")]
+        for model, column, target, ids in self.blockers:
+            records = self.env[model].sudo().browse(ids[:5])
+            lines.append(
+                self.env._(
+                    "- %(count)s %(model)s (%(names)s) point to %(target)s records with %(field)s",
+                    count=len(ids),
+                    model=self.env[model]._description,
+                    names=", ".join(str(name) for name in records.mapped("display_name")),
+                    target=self.env[target]._description,
+                    field=column,
+                )
+            )
+        return "\n".join(lines)
+
+
+def deletion_preview(company):
+    """What deleting ``company`` would remove, and what stops it now; writes nothing."""
+    sudo_company = company.sudo()
+    savepoint = company.env.cr.savepoint()  # the temporary tables of the dry run go with it
+    try:
+        deletion = CompanyDeletion(sudo_company.env, sudo_company)
+        counts = deletion.collect()
+        blockers = company._danger_zone_delete_blockers()
+        if deletion.blockers:
+            blockers.append(deletion.describe_blockers())
+    finally:
+        savepoint.close(rollback=True)
+    moved, archived = CompanyUsers(company).to_release()
+    return {
+        "ok": not blockers,
+        "blockers": blockers,
+        "counts": counts,
+        "moved": moved.mapped("login"),
+        "archived": archived.mapped("login"),
+    }

@@ -1,12 +1,15 @@
 from . import (
     test_backup,
     test_backup_cli_and_snapshot,
+    test_backup_job,
     test_delete,
     test_doctests,
     test_owner_only_paths,
     test_ownership,
     test_restore,
     test_restore_cli,
+    test_restore_job,
+    test_restore_refusals,
     test_ui,
     test_xmlrpc_access,
 )

@@ -16,7 +16,7 @@ from odoo.tests.common import get_db_name
 from odoo.tools import config
 
 from ..engine import open_backup, write_backup
-from ..services import company_scope
+from ..services import scope_closure
 from ..services.backup_export import BackupExport
 from ..services.snapshot_reader import SnapshotReader
 
@@ -146,29 +146,7 @@ class TestBackupOnCommittedData(BaseCase):
 
         members, scopes = {}, {}
         for split in (True, False):
-            with self.registry.cursor() as cr:  # REPEATABLE READ, like the cron's snapshot
-                env = api.Environment(cr, SUPERUSER_ID, {})
-                company = env["res.company"].browse(company_id)
-                buffer = io.BytesIO()
-                writer = write_backup(buffer)
-                if split:
-                    with (
-                        SnapshotReader(cr, self.registry) as second_reader,
-                        patch.object(company_scope, "SCAN_AHEAD_ROWS", 0),
-                    ):
-                        scope = env["danger.zone.scope"]._danger_zone_resolve(company, helper=second_reader)
-                        export = BackupExport(scope, writer, rename_all, second_reader, split_rows=1)
-                        entries = export.write_members()
-                else:
-                    scope = env["danger.zone.scope"]._danger_zone_resolve(company)
-                    entries = BackupExport(scope, writer).write_members()
-                writer.close({"members": entries})
-                cr.execute("SELECT model, id, kind FROM danger_zone_scope ORDER BY model, id")
-                scopes[split] = cr.fetchall()
-                cr.rollback()
-            members[split] = {
-                entry["name"]: jsonl_member(buffer, entry["name"], entries) for entry in entries
-            }
+            scopes[split], members[split] = self._scope_and_members(company_id, split, rename_all)
             self._rename(partner_ids, names)  # as before the concurrent change, for the other run
         self.assertEqual(scopes[True], scopes[False])
         self.assertIn(("res.partner", entry_partner_id, "data"), scopes[True], "found through the lines")
@@ -176,6 +154,31 @@ class TestBackupOnCommittedData(BaseCase):
         partners = [record["name"] for record in members[True]["data/res.partner.jsonl"]]
         self.assertEqual(partners, [*names, "DZ Split Shared Contact"], "in id order, none renamed")
         self.assertEqual(len(members[True]["data/account.move.line.jsonl"]), 2)
+
+    def _scope_and_members(self, company_id, split, progress):
+        """(scope rows, records by member) of a backup made on a snapshot of its own, with a second
+        connection (``split``) or one."""
+        with self.registry.cursor() as cr:  # REPEATABLE READ, like the cron's snapshot
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            company = env["res.company"].browse(company_id)
+            buffer = io.BytesIO()
+            writer = write_backup(buffer)
+            if split:
+                with (
+                    SnapshotReader(cr, self.registry) as second_reader,
+                    patch.object(scope_closure, "SCAN_AHEAD_ROWS", 0),
+                ):
+                    scope = env["danger.zone.scope"]._danger_zone_resolve(company, helper=second_reader)
+                    export = BackupExport(scope, writer, progress, second_reader, split_rows=1)
+                    entries = export.write_members()
+            else:
+                scope = env["danger.zone.scope"]._danger_zone_resolve(company)
+                entries = BackupExport(scope, writer).write_members()
+            writer.close({"members": entries})
+            cr.execute("SELECT model, id, kind FROM danger_zone_scope ORDER BY model, id")
+            scope_rows = cr.fetchall()
+            cr.rollback()
+        return scope_rows, {entry["name"]: jsonl_member(buffer, entry["name"], entries) for entry in entries}
 
     def _rename(self, partner_ids, names):
         with self.registry.cursor() as cr:

@@ -47,6 +47,13 @@ class TestXmlrpcAccess(DangerZoneUsersMixin, HttpCase):
 
     def _public_calls(self, new_owner, password):
         """(name, model, method, args, kwargs) of every public method this addon exposes."""
+        return [
+            *self._ownership_calls(new_owner, password),
+            *self._backup_calls(),
+            *self._restore_and_delete_calls(password),
+        ]
+
+    def _ownership_calls(self, new_owner, password):
         company = [self.company.id]
         return [
             (
@@ -72,6 +79,11 @@ class TestXmlrpcAccess(DangerZoneUsersMixin, HttpCase):
                 [[self.page_action.id]],
                 {"context": {"allowed_company_ids": company}},
             ),
+        ]
+
+    def _backup_calls(self):
+        company = [self.company.id]
+        return [
             ("backup", "res.company", "danger_zone_backup", [company], {}),
             ("backup wizard", "res.company", "action_danger_zone_backup", [company], {}),
             (
@@ -84,6 +96,11 @@ class TestXmlrpcAccess(DangerZoneUsersMixin, HttpCase):
             ("read backups", "danger.zone.backup", "read", [[self.backup.id], ["state"]], {}),
             ("download", "danger.zone.backup", "action_download", [[self.backup.id]], {}),
             ("daily setting", "res.company", "write", [company, {"danger_zone_daily_backup": True}], {}),
+        ]
+
+    def _restore_and_delete_calls(self, password):
+        company = [self.company.id]
+        return [
             ("restore", "res.company", "danger_zone_restore", [company, "", "RESTORE"], {}),
             ("restore preflight", "res.company", "danger_zone_restore_preflight", [company, ""], {}),
             ("read restores", "danger.zone.restore", "search_read", [[]], {"fields": ["state"]}),

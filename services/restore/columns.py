@@ -10,7 +10,7 @@ from odoo.exceptions import UserError
 from odoo.tools import html_sanitize
 
 from ...engine.rows import Column, RowBuilder
-from ..company_scope import MAGIC_FIELDS
+from ..scope_rules import MAGIC_FIELDS
 
 # Analytic lines hold one column per root plan, named after the plan's id.
 PLAN_COLUMN = re.compile(r"^x_plan(\d+)_id$")

@@ -10,7 +10,7 @@ from odoo.tools import SQL
 
 from ...engine import RecordError
 from ...engine.rows import RowBuilder
-from ..company_scope import COMPANY_MODEL
+from ..scope_rules import COMPANY_MODEL
 
 
 class CompanySettings:

@@ -10,7 +10,7 @@ from odoo.exceptions import UserError
 
 from ...engine import BackupFormatError, member_name
 from ...engine.rows import Remap
-from ..company_scope import COMPANY_MODEL
+from ..scope_rules import COMPANY_MODEL
 
 _logger = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from odoo.exceptions import UserError
 
 from ...engine import verify_signature
 from ..backup_export import EXCLUDED_FIELDS
-from ..company_scope import COMPANY_MODEL, MAGIC_FIELDS
+from ..scope_rules import COMPANY_MODEL, MAGIC_FIELDS
 from .columns import PLAN_COLUMN
 from .context import Trust, timed
 from .record_check import RecordCheck

@@ -3,7 +3,7 @@ is (users, currencies, countries...), and which shared records of the file this 
 already has (plans, categories, attributes...), so that references go to them."""
 
 from ...engine import insertion_order
-from ..company_scope import COMPANY_MODEL
+from ..scope_rules import COMPANY_MODEL
 
 # Users and their partners that cannot be matched are relinked to the restoring user.
 RELINKED_KEYS = ("res.users", "res.partner")

@@ -12,7 +12,7 @@ from odoo.exceptions import UserError
 
 from ...engine import BackupFormatError
 from ...engine.validation import columns_checker, record_checker
-from ..company_scope import COMPANY_MODEL
+from ..scope_rules import COMPANY_MODEL
 
 ROWS_PER_BATCH = 1000  # records checked, and turned into COPY lines, a column at a time
 

@@ -12,7 +12,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ...engine import BackupFormatError, CycleError, RecordError, insertion_order
-from ..company_scope import COMPANY_MODEL
+from ..scope_rules import COMPANY_MODEL
 from ..sql import LineStream, copy_from_stdin, next_ids
 from .columns import PLAN_COLUMN
 from .context import Trust

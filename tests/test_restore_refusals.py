@@ -1,0 +1,262 @@
+import base64
+import gc
+import io
+from unittest.mock import patch
+
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from ..engine import open_backup
+from ..services.restore import record_check
+from ..services.restore.record_check import RecordCheck
+from .restore_case import RestoreCase, fingerprint, respace_member, rewrite_backup
+
+
+@tagged("post_install", "-at_install")
+class TestRestoreRefusals(RestoreCase):
+    def assert_refused(self, content, message, company=None, **options):
+        """The file is refused with ``message`` and nothing is written."""
+        company = company or self.company
+        before = self.state_of(company)
+        with self.assertRaisesRegex(UserError, message):
+            self.restore(company, content, **options)
+        self.assertEqual(self.state_of(company), before)
+
+    def state_of(self, company):
+        return (
+            self.env["danger.zone.restore"].search_count([]),
+            self.env["account.move"].search_count([("company_id", "=", company.id)]),
+            self.env["res.partner"].search_count([]),
+        )
+
+    def test_only_the_owner_restores(self):
+        file_b64 = base64.b64encode(self.content).decode()
+        for user in (self.admin, self.other_owner):
+            with self.subTest(user=user.login), self.assertRaises(AccessError):
+                self.company.with_user(user).danger_zone_restore(file_b64, confirm="RESTORE")
+            with self.subTest(user=user.login), self.assertRaises(AccessError):
+                self.company.with_user(user).danger_zone_restore_preflight(file_b64)
+
+    def test_confirmation_mode_and_encoding_are_checked(self):
+        file_b64 = base64.b64encode(self.content).decode()
+        company = self.company.with_user(self.owner)
+        with self.assertRaisesRegex(UserError, "Type RESTORE"):
+            company.danger_zone_restore(file_b64, confirm="restore")
+        with self.assertRaisesRegex(UserError, "mode"):
+            company.danger_zone_restore(file_b64, confirm="RESTORE", mode="everything")
+        with self.assertRaisesRegex(UserError, "base64"):
+            company.danger_zone_restore("not base64!", confirm="RESTORE")
+
+    def test_changed_file_from_this_database_is_refused(self):
+        def change_amount(members, manifest):
+            members["data/account.move.line.jsonl"][0]["debit"] = 1e6
+
+        forged = rewrite_backup(self.content, change_amount, keep_signature=True)
+        self.assert_refused(forged, "signature does not match")
+
+    def test_a_file_made_here_is_trusted_once_its_hashes_match(self):
+        target = self.new_company("DZ Trusting Co", chart=False)
+        from_elsewhere = rewrite_backup(self.content, lambda members, manifest: None)
+        check_records = RecordCheck.run
+        counts = []
+        for content, options, checked in (
+            (self.content, {}, False),  # signed by this database: its records are trusted
+            (from_elsewhere, {}, True),
+            (self.content, {"skip_invalid": True}, True),  # skipping names every fault
+        ):
+            with (
+                self.subTest(checked=checked, **options),
+                patch.object(RecordCheck, "run", autospec=True, side_effect=check_records) as spy,
+            ):
+                report = self.preflight(target, content, **options)
+                self.assertTrue(report["ok"], report["errors"])
+                self.assertEqual(spy.called, checked)
+                counts.append(report["counts"])
+        self.assertEqual(counts[0], counts[1], "the manifest's counts, as the full check finds them")
+        changed = respace_member(self.content, "data/account.move.line.jsonl")
+        self.assert_refused(changed, "account.move.line.jsonl does not match its SHA-256", company=target)
+
+    def test_models_outside_the_scope_are_refused(self):
+        for model in ("res.users", "res.groups", "ir.config_parameter", "ir.rule"):
+
+            def add_member(members, manifest, model=model):
+                name = f"data/{model}.jsonl"
+                members[name] = [{"id": 1}]
+                manifest["members"].append(
+                    {"name": name, "model": model, "kind": "data", "fields": {"id": {"type": "integer"}}}
+                )
+
+            with self.subTest(model=model):
+                self.assert_refused(rewrite_backup(self.content, add_member), "outside the business data")
+
+    def test_fields_that_cannot_be_written_are_refused(self):
+        cases = {
+            "create_uid": ({"type": "many2one", "relation": "res.users"}, 2, "cannot be restored"),
+            "url": ({"type": "char"}, "http://example.com", "cannot be restored"),
+        }
+        for name, (description, value, message) in cases.items():
+
+            def add_field(members, manifest, name=name, description=description, value=value):
+                model = "ir.attachment" if name == "url" else "account.move"
+                member = f"data/{model}.jsonl"
+                if member not in members:
+                    members[member] = [
+                        {"id": 1, "name": "a.txt", "res_model": "account.move", "res_id": None}
+                    ]
+                    manifest["members"].append(
+                        {
+                            "name": member,
+                            "model": model,
+                            "kind": "data",
+                            "fields": {
+                                "id": {"type": "integer"},
+                                "name": {"type": "char"},
+                                "res_model": {"type": "char"},
+                                "res_id": {"type": "many2one_reference", "model_field": "res_model"},
+                            },
+                        }
+                    )
+                entry = next(m for m in manifest["members"] if m["name"] == member)
+                entry["fields"][name] = description
+                for record in members[member]:
+                    record[name] = value
+
+            with self.subTest(field=name):
+                self.assert_refused(rewrite_backup(self.content, add_field), message)
+
+    def test_columns_of_plans_outside_the_backup_are_left_out(self):
+        """Each root plan of the source database gives analytic lines a column, other companies'
+        plans too; the file carries them empty, and a database without those plans restores it."""
+
+        def foreign_plan_column(members, manifest):
+            entry = next(m for m in manifest["members"] if m["model"] == "account.analytic.line")
+            entry["fields"]["x_plan999999_id"] = {"type": "many2one", "relation": "account.analytic.account"}
+            for record in members[entry["name"]]:
+                record["x_plan999999_id"] = None
+
+        content = rewrite_backup(self.content, foreign_plan_column)
+        company = self.new_company("DZ Foreign Plan Co")
+        report = self.preflight(company, content)
+        self.assertTrue(report["ok"], report["errors"])
+        self.assertIn("account.analytic.line.x_plan999999_id", "\n".join(report["warnings"]))
+        restore = self.restore(company, content)
+        self.assertEqual(restore.state, "done", restore.error)
+        self.assertEqual(fingerprint(company), self.source_fingerprint)
+
+    def test_a_record_that_cannot_be_written_fails_the_restore_and_writes_nothing(self):
+        def orphan_line(members, manifest):
+            members["data/account.move.line.jsonl"][0]["move_id"] = None  # required here
+
+        company = self.new_company("DZ Half Written Co")
+        with mute_logger("odoo.addons.danger_zone.models.danger_zone_job"):
+            restore = self.restore(company, rewrite_backup(self.content, orphan_line))
+        self.assertEqual(restore.state, "failed")
+        self.assertIn("'move_id' has no value", restore.error)
+        self.assertEqual(self.env["account.move"].search_count([("company_id", "=", company.id)]), 0)
+        self.assertEqual(self.env["res.partner"].search_count([("company_id", "=", company.id)]), 0)
+
+    def test_unknown_field_is_refused(self):
+        def add_unknown(members, manifest):
+            entry = next(m for m in manifest["members"] if m["model"] == "res.partner")
+            entry["fields"]["x_not_here"] = {"type": "char"}
+
+        self.assert_refused(rewrite_backup(self.content, add_unknown), "x_not_here")
+
+    def test_wrong_types_and_command_lists_are_refused(self):
+        def command_list(members, manifest):
+            members["data/res.partner.jsonl"][0]["category_id"] = [[6, 0, [1]]]
+
+        def text_for_number(members, manifest):
+            members["data/account.move.line.jsonl"][0]["debit"] = "lots"
+
+        def nan(members, manifest):
+            members["data/account.move.line.jsonl"][0]["debit"] = float("nan")
+
+        self.assert_refused(rewrite_backup(self.content, command_list), "must be a list of ids")
+        self.assert_refused(rewrite_backup(self.content, text_for_number), "debit")
+        self.assert_refused(rewrite_backup(self.content, nan), "NaN|not valid")
+
+    def test_a_bad_value_past_the_first_batch_is_named_by_its_line(self):
+        lines = list(open_backup(io.BytesIO(self.content)).records("data/account.move.line.jsonl"))
+        self.assertGreater(len(lines), 9, "the test needs several batches of journal items")
+
+        def break_the_eighth(members, manifest):
+            members["data/account.move.line.jsonl"][7]["tax_ids"] = [[6, 0, [1]]]
+
+        with patch.object(record_check, "ROWS_PER_BATCH", 3):  # lines 1-3, 4-6, 7-9...
+            self.assert_refused(
+                rewrite_backup(self.content, break_the_eighth),
+                r"account\.move\.line\.jsonl, line 8: field 'tax_ids' must be a list of ids",
+            )
+        self.assertTrue(gc.isenabled(), "the cycle collector runs again after a refused check")
+
+    def test_reference_to_another_company_record_is_refused(self):
+        foreign_partner = self.env["res.partner"].search(
+            [("company_id", "=", self.other_company.id)], limit=1
+        )
+
+        def point_elsewhere(members, manifest):
+            members["data/account.move.jsonl"][0]["partner_id"] = foreign_partner.id
+
+        self.assert_refused(rewrite_backup(self.content, point_elsewhere), "not in the backup")
+
+    def test_zip_bomb_is_refused(self):
+        def bomb(members, manifest):
+            members["data/res.partner.jsonl"][0]["comment"] = "0" * (50 << 20)
+
+        self.assert_refused(rewrite_backup(self.content, bomb, compresslevel=3), "zip bomb")
+
+    def test_other_currency_and_unknown_keys_are_reported_by_the_preflight(self):
+        def elsewhere(members, manifest):
+            manifest["source"]["currency"] = "XAF"
+            name = "keys/res.country.jsonl"
+            if name not in members:
+                members[name] = []
+                manifest["members"].append(
+                    {
+                        "name": name,
+                        "model": "res.country",
+                        "kind": "keys",
+                        "fields": {"id": {"type": "integer"}, "code": {"type": "char"}},
+                    }
+                )
+            members[name].append({"id": 99999, "code": "QQ"})
+
+        content = rewrite_backup(self.content, elsewhere)
+        report = self.preflight(self.company, content)
+        self.assertFalse(report["ok"])
+        self.assertEqual(report["currency"], {"backup": "XAF", "company": self.company.currency_id.name})
+        self.assertTrue(any("QQ" in key for key in report["unresolved_keys"]), report["unresolved_keys"])
+        self.assert_refused(content, "currency")
+
+    def test_preflight_counts_and_writes_nothing(self):
+        before = self.state_of(self.company)
+        report = self.preflight(self.company, self.content)
+        self.assertTrue(report["ok"], report["errors"])
+        self.assertEqual(report["counts"]["account.move"], self.source_fingerprint["moves"].__len__())
+        self.assertEqual(report["deleted"]["account.move"], len(self.source_fingerprint["moves"]))
+        self.assertEqual(self.state_of(self.company), before)
+
+    def test_merge_into_the_same_company_reports_conflicts(self):
+        report = self.preflight(self.company, self.content, mode="merge")
+        self.assertFalse(report["ok"])
+        self.assertTrue(
+            any("journal" in conflict.lower() for conflict in report["conflicts"]), report["conflicts"]
+        )
+        self.assert_refused(self.content, "already exists", mode="merge")
+
+    def test_skip_invalid_leaves_out_bad_records_and_reports_them(self):
+        def break_one(members, manifest):
+            members["data/res.partner.bank.jsonl"][0]["partner_id"] = 987654
+
+        content = rewrite_backup(self.content, break_one)
+        self.assert_refused(content, "not in the backup")
+        target = self.new_company("DZ Skipping Co")
+        restore = self.restore(target, content, skip_invalid=True)
+        self.assertEqual(restore.state, "done", restore.error)
+        self.assertEqual([item["model"] for item in restore.report["skipped"]].count("res.partner.bank"), 1)
+        self.assertEqual(
+            restore.restored_count + restore.skipped_count, sum(restore.report["counts"].values())
+        )
+        self.assertIn("res.partner.bank", restore.report_text)
