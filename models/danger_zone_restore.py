@@ -9,9 +9,9 @@ import logging
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..engine import BackupFormatError, open_backup
+from ..engine import open_backup
 from ..services.reports import format_restore_report
-from ..services.restore import RestorePipeline
+from ..services.restore import RestorePipeline, format_errors
 
 _logger = logging.getLogger(__name__)
 
@@ -133,10 +133,8 @@ class DangerZoneRestore(models.Model):
             raise UserError(self.env._("The restore mode must be 'replace' or 'merge'."))
 
     def _importer(self, company, stream, mode, skip_invalid, progress=None):
-        try:
+        with format_errors(self.env):
             reader = open_backup(stream)
-        except BackupFormatError as error:
-            raise UserError(self.env._("The backup file is not valid: %s", error)) from None
         return RestorePipeline(
             self.env, company, reader, mode=mode, skip_invalid=skip_invalid, progress=progress
         )

@@ -20,4 +20,5 @@ record exists.
 - ``company``: the company's settings and defaults.
 """
 
+from .context import format_errors
 from .pipeline import RestorePipeline

@@ -106,13 +106,8 @@ class RestoreContext:
             self._ids_cache[model] = {record.get("id") for record in self.records(model)}
         return self._ids_cache[model]
 
-    @contextlib.contextmanager
     def format_errors(self):
-        """The one place where a file's format error becomes the owner's UserError."""
-        try:
-            yield
-        except BackupFormatError as error:
-            raise UserError(self.env._("The backup file is not valid: %s", error)) from None
+        return format_errors(self.env)
 
     def skip_or_raise(self, model, record_id, reason):
         """A record that cannot be restored: skipped and reported, or the restore refused."""
@@ -126,6 +121,15 @@ class RestoreContext:
                 )
             )
         self.skipped.append((model, record_id, reason))
+
+
+@contextlib.contextmanager
+def format_errors(env):
+    """The one place where a file's format error becomes the owner's UserError."""
+    try:
+        yield
+    except BackupFormatError as error:
+        raise UserError(env._("The backup file is not valid: %s", error)) from None
 
 
 @contextlib.contextmanager
