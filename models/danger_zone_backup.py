@@ -44,7 +44,20 @@ class DangerZoneBackup(models.Model):
     checksum = fields.Char("SHA-256", readonly=True)
     record_count = fields.Integer("Records", readonly=True)
     model_counts = fields.Json(readonly=True)
+    left_out = fields.Json(
+        "Models Left Out",
+        readonly=True,
+        help="The models holding the company's rows that the backup leaves out, and why.",
+    )
+    left_out_text = fields.Text("Left Out", compute="_compute_left_out_text")
     expires_at = fields.Datetime(readonly=True, help="The file is deleted after this moment.")
+
+    @api.depends("left_out")
+    def _compute_left_out_text(self):
+        for backup in self:
+            backup.left_out_text = "\n".join(
+                f"{item['model']}: {item['count']} ({item['reason']})" for item in backup.left_out or ()
+            )
 
     @api.depends("company_id", "create_date", "trigger")
     def _compute_name(self):
@@ -183,7 +196,8 @@ class DangerZoneBackup(models.Model):
                 members = export.write_members()
                 attachments = next((m for m in members if m["model"] == "ir.attachment"), None)
                 files = export.write_files(attachments)
-                manifest = sign_manifest(self._manifest(company, members, files), self._secret())
+                left_out = self.env["danger.zone.scope"]._danger_zone_left_out_rows(company, scope)
+                manifest = sign_manifest(self._manifest(company, members, files, left_out), self._secret())
                 writer.close(manifest)
             expected = {member["name"]: scope.count(member["model"], member["kind"]) for member in members}
             self._verify(path, expected, read_back)
@@ -205,7 +219,7 @@ class DangerZoneBackup(models.Model):
         with reader:
             yield reader
 
-    def _manifest(self, company, members, files):
+    def _manifest(self, company, members, files, left_out):
         modules = (
             self.env["ir.module.module"]
             .sudo()
@@ -228,6 +242,7 @@ class DangerZoneBackup(models.Model):
             "options": {"attachments": self.with_attachments},
             "members": members,
             "files": files,
+            "left_out": left_out,
         }
 
     def _addon_version(self):
@@ -274,6 +289,7 @@ class DangerZoneBackup(models.Model):
             "checksum": _sha256(path),
             "record_count": sum(m["count"] for m in members),
             "model_counts": {m["model"]: m["count"] for m in members},
+            "left_out": manifest.get("left_out", []),
         }
 
     def _attach(self, path, file_name):

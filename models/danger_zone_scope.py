@@ -1,8 +1,18 @@
 from odoo import api, models
+from odoo.tools import SQL
 
 from ..services.company_purge import CompanyPurge
 from ..services.company_scope import CompanyScope
-from ..services.scope_rules import BUSINESS_RULES, COMPANY_IDENTITY_FIELDS, MAGIC_FIELDS, ScopeRule
+from ..services.scope_rules import (
+    BUSINESS_RULES,
+    COMPANY_IDENTITY_FIELDS,
+    LEFT_OUT,
+    MAGIC_FIELDS,
+    ScopeRule,
+    company_kind,
+    holds_rows,
+    left_out_reason,
+)
 
 
 class DangerZoneScope(models.AbstractModel):
@@ -27,6 +37,28 @@ class DangerZoneScope(models.AbstractModel):
     def _danger_zone_rules(self):
         """The business models of a company (see ScopeRule). Hook: extend with super()."""
         return list(BUSINESS_RULES)
+
+    @api.model
+    def _danger_zone_left_out(self):
+        """Models that hold rows of a company but no business data: name (or a prefix ending
+        with a dot) -> why backups leave them out. Hook: extend with super()."""
+        return dict(LEFT_OUT)
+
+    @api.model
+    def _danger_zone_discovered_rules(self):
+        """A rule for every installed model with a company column that no rule names, that is
+        no natural key and that is not left out: whatever apps are installed, their records
+        of the company are carried."""
+        known = {rule.model for rule in self._danger_zone_rules()} | set(self._danger_zone_natural_keys())
+        left_out = self._danger_zone_left_out()
+        rules = []
+        for model in sorted(self.env.registry):
+            Model = self.env[model]
+            if model in known or not holds_rows(Model) or left_out_reason(model, left_out):
+                continue
+            if kind := company_kind(Model):
+                rules.append(ScopeRule(model, kind))
+        return rules
 
     @api.model
     def _danger_zone_custom_rules(self, business_models):
@@ -86,13 +118,65 @@ class DangerZoneScope(models.AbstractModel):
         key instead of copying it, so restoring twice does not duplicate the
         shared plans, categories and attributes. Hook: extend with super().
         """
-        return {
+        keys = {
             "account.analytic.plan": ["complete_name"],
             "product.category": ["complete_name"],
             "res.partner.category": ["name"],
             "product.attribute": ["name"],
             "product.attribute.value": ["attribute_id", "name"],
         }
+        for rule in self._danger_zone_discovered_rules():  # shared records of no company, by name
+            Model = self.env[rule.model]
+            name = Model._fields.get(Model._rec_name)
+            if rule.company == "shared" and name and name.store and name.type == "char":
+                keys.setdefault(rule.model, [name.name])
+        return keys
+
+    @api.model
+    def _danger_zone_left_out_rows(self, company, scope):
+        """The models holding rows of ``company`` that a backup with ``scope`` leaves out:
+        [{"model", "count", "reason"}], for the manifest and the owner."""
+        left_out, reasons = [], self._danger_zone_left_out()
+        for model in sorted(self.env.registry):
+            Model = self.env[model]
+            if model in scope.rules or not holds_rows(Model) or not company_kind(Model):
+                continue
+            if count := self._danger_zone_company_rows(Model, company):
+                left_out.append(
+                    {
+                        "model": model,
+                        "count": count,
+                        "reason": self._danger_zone_left_out_reason(model, reasons),
+                    }
+                )
+        return left_out
+
+    @api.model
+    def _danger_zone_left_out_reason(self, model, reasons):
+        if any(rule.model == model and rule.option for rule in self._danger_zone_rules()):
+            return "files: carried when the backup includes attachments"
+        if model in self._danger_zone_natural_keys():
+            return "shared records: carried as natural keys, found by them where the backup is restored"
+        return left_out_reason(model, reasons) or "no rule carries it"
+
+    @api.model
+    def _danger_zone_company_rows(self, Model, company):
+        """How many rows of ``Model`` belong to ``company`` (by company_id, or company_ids)."""
+        Model.flush_model()
+        if company_kind(Model) == "companies":
+            field = Model._fields["company_ids"]
+            query = SQL(
+                "SELECT COUNT(*) FROM %s WHERE %s = %s",
+                SQL.identifier(field.relation),
+                SQL.identifier(field.column2),
+                company.id,
+            )
+        else:
+            query = SQL(
+                "SELECT COUNT(*) FROM %s WHERE company_id = %s", SQL.identifier(Model._table), company.id
+            )
+        self.env.cr.execute(query)
+        return self.env.cr.fetchone()[0]
 
     @api.model
     def _danger_zone_company_settings(self, company):
@@ -117,6 +201,7 @@ class DangerZoneScope(models.AbstractModel):
             for rule in self._danger_zone_rules()
             if rule.model in self.env and (not rule.option or rule.option in options)
         ]
+        rules += self._danger_zone_discovered_rules()
         rules += self._danger_zone_custom_rules({rule.model for rule in rules})
         keys = {model: key for model, key in self._danger_zone_natural_keys().items() if model in self.env}
         return CompanyScope(self.env, company, rules, keys, self._danger_zone_company_settings(company))

@@ -107,3 +107,68 @@ BUSINESS_RULES = (
     ScopeRule("mail.activity", "none", document=True),
     ScopeRule("ir.attachment", "none", document=True, option="attachments"),
 )
+
+
+# Models that hold rows of a company but no business data: what backups leave out, and why.
+# A name ending with a dot stands for every model whose name starts with it.
+LEFT_OUT = {
+    "ir.": "technical: Odoo's own configuration (sequences, defaults, actions, files unless asked for)",
+    "bus.": "technical: messages between the server and open browser tabs",
+    "base_import.": "technical: import wizards",
+    "mail.mail": "technical: the queue of outgoing e-mails",
+    "snailmail.letter": "technical: the queue of letters sent by post",
+    "digest.": "technical: the periodic KPI e-mails",
+    "onboarding.": "technical: the progress of onboarding panels",
+    "spreadsheet.dashboard": "technical: the dashboards that modules install",
+    "res.company": "identity: the company itself (its business settings travel apart)",
+    "res.users": "identity and access: users keep their accounts",
+    "res.users.": "identity and access: users' keys, settings and logs",
+    "res.groups": "identity and access",
+    "res.device": "identity and access: users' devices and sessions",
+    "res.device.": "identity and access: users' devices and sessions",
+    "payment.provider": "credentials: payment providers hold their API keys",
+    "payment.token": "credentials: customers' saved payment methods",
+    "payment.transaction": "credentials: exchanges with payment providers, which are left out",
+    "fetchmail.server": "credentials: incoming mail servers",
+    "iap.account": "credentials: In-App Purchase accounts",
+    "danger.zone.": "the Danger Zone's own jobs",
+}
+
+
+def left_out_reason(model, left_out=None):
+    """Why backups leave ``model`` out (``left_out``: name or prefix -> reason), or None.
+
+    >>> left_out_reason("res.users.apikeys")
+    "identity and access: users' keys, settings and logs"
+    >>> left_out_reason("res.partner") is None
+    True
+    """
+    left_out = LEFT_OUT if left_out is None else left_out
+    if model in left_out:
+        return left_out[model]
+    return next(
+        (reason for name, reason in left_out.items() if name.endswith(".") and model.startswith(name)), None
+    )
+
+
+def company_kind(Model):
+    """How rows of ``Model`` belong to a company, from its columns (see ScopeRule), or None:
+    ``own`` for a required ``company_id``, ``shared`` for one that may be empty (records of no
+    company come along when the company's data uses them), ``companies`` for ``company_ids``."""
+    company = Model._fields.get("company_id")
+    if company and company.store and company.type == "many2one" and company.comodel_name == COMPANY_MODEL:
+        return "own" if company.required else "shared"
+    companies = Model._fields.get("company_ids")
+    if (
+        companies
+        and companies.store
+        and companies.type == "many2many"
+        and companies.comodel_name == COMPANY_MODEL
+    ):
+        return "companies"
+    return None
+
+
+def holds_rows(Model):
+    """Whether ``Model`` is stored in a table of its own (no abstract or transient model)."""
+    return Model._auto and not Model._abstract and not Model._transient and not Model._table_query

@@ -4,6 +4,7 @@ import jsonschema
 import referencing
 
 from odoo.tests import tagged
+from odoo.tools import SQL
 
 from ..engine import verify_signature
 from ..engine.schema import member_record_schema
@@ -45,6 +46,25 @@ class TestBackupContent(BackupCase):
             self.assertEqual(counts[model], count, model)
             self.assertEqual(len(self.data[model]), count, model)
         self.assertEqual(self.zip_backup.record_count, sum(len(r) for r in self.data.values()))
+
+    def test_every_model_holding_the_company_rows_is_carried_or_left_out_with_its_reason(self):
+        """Whatever apps are installed: each table with rows of the company is a member of the
+        file, or listed in the manifest as left out, with the count and a documented reason."""
+        carried = {m["model"]: m["count"] for m in self.reader.manifest["members"] if m["kind"] == "data"}
+        left_out = {item["model"]: item for item in self.reader.manifest["left_out"]}
+        holding = company_rows_by_model(self.env, self.company)
+        self.assertIn("product.supplierinfo", holding, "the vendor of a confirmed purchase, made by Odoo")
+        for model, count in holding.items():
+            with self.subTest(model=model):
+                if model in carried:
+                    self.assertNotIn(model, left_out)
+                    self.assertGreaterEqual(carried[model], count, "every row of the company is carried")
+                else:
+                    self.assertEqual(left_out[model]["count"], count)
+                    self.assertNotEqual(left_out[model]["reason"], "no rule carries it")
+        self.assertIn("technical", left_out["ir.default"]["reason"])
+        self.assertEqual(self.zip_backup.left_out, self.reader.manifest["left_out"])
+        self.assertIn("ir.default: ", self.zip_backup.left_out_text)
 
     def test_other_company_is_absent(self):
         other_moves = set(self.env["account.move"].search([("company_id", "=", self.other_company.id)]).ids)
@@ -189,3 +209,20 @@ class TestBackupContent(BackupCase):
         self.assertEqual([f["sha1"] for f in reader.manifest["files"]].count(checksum), 1)
         self.assertFalse({"store_fname", "url", "access_token", "db_datas"} & set(attachments[0]))
         self.assertNotIn("ir.attachment", self.data, "attachments only on request")
+
+
+def company_rows_by_model(env, company):
+    """model -> rows of ``company`` in its table, for every model with a company column."""
+    counts = {}
+    for model, Model in env.registry.items():
+        if Model._abstract or Model._transient or not Model._auto or Model._table_query:
+            continue
+        field = Model._fields.get("company_id")
+        if field and field.store and field.type == "many2one" and field.comodel_name == "res.company":
+            env[model].flush_model()
+            env.cr.execute(
+                SQL("SELECT COUNT(*) FROM %s WHERE company_id = %s", SQL.identifier(Model._table), company.id)
+            )
+            if count := env.cr.fetchone()[0]:
+                counts[model] = count
+    return counts

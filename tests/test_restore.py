@@ -21,6 +21,22 @@ class TestRestoreRoundTrip(RestoreCase):
             restore.restored_count + restore.skipped_count, sum(restore.report["counts"].values())
         )
 
+    def test_records_of_the_installed_apps_that_no_rule_names_come_back(self):
+        """Vendor prices (product.supplierinfo) are named by no rule: they are found from their
+        company column, carried and restored like any business record."""
+        target = self.new_company("DZ Discovered Co")
+        restore = self.restore(target)
+        self.assertEqual(restore.state, "done", restore.error)
+
+        def vendor_prices(company):
+            prices = self.env["product.supplierinfo"].search([("company_id", "=", company.id)])
+            return sorted(
+                (p.partner_id.name, p.product_tmpl_id.name, p.price, p.currency_id.name) for p in prices
+            )
+
+        self.assertTrue(vendor_prices(self.company))
+        self.assertEqual(vendor_prices(target), vendor_prices(self.company))
+
     def test_a_file_of_format_version_1_restores_the_same_books(self):
         """Backups made before records became arrays (objects a line) still restore."""
         version_1 = rewrite_backup(self.content, lambda members, manifest: None, format_version=1)

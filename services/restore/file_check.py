@@ -97,7 +97,7 @@ class FileCheck:
             )
             if not allowed:
                 documented = known_data if kind == "data" else known_keys
-                if model in documented or model.startswith("x_"):
+                if model not in self.env or model in documented or model.startswith("x_"):
                     missing["models"].append(model)
                     continue
                 raise UserError(
