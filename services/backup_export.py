@@ -38,6 +38,8 @@ def describe_field(field, key_relation=None):
     for attribute in ("required", "translate", "company_dependent"):
         if getattr(field, attribute, False):
             description[attribute] = True
+    if field._module:  # a database that lacks the field is told which module adds it
+        description["module"] = field._module
     return description
 
 
@@ -171,6 +173,8 @@ class BackupExport:
         if model == COMPANY_MODEL:
             described["id"] = {"type": "integer"}
         entry = {"name": name, "model": model, "kind": kind, **sink.summary()}
+        if module := self.env[model]._original_module:
+            entry["module"] = module
         return dict(entry, columns=list(fields), fields=described)
 
     def _middle_id(self, model, kind):

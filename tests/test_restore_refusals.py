@@ -77,6 +77,44 @@ class TestRestoreRefusals(RestoreCase):
         changed = respace_member(self.content, "data/account.move.line.jsonl")
         self.assert_refused(changed, "account.move.line.jsonl does not match its SHA-256", company=target)
 
+    def test_what_this_database_lacks_is_named_with_the_module_that_adds_it(self):
+        accounts = []
+
+        def add_routing_numbers(members, manifest, used=True):
+            name = "data/res.partner.bank.jsonl"
+            entry = next(member for member in manifest["members"] if member["name"] == name)
+            entry["fields"]["aba_routing"] = {"type": "char", "module": "l10n_us"}
+            for number, record in enumerate(members[name]):
+                record["aba_routing"] = f"02100002{number}" if used else None
+            accounts.append(len(members[name]))
+
+        def add_deliveries(members, manifest):
+            name = "data/stock.picking.jsonl"
+            fields = {"id": {"type": "integer"}, "name": {"type": "char", "module": "stock"}}
+            manifest["members"].append(
+                {"name": name, "model": "stock.picking", "kind": "data", "module": "stock", "fields": fields}
+            )
+            members[name] = [{"id": 1, "name": "WH/OUT/00001"}, {"id": 2, "name": "WH/OUT/00002"}]
+
+        self.assert_refused(
+            rewrite_backup(self.content, add_routing_numbers),
+            rf"Install l10n_us: it adds res\.partner\.bank\.aba_routing \({accounts[0]} records use it\)",
+        )
+        self.assert_refused(
+            rewrite_backup(self.content, add_deliveries),
+            r"Install stock: it adds stock\.picking \(2 records\)",
+        )
+        # a field that no record uses is left out, with a warning: nothing is lost
+        target = self.new_company("DZ Lacking Co")
+        unused = rewrite_backup(
+            self.content, lambda members, manifest: add_routing_numbers(members, manifest, False)
+        )
+        report = self.preflight(target, unused)
+        self.assertTrue(report["ok"], report["errors"])
+        self.assertIn("Left out res.partner.bank.aba_routing", "\n".join(report["warnings"]))
+        restore = self.restore(target, unused)
+        self.assertEqual(restore.state, "done", restore.error)
+
     def test_models_outside_the_scope_are_refused(self):
         for model in ("res.users", "res.groups", "ir.config_parameter", "ir.rule"):
 
@@ -160,6 +198,7 @@ class TestRestoreRefusals(RestoreCase):
         def add_unknown(members, manifest):
             entry = next(m for m in manifest["members"] if m["model"] == "res.partner")
             entry["fields"]["x_not_here"] = {"type": "char"}
+            members[entry["name"]][0]["x_not_here"] = "a value this database has no place for"
 
         self.assert_refused(rewrite_backup(self.content, add_unknown), "x_not_here")
 

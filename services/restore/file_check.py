@@ -12,11 +12,21 @@ from .context import Trust, timed
 from .record_check import RecordCheck
 
 
+def is_empty(value):
+    """Whether a record leaves a field empty (0 is a value, False is not).
+
+    >>> [is_empty(value) for value in (None, False, "", [], {}, 0, "a")]
+    [True, True, True, True, True, False, False]
+    """
+    return value is None or value is False or value in ("", [], {})
+
+
 class FileCheck:
     def __init__(self, context, columns):
         self.context = context
         self.env = context.env
         self.columns = columns
+        self.install_hints = {}  # module -> what installing it would add (models, fields)
 
     def run(self, proven=False):
         """Check the file; add what is wrong to the report. ``proven``: a full check of this
@@ -30,15 +40,7 @@ class FileCheck:
         report.missing = self._check_scope()
         report.missing["modules"] = self._missing_modules()
         report.warnings += self._ignored_column_warnings()
-        report.errors += [
-            self.env._(
-                "This database lacks %(kind)s that the backup uses: %(items)s",
-                kind=kind,
-                items=", ".join(items),
-            )
-            for kind, items in report.missing.items()
-            if items and kind != "modules"
-        ]
+        report.errors += self._missing_errors(report.missing)
         if report.missing["modules"]:
             report.warnings.append(
                 self.env._(
@@ -99,6 +101,7 @@ class FileCheck:
                 documented = known_data if kind == "data" else known_keys
                 if model not in self.env or model in documented or model.startswith("x_"):
                     missing["models"].append(model)
+                    self._install_hint(member.get("module"), f"{model} ({member['count']} records)")
                     continue
                 raise UserError(
                     self.env._(
@@ -123,7 +126,7 @@ class FileCheck:
                 self.columns.ignored[model].add(name)
                 continue
             if name not in target and name not in MAGIC_FIELDS:
-                missing["fields"].append(f"{model}.{name}")
+                self._missing_field(member, name, described, missing)
                 continue
             if name not in allowed:
                 raise UserError(
@@ -132,6 +135,49 @@ class FileCheck:
                     )
                 )
             self._check_type(model, name, described, target[name])
+
+    def _missing_field(self, member, name, described, missing):
+        """A field this database lacks: left out when no record of the file uses it; otherwise
+        missing, and the module that adds it is named."""
+        model = member["model"]
+        records = self.context.reader.records(member["name"])
+        used = sum(1 for record in records if not is_empty(record.get(name)))
+        if not used and member["kind"] == "data":
+            self.columns.ignored[model].add(name)
+            self.context.report.warnings.append(
+                self.env._(
+                    "Left out %(model)s.%(field)s: missing here, and no record of the backup uses it.",
+                    model=model,
+                    field=name,
+                )
+            )
+            return
+        missing["fields"].append(f"{model}.{name}")
+        self._install_hint(described.get("module"), f"{model}.{name} ({used} records use it)")
+
+    def _install_hint(self, module, what):
+        """Remember that installing ``module`` (when the file names it) would bring ``what``."""
+        if module:
+            self.install_hints.setdefault(module, []).append(what)
+
+    def _missing_errors(self, missing):
+        """What this database lacks: the modules to install, by name, then anything left."""
+        named = {item.split(" (")[0] for items in self.install_hints.values() for item in items}
+        errors = [
+            self.env._("Install %(module)s: it adds %(items)s.", module=module, items=", ".join(items))
+            for module, items in sorted(self.install_hints.items())
+        ]
+        for kind, items in missing.items():
+            unnamed = [item for item in items if item not in named]
+            if unnamed and kind != "modules":
+                errors.append(
+                    self.env._(
+                        "This database lacks %(kind)s that the backup uses: %(items)s",
+                        kind=kind,
+                        items=", ".join(unnamed),
+                    )
+                )
+        return errors
 
     def _check_type(self, model, name, described, field):
         if (
