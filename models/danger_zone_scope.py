@@ -6,6 +6,7 @@ from ..services.company_scope import CompanyScope
 from ..services.scope_rules import (
     BUSINESS_RULES,
     COMPANY_IDENTITY_FIELDS,
+    COMPANY_MODEL,
     LEFT_OUT,
     MAGIC_FIELDS,
     ScopeRule,
@@ -45,20 +46,62 @@ class DangerZoneScope(models.AbstractModel):
         return dict(LEFT_OUT)
 
     @api.model
-    def _danger_zone_discovered_rules(self):
-        """A rule for every installed model with a company column that no rule names, that is
-        no natural key and that is not left out: whatever apps are installed, their records
-        of the company are carried."""
-        known = {rule.model for rule in self._danger_zone_rules()} | set(self._danger_zone_natural_keys())
+    def _danger_zone_discovered_rules(self, business=None):
+        """A rule for every installed model that no rule names, that is no natural key and that
+        is not left out, and that holds rows of a company: by a company column, or as children of
+        such rows (see ``_danger_zone_child_rule``). Whatever apps are installed, their records of
+        the company are carried. ``business``: the models of the rules in force (the backup's
+        options leave some out), every rule's by default."""
+        named = {rule.model for rule in self._danger_zone_rules()}
+        business = set(named if business is None else business)
+        keys = set(self._danger_zone_natural_keys())
         left_out = self._danger_zone_left_out()
+        candidates = [
+            model
+            for model in sorted(self.env.registry)
+            if model not in named | keys
+            and holds_rows(self.env[model])
+            and not left_out_reason(model, left_out)
+            and not model.startswith("x_")  # custom models: _danger_zone_custom_rules
+        ]
         rules = []
-        for model in sorted(self.env.registry):
-            Model = self.env[model]
-            if model in known or not holds_rows(Model) or left_out_reason(model, left_out):
-                continue
-            if kind := company_kind(Model):
+        for model in candidates:
+            if kind := company_kind(self.env[model]):
                 rules.append(ScopeRule(model, kind))
+        business |= {rule.model for rule in rules}
+        while children := self._danger_zone_child_rules(candidates, business, keys):
+            rules += children
+            business |= {rule.model for rule in children}
         return rules
+
+    @api.model
+    def _danger_zone_child_rules(self, models, business, keys):
+        """The rules of those of ``models`` whose rows are children of ``business`` records."""
+        rules = (self._danger_zone_child_rule(model, business, keys) for model in models)
+        return [rule for rule in rules if rule]
+
+    @api.model
+    def _danger_zone_child_rule(self, model, business, keys):
+        """The rule of a model without a company whose rows belong to business records through a
+        required or cascading many2one (working hours' attendances, a plan's steps...), when
+        every required reference it has can be carried; None otherwise, or when it has one."""
+        Model = self.env[model]
+        if model in business or company_kind(Model):
+            return None
+        many2ones = [f for f in Model._fields.values() if f.type == "many2one" and f.store]
+        parents = tuple(
+            sorted(
+                field.name
+                for field in many2ones
+                if (field.required or field.ondelete == "cascade")
+                and field.comodel_name in business
+                and field.comodel_name != COMPANY_MODEL
+            )
+        )
+        required = {field.comodel_name for field in many2ones if field.required}
+        if not parents or not required <= business | keys:
+            return None
+        return ScopeRule(model, "none", parents=parents)
 
     @api.model
     def _danger_zone_custom_rules(self, business_models):
@@ -201,7 +244,7 @@ class DangerZoneScope(models.AbstractModel):
             for rule in self._danger_zone_rules()
             if rule.model in self.env and (not rule.option or rule.option in options)
         ]
-        rules += self._danger_zone_discovered_rules()
+        rules += self._danger_zone_discovered_rules({rule.model for rule in rules})
         rules += self._danger_zone_custom_rules({rule.model for rule in rules})
         keys = {model: key for model, key in self._danger_zone_natural_keys().items() if model in self.env}
         return CompanyScope(self.env, company, rules, keys, self._danger_zone_company_settings(company))

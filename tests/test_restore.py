@@ -37,6 +37,25 @@ class TestRestoreRoundTrip(RestoreCase):
         self.assertTrue(vendor_prices(self.company))
         self.assertEqual(vendor_prices(target), vendor_prices(self.company))
 
+    def test_working_hours_come_back_with_their_attendances(self):
+        """Attendances have no company: they are found as children of the company's working
+        hours (a required, cascading many2one) and come back with them."""
+        target = self.new_company("DZ Hours Co")
+        original = target.resource_calendar_id
+        restore = self.restore(target)
+        self.assertEqual(restore.state, "done", restore.error)
+        target.invalidate_recordset()
+        restored = target.resource_calendar_id
+        self.assertNotEqual(restored, original, "the company works the backup's hours")
+
+        def working_hours(calendar):
+            return sorted(
+                (day.dayofweek, day.hour_from, day.hour_to, day.day_period) for day in calendar.attendance_ids
+            )
+
+        self.assertTrue(working_hours(self.company.resource_calendar_id))
+        self.assertEqual(working_hours(restored), working_hours(self.company.resource_calendar_id))
+
     def test_a_file_of_format_version_1_restores_the_same_books(self):
         """Backups made before records became arrays (objects a line) still restore."""
         version_1 = rewrite_backup(self.content, lambda members, manifest: None, format_version=1)
