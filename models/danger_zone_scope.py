@@ -64,15 +64,36 @@ class DangerZoneScope(models.AbstractModel):
             and not left_out_reason(model, left_out)
             and not model.startswith("x_")  # custom models: _danger_zone_custom_rules
         ]
-        rules = []
-        for model in candidates:
-            if kind := company_kind(self.env[model]):
-                rules.append(ScopeRule(model, kind))
+        rules = [
+            ScopeRule(model, company_kind(self.env[model]))
+            for model in candidates
+            if company_kind(self.env[model])
+        ]
+        rules = self._danger_zone_writable_rules(rules, business, keys)
         business |= {rule.model for rule in rules}
         while children := self._danger_zone_child_rules(candidates, business, keys):
             rules += children
             business |= {rule.model for rule in children}
         return rules
+
+    @api.model
+    def _danger_zone_writable_rules(self, rules, business, keys):
+        """Those of ``rules`` whose every required reference can be carried too: a model that
+        needs a record no backup carries is left out, with that reason, rather than refusing
+        every restore (see ``_danger_zone_missing_requirements``)."""
+        while True:
+            carried = business | keys | {rule.model for rule in rules}
+            kept = [rule for rule in rules if not self._danger_zone_missing_requirements(rule.model, carried)]
+            if len(kept) == len(rules):
+                return kept
+            rules = kept
+
+    @api.model
+    def _danger_zone_missing_requirements(self, model, carried):
+        """The models that ``model``'s required many2ones point to and that are not carried."""
+        fields = self.env[model]._fields.values()
+        required = {f.comodel_name for f in fields if f.type == "many2one" and f.store and f.required}
+        return sorted(required - carried - {COMPANY_MODEL})
 
     @api.model
     def _danger_zone_child_rules(self, models, business, keys):
@@ -98,8 +119,7 @@ class DangerZoneScope(models.AbstractModel):
                 and field.comodel_name != COMPANY_MODEL
             )
         )
-        required = {field.comodel_name for field in many2ones if field.required}
-        if not parents or not required <= business | keys:
+        if not parents or self._danger_zone_missing_requirements(model, business | keys):
             return None
         return ScopeRule(model, "none", parents=parents)
 
@@ -200,7 +220,13 @@ class DangerZoneScope(models.AbstractModel):
             return "files: carried when the backup includes attachments"
         if model in self._danger_zone_natural_keys():
             return "shared records: carried as natural keys, found by them where the backup is restored"
-        return left_out_reason(model, reasons) or "no rule carries it"
+        if reason := left_out_reason(model, reasons):
+            return reason
+        carried = set(self._danger_zone_natural_keys()) | {rule.model for rule in self._danger_zone_rules()}
+        carried |= {rule.model for rule in self._danger_zone_discovered_rules()}
+        if missing := self._danger_zone_missing_requirements(model, carried):
+            return f"not carried yet: it requires {', '.join(missing)}, which no backup carries"
+        return "no rule carries it"
 
     @api.model
     def _danger_zone_company_rows(self, Model, company):

@@ -10,6 +10,7 @@ from . import (
     test_restore_cli,
     test_restore_job,
     test_restore_refusals,
+    test_scope_discovery,
     test_ui,
     test_xmlrpc_access,
 )

@@ -1,0 +1,26 @@
+from odoo.tests import TransactionCase, tagged
+
+from ..services.scope_rules import ScopeRule
+
+
+@tagged("post_install", "-at_install")
+class TestScopeDiscovery(TransactionCase):
+    """How the scope finds the models of the installed apps (the round trips prove the rest)."""
+
+    def test_company_models_and_their_children_are_discovered_and_queues_left_out(self):
+        rules = {rule.model: rule for rule in self.env["danger.zone.scope"]._danger_zone_discovered_rules()}
+        self.assertEqual(rules["product.supplierinfo"].company, "shared")  # a company that may be empty
+        self.assertEqual(rules["account.lock_exception"].company, "own")  # a required company
+        self.assertEqual(rules["resource.calendar.attendance"].parents, ("calendar_id",))  # no company
+        for left_out in ("mail.notification", "res.users.apikeys", "payment.token", "danger.zone.backup"):
+            self.assertNotIn(left_out, rules)
+
+    def test_a_model_that_needs_what_no_backup_carries_is_left_out(self):
+        Scope = self.env["danger.zone.scope"]
+        vendor_prices = [ScopeRule("product.supplierinfo", "shared")]
+        self.assertIn("res.partner", Scope._danger_zone_missing_requirements("product.supplierinfo", set()))
+        carried = {"res.partner", "res.currency", "product.template", "product.product"}
+        self.assertEqual(Scope._danger_zone_writable_rules(vendor_prices, carried, set()), vendor_prices)
+        self.assertEqual(
+            Scope._danger_zone_writable_rules(vendor_prices, carried - {"res.partner"}, set()), []
+        )
