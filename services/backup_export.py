@@ -175,7 +175,24 @@ class BackupExport:
         entry = {"name": name, "model": model, "kind": kind, **sink.summary()}
         if module := self.env[model]._original_module:
             entry["module"] = module
+        if kind == "keys" and (modules := self._key_modules(model)):
+            entry["modules"] = modules
         return dict(entry, columns=list(fields), fields=described)
+
+    def _key_modules(self, model):
+        """backup id -> module, of the natural keys that a module installs (their external id):
+        a database that lacks one is told which module provides it."""
+        self.cr.execute(
+            SQL(
+                """SELECT d.res_id, min(d.module) FROM ir_model_data d
+                    WHERE d.model = %s AND d.res_id IN (%s) AND d.module NOT LIKE %s
+                    GROUP BY d.res_id""",
+                model,
+                self.scope.ids_sql(model, "keys"),
+                "\\_\\_%",
+            )
+        )
+        return {str(res_id): module for res_id, module in self.cr.fetchall()}
 
     def _middle_id(self, model, kind):
         """The id where a large member is cut in two for the second reader, or None."""

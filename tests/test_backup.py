@@ -66,6 +66,10 @@ class TestBackupContent(BackupCase):
         self.assertEqual(self.zip_backup.left_out, self.reader.manifest["left_out"])
         self.assertIn("ir.default: ", self.zip_backup.left_out_text)
 
+    def test_natural_keys_name_the_module_that_provides_them(self):
+        entry = next(m for m in self.reader.manifest["members"] if m["name"] == "keys/res.currency.jsonl")
+        self.assertEqual(entry["modules"][str(self.company.currency_id.id)], "base")
+
     def test_other_company_is_absent(self):
         other_moves = set(self.env["account.move"].search([("company_id", "=", self.other_company.id)]).ids)
         self.assertFalse(other_moves & {move["id"] for move in self.data["account.move"]})

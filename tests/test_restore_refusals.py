@@ -115,6 +115,18 @@ class TestRestoreRefusals(RestoreCase):
         restore = self.restore(target, unused)
         self.assertEqual(restore.state, "done", restore.error)
 
+    def test_a_missing_natural_key_names_the_module_that_provides_it(self):
+        def add_currency(members, manifest):
+            name = "keys/res.currency.jsonl"
+            entry = next(member for member in manifest["members"] if member["name"] == name)
+            members[name].append({"id": 999999, "name": "ZZZ"})
+            entry.setdefault("modules", {})["999999"] = "l10n_zz"
+
+        self.assert_refused(
+            rewrite_backup(self.content, add_currency),
+            r"Install l10n_zz: it provides res\.currency \(name='ZZZ'\)",
+        )
+
     def test_models_outside_the_scope_are_refused(self):
         for model in ("res.users", "res.groups", "ir.config_parameter", "ir.rule"):
 

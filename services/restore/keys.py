@@ -16,6 +16,7 @@ class KeyResolver:
         self.company = context.company
         self.remap = context.remap
         self.relinked = []  # logins of users relinked to the restoring user
+        self.providers = {}  # module -> the unresolved keys it would provide
         self.matching_keys = self.env["danger.zone.scope"]._danger_zone_matching_keys()
         self.matched = {}  # model -> key -> id of the existing record
 
@@ -45,6 +46,8 @@ class KeyResolver:
                 else:
                     shown = ", ".join(f"{k}={v!r}" for k, v in record.items() if k != "id")
                     unresolved.append(f"{model} ({shown})")
+                    if module := member.get("modules", {}).get(str(record["id"])):
+                        self.providers.setdefault(module, []).append(f"{model} ({shown})")
         return unresolved
 
     def _source_company_id(self):

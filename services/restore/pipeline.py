@@ -57,6 +57,12 @@ class RestorePipeline:
     def _resolve_keys(self):
         report = self.context.report
         report.unresolved_keys = self.keys.resolve()
+        report.errors += [
+            self.env._(
+                "Install %(module)s: it provides %(records)s.", module=module, records="; ".join(records)
+            )
+            for module, records in sorted(self.keys.providers.items())
+        ]
         if report.unresolved_keys:
             report.errors.append(
                 self.env._(
