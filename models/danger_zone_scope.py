@@ -64,11 +64,7 @@ class DangerZoneScope(models.AbstractModel):
             and not left_out_reason(model, left_out)
             and not model.startswith("x_")  # custom models: _danger_zone_custom_rules
         ]
-        rules = [
-            ScopeRule(model, company_kind(self.env[model]))
-            for model in candidates
-            if company_kind(self.env[model])
-        ]
+        rules = [ScopeRule(model, kind) for model in candidates if (kind := company_kind(self.env[model]))]
         rules = self._danger_zone_writable_rules(rules, business, keys)
         business |= {rule.model for rule in rules}
         while children := self._danger_zone_child_rules(candidates, business, keys):
@@ -199,34 +195,39 @@ class DangerZoneScope(models.AbstractModel):
     def _danger_zone_left_out_rows(self, company, scope):
         """The models holding rows of ``company`` that a backup with ``scope`` leaves out:
         [{"model", "count", "reason"}], for the manifest and the owner."""
-        left_out, reasons = [], self._danger_zone_left_out()
+        left_out = []
+        reason_of = self._danger_zone_left_out_reasons()
         for model in sorted(self.env.registry):
             Model = self.env[model]
             if model in scope.rules or not holds_rows(Model) or not company_kind(Model):
                 continue
             if count := self._danger_zone_company_rows(Model, company):
-                left_out.append(
-                    {
-                        "model": model,
-                        "count": count,
-                        "reason": self._danger_zone_left_out_reason(model, reasons),
-                    }
-                )
+                left_out.append({"model": model, "count": count, "reason": reason_of(model)})
         return left_out
 
     @api.model
-    def _danger_zone_left_out_reason(self, model, reasons):
-        if any(rule.model == model and rule.option for rule in self._danger_zone_rules()):
-            return "files: carried when the backup includes attachments"
-        if model in self._danger_zone_natural_keys():
-            return "shared records: carried as natural keys, found by them where the backup is restored"
-        if reason := left_out_reason(model, reasons):
-            return reason
-        carried = set(self._danger_zone_natural_keys()) | {rule.model for rule in self._danger_zone_rules()}
-        carried |= {rule.model for rule in self._danger_zone_discovered_rules()}
-        if missing := self._danger_zone_missing_requirements(model, carried):
-            return f"not carried yet: it requires {', '.join(missing)}, which no backup carries"
-        return "no rule carries it"
+    def _danger_zone_left_out_reasons(self):
+        """model -> why backups leave it out, from the rules as they stand (computed once)."""
+        reasons = self._danger_zone_left_out()
+        rules = self._danger_zone_rules()
+        optional = {rule.model for rule in rules if rule.option}
+        keys = set(self._danger_zone_natural_keys())
+        carried = (
+            keys | {rule.model for rule in rules} | {r.model for r in self._danger_zone_discovered_rules()}
+        )
+
+        def reason_of(model):
+            if model in optional:
+                return "files: carried when the backup includes attachments"
+            if model in keys:
+                return "shared records: carried as natural keys, found by them where the backup is restored"
+            if reason := left_out_reason(model, reasons):
+                return reason
+            if missing := self._danger_zone_missing_requirements(model, carried):
+                return f"not carried yet: it requires {', '.join(missing)}, which no backup carries"
+            return "no rule carries it"
+
+        return reason_of
 
     @api.model
     def _danger_zone_company_rows(self, Model, company):

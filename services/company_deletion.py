@@ -26,7 +26,7 @@ from odoo.tools import SQL
 from .closure import close, identity_partner
 from .company_purge import ORPHANS, CompanyPurge
 from .company_users import CompanyUsers
-from .scope_rules import ScopeRule
+from .scope_rules import ScopeRule, company_kind, holds_rows
 
 # Models whose rows a deletion keeps: users are moved or archived; the deletion job is the
 # audit trail (its company becomes empty); failed password attempts stay counted.
@@ -43,19 +43,12 @@ BLOCKING = ("c", "r", "a")
 
 
 def company_rules(env):
-    """A ScopeRule per stored model with a company (``own``) or companies (``companies``)."""
+    """A ScopeRule per stored model with a company (``own``, whether or not the company may be
+    empty: a deletion takes the company's rows) or companies (``companies``)."""
     rules = {}
     for name, Model in env.registry.items():
-        if Model._abstract or Model._transient or not Model._auto or name in KEPT_MODELS:
-            continue
-        for field_name, kind, field_type in (
-            ("company_id", "own", "many2one"),
-            ("company_ids", "companies", "many2many"),
-        ):
-            field = Model._fields.get(field_name)
-            if field and field.store and field.type == field_type and field.comodel_name == "res.company":
-                rules[name] = ScopeRule(name, kind)
-                break
+        if name not in KEPT_MODELS and holds_rows(Model) and (kind := company_kind(Model)):
+            rules[name] = ScopeRule(name, "companies" if kind == "companies" else "own")
     return rules
 
 
@@ -213,15 +206,7 @@ class CompanyDeletion(CompanyPurge):
         """Chatter, files, activities, followers and external ids of the previous round's rows."""
         added = 0
         for model, field in self._document_fields():
-            ids = SQL(
-                """SELECT x.id FROM %s x JOIN danger_zone_purge p
-                       ON p.model = x.%s AND p.id = x.%s AND p.round = %s""",
-                self._table(model),
-                SQL.identifier(field.model_field),
-                SQL.identifier(field.name),
-                round_number - 1,
-            )
-            added += self._add(model, ids, round_number)
+            added += self._add(model, self._documents_sql(model, field, round_number - 1), round_number)
         return added
 
     def _add_owned(self, previous, round_number):

@@ -143,19 +143,22 @@ class CompanyPurge:
                 added += self._add(model, ids, round_number)
             if rule.document:
                 res_id = next(f for f in Model._fields.values() if f.type == "many2one_reference")
-                ids = SQL(
-                    """SELECT x.id FROM %s x JOIN danger_zone_purge p
-                           ON p.model = x.%s AND p.id = x.%s AND p.round = %s""",
-                    self._table(model),
-                    SQL.identifier(res_id.model_field),
-                    SQL.identifier(res_id.name),
-                    round_number - 1,
-                )
-                added += self._add(model, ids, round_number)
+                added += self._add(model, self._documents_sql(model, res_id, round_number - 1), round_number)
         for model, (source, column) in ORPHANS.items():
             if model in self.rules and source in self.rules:
                 added += self._add_orphans(model, source, column, round_number)
         return added
+
+    def _documents_sql(self, model, res_id, round_number):
+        """Ids of the records of ``model`` attached by ``res_id`` to rows collected in that round."""
+        return SQL(
+            """SELECT x.id FROM %s x JOIN danger_zone_purge p
+                   ON p.model = x.%s AND p.id = x.%s AND p.round = %s""",
+            self._table(model),
+            SQL.identifier(res_id.model_field),
+            SQL.identifier(res_id.name),
+            round_number,
+        )
 
     def _add_orphans(self, model, source, column, round_number):
         """Records of ``model`` that the previous round's ``source`` rows point to with ``column``."""

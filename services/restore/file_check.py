@@ -26,7 +26,7 @@ class FileCheck:
         self.context = context
         self.env = context.env
         self.columns = columns
-        self.install_hints = {}  # module -> what installing it would add (models, fields)
+        self.install_hints = {}  # module -> {model or field it would add: how many records need it}
 
     def run(self, proven=False):
         """Check the file; add what is wrong to the report. ``proven``: a full check of this
@@ -101,7 +101,7 @@ class FileCheck:
                 documented = known_data if kind == "data" else known_keys
                 if model not in self.env or model in documented or model.startswith("x_"):
                     missing["models"].append(model)
-                    self._install_hint(member.get("module"), f"{model} ({member['count']} records)")
+                    self._install_hint(member.get("module"), model, f"{member['count']} records")
                     continue
                 raise UserError(
                     self.env._(
@@ -153,18 +153,22 @@ class FileCheck:
             )
             return
         missing["fields"].append(f"{model}.{name}")
-        self._install_hint(described.get("module"), f"{model}.{name} ({used} records use it)")
+        self._install_hint(described.get("module"), f"{model}.{name}", f"{used} records use it")
 
-    def _install_hint(self, module, what):
+    def _install_hint(self, module, what, detail):
         """Remember that installing ``module`` (when the file names it) would bring ``what``."""
         if module:
-            self.install_hints.setdefault(module, []).append(what)
+            self.install_hints.setdefault(module, {})[what] = detail
 
     def _missing_errors(self, missing):
         """What this database lacks: the modules to install, by name, then anything left."""
-        named = {item.split(" (")[0] for items in self.install_hints.values() for item in items}
+        named = {what for items in self.install_hints.values() for what in items}
         errors = [
-            self.env._("Install %(module)s: it adds %(items)s.", module=module, items=", ".join(items))
+            self.env._(
+                "Install %(module)s: it adds %(items)s.",
+                module=module,
+                items=", ".join(f"{what} ({detail})" for what, detail in items.items()),
+            )
             for module, items in sorted(self.install_hints.items())
         ]
         for kind, items in missing.items():
