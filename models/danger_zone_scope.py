@@ -64,25 +64,37 @@ class DangerZoneScope(models.AbstractModel):
             and not left_out_reason(model, left_out)
             and not model.startswith("x_")  # custom models: _danger_zone_custom_rules
         ]
-        rules = [ScopeRule(model, kind) for model in candidates if (kind := company_kind(self.env[model]))]
-        rules = self._danger_zone_writable_rules(rules, business, keys)
-        business |= {rule.model for rule in rules}
-        while children := self._danger_zone_child_rules(candidates, business, keys):
-            rules += children
-            business |= {rule.model for rule in children}
-        return rules
+        company_rules = [
+            ScopeRule(model, kind) for model in candidates if (kind := company_kind(self.env[model]))
+        ]
+        return self._danger_zone_writable_rules(company_rules, candidates, business, keys)
 
     @api.model
-    def _danger_zone_writable_rules(self, rules, business, keys):
-        """Those of ``rules`` whose every required reference can be carried too: a model that
-        needs a record no backup carries is left out, with that reason, rather than refusing
-        every restore (see ``_danger_zone_missing_requirements``)."""
+    def _danger_zone_writable_rules(self, company_rules, candidates, business, keys):
+        """``company_rules`` and the child rules of ``candidates`` (round after round) whose every
+        required reference can be carried: a model that needs a record no backup carries is left
+        out, with that reason, rather than refusing every restore (see
+        ``_danger_zone_missing_requirements``). Leaving one out may leave out those that need it,
+        so this repeats until nothing more is left out."""
+        unwritable = set()
         while True:
-            carried = business | keys | {rule.model for rule in rules}
-            kept = [rule for rule in rules if not self._danger_zone_missing_requirements(rule.model, carried)]
-            if len(kept) == len(rules):
-                return kept
-            rules = kept
+            rules = [rule for rule in company_rules if rule.model not in unwritable]
+            carried = business | {rule.model for rule in rules}
+            writable = [model for model in candidates if model not in unwritable]
+            while more := (
+                self._danger_zone_child_rules(writable, carried)
+                or self._danger_zone_referenced_rules(writable, carried)
+            ):
+                rules += more
+                carried |= {rule.model for rule in more}
+            missing = {
+                rule.model
+                for rule in rules
+                if self._danger_zone_missing_requirements(rule.model, carried | keys)
+            }
+            if not missing:
+                return rules
+            unwritable |= missing
 
     @api.model
     def _danger_zone_missing_requirements(self, model, carried):
@@ -92,16 +104,34 @@ class DangerZoneScope(models.AbstractModel):
         return sorted(required - carried - {COMPANY_MODEL})
 
     @api.model
-    def _danger_zone_child_rules(self, models, business, keys):
+    def _danger_zone_referenced_rules(self, models, business):
+        """The rules of those of ``models`` without a company that ``business`` records point
+        to (stages, tags, reasons, templates...): shared records that users make, carried when
+        used and matched by name where the backup is restored."""
+        referenced = {
+            field.comodel_name
+            for model in business
+            if model in self.env
+            for field in self.env[model]._fields.values()
+            if field.store and field.type in ("many2one", "many2many")
+        }
+        return [
+            ScopeRule(model, "none")
+            for model in models
+            if model in referenced and model not in business and not company_kind(self.env[model])
+        ]
+
+    @api.model
+    def _danger_zone_child_rules(self, models, business):
         """The rules of those of ``models`` whose rows are children of ``business`` records."""
-        rules = (self._danger_zone_child_rule(model, business, keys) for model in models)
+        rules = (self._danger_zone_child_rule(model, business) for model in models)
         return [rule for rule in rules if rule]
 
     @api.model
-    def _danger_zone_child_rule(self, model, business, keys):
+    def _danger_zone_child_rule(self, model, business):
         """The rule of a model without a company whose rows belong to business records through a
-        required or cascading many2one (working hours' attendances, a plan's steps...), when
-        every required reference it has can be carried; None otherwise, or when it has one."""
+        required or cascading many2one (working hours' attendances, a plan's steps...); None
+        when it has a company or is in ``business`` already, or has no such parent."""
         Model = self.env[model]
         if model in business or company_kind(Model):
             return None
@@ -115,9 +145,7 @@ class DangerZoneScope(models.AbstractModel):
                 and field.comodel_name != COMPANY_MODEL
             )
         )
-        if not parents or self._danger_zone_missing_requirements(model, business | keys):
-            return None
-        return ScopeRule(model, "none", parents=parents)
+        return ScopeRule(model, "none", parents=parents) if parents else None
 
     @api.model
     def _danger_zone_custom_rules(self, business_models):
@@ -149,22 +177,13 @@ class DangerZoneScope(models.AbstractModel):
             "res.country.state": ["country_id", "code"],
             "res.country.group": ["name"],
             "res.lang": ["code"],
-            "res.partner.title": ["name"],
-            "res.partner.industry": ["full_name"],
-            "res.bank": ["name", "bic"],
-            "uom.category": ["name"],
-            "uom.uom": ["category_id", "name"],
             "account.account.tag": ["name", "applicability", "country_id"],
             "account.payment.method": ["code", "payment_type"],
             "account.incoterms": ["code"],
             "account.report": ["name", "country_id"],
             "account.report.expression": ["report_line_id", "label"],
             "account.report.line": ["report_id", "code", "name"],
-            "utm.campaign": ["name"],
-            "utm.medium": ["name"],
-            "utm.source": ["name"],
             "mail.message.subtype": ["name", "res_model"],
-            "mail.activity.type": ["name", "res_model"],
             "ir.model": ["model"],
             "ir.model.fields": ["model", "name"],
         }
@@ -173,9 +192,11 @@ class DangerZoneScope(models.AbstractModel):
     def _danger_zone_matching_keys(self):
         """Records of no company that a restore reuses when the database has them: model -> key fields.
 
-        A restore maps the backup's record to the existing one with the same
-        key instead of copying it, so restoring twice does not duplicate the
-        shared plans, categories and attributes. Hook: extend with super().
+        These are shared records that users make (plans, categories, units,
+        campaigns, banks...): the backup carries them, and a restore maps the
+        backup's record to the existing one with the same key, or creates it
+        when the database has none, so restoring twice does not duplicate
+        them. Hook: extend with super().
         """
         keys = {
             "account.analytic.plan": ["complete_name"],
@@ -183,13 +204,45 @@ class DangerZoneScope(models.AbstractModel):
             "res.partner.category": ["name"],
             "product.attribute": ["name"],
             "product.attribute.value": ["attribute_id", "name"],
+            "res.partner.title": ["name"],
+            "res.partner.industry": ["full_name"],
+            "res.bank": ["name", "bic"],
+            "uom.category": ["name"],
+            "uom.uom": ["category_id", "name"],
+            "utm.campaign": ["name"],
+            "utm.medium": ["name"],
+            "utm.source": ["name"],
+            "utm.stage": ["name"],
+            "utm.tag": ["name"],
+            "mail.activity.type": ["name", "res_model"],
         }
+        documents = self._danger_zone_unmatched()
         for rule in self._danger_zone_discovered_rules():  # shared records of no company, by name
             Model = self.env[rule.model]
             name = Model._fields.get(Model._rec_name)
-            if rule.company == "shared" and name and name.store and name.type == "char":
+            shared = rule.company == "shared" or (rule.company == "none" and not rule.parents)
+            if shared and name and name.store and name.type == "char" and rule.model not in documents:
                 keys.setdefault(rule.model, [name.name])
         return keys
+
+    @api.model
+    def _danger_zone_unique_names(self):
+        """Text columns unique in the whole database by an index rather than a constraint that
+        the models declare: model -> (column, pattern numbering a taken value). A restore
+        numbers a value that the database has already (services/restore/unique_values.py).
+        Hook: extend with super()."""
+        return {"mail.alias": ("alias_name", "{}-{}")}
+
+    @api.model
+    def _danger_zone_unmatched(self):
+        """Models of no company whose records are documents of the company's records (with a
+        chatter, or listed here), never matched by name to a record of the target database
+        (a procurement group is named after its order). Hook: extend with super()."""
+        thread = self.env.registry.get("mail.thread")
+        documents = {"procurement.group", "crm.iap.lead.mining.request"}
+        return documents | {
+            model for model in self.env.registry if thread and isinstance(self.env[model], thread)
+        }
 
     @api.model
     def _danger_zone_left_out_rows(self, company, scope):
@@ -302,10 +355,27 @@ class DangerZoneScope(models.AbstractModel):
         ``remap`` maps each model's backup-local ids to the new ids; ``models``
         lists the restored models. Extend with super().
         """
+        if "mail.alias" in models:
+            self._danger_zone_relink_aliases(company, remap, models)
         if "account.partial.reconcile" in models:
             self._danger_zone_renumber_matchings(remap)
         if "account.move" in models:
             self._danger_zone_rehash_moves(company, remap)
+
+    @api.model
+    def _danger_zone_relink_aliases(self, company, remap, models):
+        """A restored mail alias still names its owner and defaults by the backup's ids, and
+        has no domain: its owner (a team, a project, a journal...) sets them anew, in the
+        company's alias domain, as Odoo does when it creates the owner."""
+        aliases = list(remap.mapping("mail.alias").values())
+        for model in models:
+            Model = self.env[model].sudo().with_context(active_test=False)
+            if not isinstance(Model, self.env.registry["mail.alias.mixin.optional"]):
+                continue
+            for owner in Model.search([("alias_id", "in", aliases)]):
+                values = owner._alias_get_creation_values()
+                values["alias_domain_id"] = company.alias_domain_id.id
+                owner.alias_id.with_context(mail_notrack=True).write(values)
 
     @api.model
     def _danger_zone_renumber_matchings(self, remap):

@@ -18,8 +18,10 @@ from odoo.tools import SQL
 
 from .closure import close, identity_partner
 
-# Collected records that belong to the records deleted with them.
+# Collected records that belong to the records deleted with them: model -> (owner, column).
 ORPHANS = {"account.full.reconcile": ("account.move.line", "full_reconcile_id")}
+# Records that belong to any record pointing to them with this column: model -> column.
+OWNED = {"mail.alias": "alias_id"}
 
 
 class CompanyPurge:
@@ -147,7 +149,23 @@ class CompanyPurge:
         for model, (source, column) in ORPHANS.items():
             if model in self.rules and source in self.rules:
                 added += self._add_orphans(model, source, column, round_number)
+        for model, column in OWNED.items():
+            for source in self._owners(model, column):
+                added += self._add_orphans(model, source, column, round_number)
         return added
+
+    def _owners(self, model, column):
+        """The business models whose ``column`` points to their own record of ``model``."""
+        if model not in self.rules:
+            return []
+        return [
+            source
+            for source in self.rules
+            if (field := self.env[source]._fields.get(column))
+            and field.store
+            and field.type == "many2one"
+            and field.comodel_name == model
+        ]
 
     def _documents_sql(self, model, res_id, round_number):
         """Ids of the records of ``model`` attached by ``res_id`` to rows collected in that round."""

@@ -48,6 +48,18 @@ BUSINESS_RULES = (
     ScopeRule("res.partner", "shared", parents=("parent_id",)),
     ScopeRule("res.partner.category", "none"),
     ScopeRule("res.partner.bank", "shared", parents=("partner_id",)),
+    ScopeRule("res.partner.title", "none"),
+    ScopeRule("res.partner.industry", "none"),
+    ScopeRule("res.bank", "none"),
+    # units, campaigns and activity types: shared records that users make, matched where restored
+    ScopeRule("uom.category", "none"),
+    ScopeRule("uom.uom", "none"),
+    ScopeRule("utm.campaign", "shared"),
+    ScopeRule("utm.medium", "none"),
+    ScopeRule("utm.source", "none"),
+    ScopeRule("utm.stage", "none"),
+    ScopeRule("utm.tag", "none"),
+    ScopeRule("mail.activity.type", "none"),
     # products
     ScopeRule("product.category", "none"),
     ScopeRule("product.template", "shared"),
@@ -105,6 +117,7 @@ BUSINESS_RULES = (
     ScopeRule("mail.tracking.value", "none", parents=("mail_message_id",)),
     ScopeRule("mail.followers", "none", document=True),
     ScopeRule("mail.activity", "none", document=True),
+    ScopeRule("mail.alias", "none"),  # the e-mail aliases of teams, projects, journals...
     ScopeRule("ir.attachment", "none", document=True, option="attachments"),
 )
 
@@ -122,6 +135,9 @@ LEFT_OUT = {
     "mail.scheduled.message": "technical: messages waiting to be sent",
     "mail.message.translation": "technical: translations of messages, made again on demand",
     "mail.push": "technical: the queue of push notifications",
+    "mail.alias.domain": "technical: the database's e-mail domains (restored aliases take the company's)",
+    "discuss.": "messaging: chat channels and calls belong to their members, not to a company",
+    "mail.guest": "identity and access: visitors of chat channels",
     "mail.push.device": "identity and access: the browsers that receive push notifications",
     "discuss.voice.metadata": "technical: the metadata of voice messages",
     "res.partner.autocomplete.sync": "technical: the queue of contacts to enrich",

@@ -20,7 +20,7 @@ class TestScopeDiscovery(TransactionCase):
         vendor_prices = [ScopeRule("product.supplierinfo", "shared")]
         self.assertIn("res.partner", Scope._danger_zone_missing_requirements("product.supplierinfo", set()))
         carried = {"res.partner", "res.currency", "product.template", "product.product"}
-        self.assertEqual(Scope._danger_zone_writable_rules(vendor_prices, carried, set()), vendor_prices)
+        self.assertEqual(Scope._danger_zone_writable_rules(vendor_prices, [], carried, set()), vendor_prices)
         self.assertEqual(
-            Scope._danger_zone_writable_rules(vendor_prices, carried - {"res.partner"}, set()), []
+            Scope._danger_zone_writable_rules(vendor_prices, [], carried - {"res.partner"}, set()), []
         )

@@ -76,7 +76,13 @@ class ColumnMapping:
         required = bool(field.required)
         if field.company_dependent:
             relation = field.comodel_name if field.type == "many2one" else ""
-            return Column(field.name, "company_dependent", relation=relation, required=required)
+            return Column(
+                field.name,
+                "company_dependent",
+                relation=relation,
+                required=required,
+                deferred=deferred and bool(relation),
+            )
         if field.type == "many2one":
             return Column(
                 field.name, "many2one", relation=field.comodel_name, required=required, deferred=deferred

@@ -80,7 +80,7 @@ class CompanySettings:
             if Model.browse(old_id).exists():
                 continue  # kept by the purge
             domain = [
-                ("company_ids" if relation == "account.account" else "company_id", "in", self.company.id)
+                ("company_ids" if relation == "account.account" else "company_id", "in", self.company.ids)
             ]
             replacement = Model.search([*domain, ("code", "=", code)], limit=1)
             if replacement:

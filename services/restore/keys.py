@@ -16,6 +16,7 @@ class KeyResolver:
         self.company = context.company
         self.remap = context.remap
         self.relinked = []  # logins of users relinked to the restoring user
+        self.relinked_ids = {model: set() for model in RELINKED_KEYS}  # their backup ids, and their partners'
         self.providers = {}  # module -> the unresolved keys it would provide
         self.matching_keys = self.env["danger.zone.scope"]._danger_zone_matching_keys()
         self.matched = {}  # model -> key -> id of the existing record
@@ -43,6 +44,7 @@ class KeyResolver:
                     self.remap.add(model, record["id"], target)
                 elif model in RELINKED_KEYS:
                     self.remap.add(model, record["id"], self._restoring_user_value(model))
+                    self.relinked_ids[model].add(record["id"])
                 else:
                     shown = ", ".join(f"{k}={v!r}" for k, v in record.items() if k != "id")
                     unresolved.append(f"{model} ({shown})")
@@ -85,6 +87,8 @@ class KeyResolver:
 
     def _find_partner_key(self, record):
         for user_id in record.get("user_ids") or ():
+            if user_id in self.relinked_ids["res.users"]:
+                continue  # its partner is relinked along
             user = self.env["res.users"].sudo().browse(self.remap.get("res.users", user_id))
             if user.exists():
                 return user.partner_id.id

@@ -96,7 +96,7 @@ class RestorePipeline:
                 phase()
         report = context.report
         report.restored = dict(context.counts)
-        report.warnings += context.cleared
+        report.warnings += context.cleared + self.writer.unique_values.report()
         report.skipped = [
             {"model": model, "id": record_id, "reason": reason}
             for model, record_id, reason in context.skipped

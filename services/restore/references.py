@@ -29,7 +29,8 @@ class ReferenceWriter:
                     )
                     continue
                 values.append((new_id, target))
-            self._update_column(self.env[model]._table, name, values)
+            Model = self.env[model]
+            self._update_column(Model._table, name, values, Model._fields[name].company_dependent)
 
     def write_many2many(self, links):
         for (model, name, relation), pairs in links.items():
@@ -62,15 +63,21 @@ class ReferenceWriter:
         lines = "".join(f"{a}\t{b}\n" for a, b in values)
         self.cr.copy_expert("COPY danger_zone_pairs (a, b) FROM STDIN", io.StringIO(lines))
 
-    def _update_column(self, table, column, values):
+    def _update_column(self, table, column, values, company_dependent=False):
+        """Set ``column`` of the rows (new id, value) of ``values``; a company-dependent value
+        is the company's own (its column is jsonb keyed by company id)."""
         if not values:
             return
         self._load_pairs(values)
+        value = SQL("p.b")
+        if company_dependent:
+            value = SQL("jsonb_build_object(%s, p.b)", str(self.context.company.id))
         with self.context.foreign_keys.deferred():  # the rows are checked with the table's other rows
             self.cr.execute(
                 SQL(
-                    "UPDATE %s t SET %s = p.b FROM danger_zone_pairs p WHERE t.id = p.a",
+                    "UPDATE %s t SET %s = %s FROM danger_zone_pairs p WHERE t.id = p.a",
                     SQL.identifier(table),
                     SQL.identifier(column),
+                    value,
                 )
             )

@@ -17,9 +17,11 @@ from ..sql import LineStream, copy_from_stdin, next_ids
 from .columns import PLAN_COLUMN
 from .context import Trust
 from .record_check import ROWS_PER_BATCH
+from .unique_values import UniqueValues
 
 CHUNK = 5000  # rows per COPY when invalid records are skipped
-# Timeline and files attach to any record: they are written after every other model.
+# Timeline and files attach to any record: they are written after every other model, as are
+# the records of any model that names a record by model and id (an event's res_model/res_id).
 DOCUMENT_MODELS = ("mail.message", "mail.followers", "mail.activity", "ir.attachment")
 
 
@@ -32,17 +34,23 @@ class TableWriter:
         self.keys = keys
         self.pending = defaultdict(list)  # (model, field, relation) -> [(new id, backup id)], written later
         self.links = defaultdict(list)  # (model, field, relation) -> [(new id, backup id)] of many2many
+        self.unique_values = UniqueValues(context, keys.relinked_ids)
 
     def insertion_order(self):
         """(models in the order their rows are written, (model, field) written afterwards)."""
         members = self.context.data_members()
         dependencies = {model: self._dependencies(model, member) for model, member in members.items()}
+        documents = set(DOCUMENT_MODELS) | {
+            model
+            for model, member in members.items()
+            if any(field["type"] == "many2one_reference" for field in member["fields"].values())
+        }
         timeline = {
             model
             for model, references in dependencies.items()
-            if model in DOCUMENT_MODELS or any(r in DOCUMENT_MODELS and req for r, req in references.values())
+            if model in documents or any(r in documents and req for r, req in references.values())
         }
-        for model in DOCUMENT_MODELS:  # documents after every record they may attach to
+        for model in documents:  # documents after every record they may attach to
             if model in dependencies:
                 dependencies[model].update(
                     {f"__after_{other}": (other, True) for other in members if other not in timeline}
@@ -85,8 +93,10 @@ class TableWriter:
         self.keys.load_existing(model)
         # the member's hash is checked after its last record, before anything commits
         every_record = context.reader.verified_records(member["name"], checked=context.trust is Trust.PROVEN)
+        fit = self.unique_values.fitter(model, member)
         if not (
-            self.keys.matches(model)
+            fit
+            or self.keys.matches(model)
             or model in DOCUMENT_MODELS
             or any(invalid_model == model for invalid_model, _id in context.invalid)
         ):
@@ -100,7 +110,10 @@ class TableWriter:
                 elif model in DOCUMENT_MODELS and record.get("res_model") == COMPANY_MODEL:
                     context.skipped.append((model, record["id"], attached_to_company))
                 elif not self.keys.match_existing(model, record):
-                    yield record
+                    if fit is None:
+                        yield record
+                    elif (fitted := fit(record)) is not None:
+                        yield fitted
 
         return records()
 
