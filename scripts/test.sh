@@ -16,9 +16,18 @@ LOG_DIR=${DZ_LOG_DIR:-$DZ_HOME/logs}
 mkdir -p "$LOG_DIR"
 ODOO_LOG=$LOG_DIR/odoo-tests-$RUN_ID.log
 find "$LOG_DIR" -name 'odoo-tests-*.log' -mtime +3 -delete 2>/dev/null || true
+# Odoo's demo company with the apps of tests/demo_apps.txt: database A has demo data, B has
+# the same apps and chart without it (tests/test_demo_round_trip.py restores A's company in B).
+DEMO_MODULES="$(paste -sd, "$ADDON_DIR/tests/demo_apps.txt"),danger_zone"
+DEMO_TEMPLATE_A=${TEMPLATE_DB}_demo_a
+DEMO_TEMPLATE_B=${TEMPLATE_DB}_demo_b
 cleanup() {
     dropdb --if-exists "$TEST_DB" 2>/dev/null || true
-    [[ "$TEMPLATE_DB" = dz_template_reused* ]] || dropdb --if-exists "$TEMPLATE_DB" 2>/dev/null || true
+    if [[ "$TEMPLATE_DB" != dz_template_reused* ]]; then
+        for database in "$TEMPLATE_DB" "$DEMO_TEMPLATE_A" "$DEMO_TEMPLATE_B"; do
+            dropdb --if-exists "$database" 2>/dev/null || true
+        done
+    fi
     dropdb --if-exists "${TEST_DB}_second" 2>/dev/null || true
 }
 trap cleanup EXIT
@@ -50,14 +59,28 @@ build_template() {
         --log-level=warn >"$LOG_DIR/template.log" 2>&1 \
         || { tail -50 "$LOG_DIR/template.log"; die "building the template database failed"; }
 }
+build_demo_template() {  # build_demo_template DATABASE [ODOO OPTIONS]: apps, danger_zone, maybe demo data
+    local database=$1; shift
+    if [[ "$TEMPLATE_DB" = dz_template_reused* ]] && psql -d "$database" -Atc "select 1" >/dev/null 2>&1; then
+        odoo_bin -d "$database" -u danger_zone --stop-after-init --log-level=warn >"$LOG_DIR/$database.log" 2>&1
+    else
+        odoo_bin -d "$database" "$@" --stop-after-init --log-level=warn >"$LOG_DIR/$database.log" 2>&1
+    fi || { tail -50 "$LOG_DIR/$database.log"; die "building the template database $database failed"; }
+}
 cleanup
+if [[ "${DZ_TEST_TAGS:-}" != *"-/danger_zone:TestDemoCompanyAcrossDatabases"* ]]; then
+    say "building the demo templates ($DEMO_MODULES): A with Odoo's demo data, B without"
+    build_demo_template "$DEMO_TEMPLATE_A" -i "$DEMO_MODULES" & demo_a=$!
+    build_demo_template "$DEMO_TEMPLATE_B" -i "$DEMO_MODULES,l10n_us" --without-demo=all & demo_b=$!
+fi
 build_template
+for job in ${demo_a:-} ${demo_b:-}; do wait "$job" || die "building a demo template failed"; done
 createdb -T "$TEMPLATE_DB" "$TEST_DB"
 
 say "Odoo tests of danger_zone (log: $ODOO_LOG)"
 port=$("$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 # Tests that need a second database copy the template (test_restore_cli.py).
-DZ_TEMPLATE_DB=$TEMPLATE_DB odoo_bin -d "$TEST_DB" -i danger_zone --test-enable --test-tags "/danger_zone${DZ_TEST_TAGS:+,$DZ_TEST_TAGS}" \
+DZ_TEMPLATE_DB=$TEMPLATE_DB DZ_DEMO_TEMPLATE_A=$DEMO_TEMPLATE_A DZ_DEMO_TEMPLATE_B=$DEMO_TEMPLATE_B odoo_bin -d "$TEST_DB" -i danger_zone --test-enable --test-tags "/danger_zone${DZ_TEST_TAGS:+,$DZ_TEST_TAGS}" \
     --stop-after-init --without-demo=all --http-interface=127.0.0.1 --http-port="$port" \
     --log-level=info --max-cron-threads=0 >"$ODOO_LOG" 2>&1 && odoo_rc=0 || odoo_rc=$?
 

@@ -3,6 +3,7 @@ from . import (
     test_backup_cli_and_snapshot,
     test_backup_job,
     test_delete,
+    test_demo_round_trip,
     test_doctests,
     test_owner_only_paths,
     test_ownership,
