@@ -3,6 +3,7 @@ from odoo.tools import SQL
 
 from ..services.company_purge import CompanyPurge
 from ..services.company_scope import CompanyScope
+from ..services.restore.unique_values import unique_columns
 from ..services.scope_rules import (
     BUSINESS_RULES,
     COMPANY_IDENTITY_FIELDS,
@@ -217,13 +218,31 @@ class DangerZoneScope(models.AbstractModel):
             "mail.activity.type": ["name", "res_model"],
         }
         documents = self._danger_zone_unmatched()
-        for rule in self._danger_zone_discovered_rules():  # shared records of no company, by name
-            Model = self.env[rule.model]
-            name = Model._fields.get(Model._rec_name)
+        named = [rule for rule in self._danger_zone_rules() if rule.model in self.env]
+        for rule in named + self._danger_zone_discovered_rules():
             shared = rule.company == "shared" or (rule.company == "none" and not rule.parents)
-            if shared and name and name.store and name.type == "char" and rule.model not in documents:
-                keys.setdefault(rule.model, [name.name])
+            if shared and not rule.document and rule.model not in keys:
+                by_name = rule not in named and rule.model not in documents
+                if key := self._danger_zone_unique_key(self.env[rule.model], by_name):
+                    keys[rule.model] = key
         return keys
+
+    @api.model
+    def _danger_zone_unique_key(self, Model, by_name):
+        """The fields that name one record of ``Model`` of no company: those of a unique
+        constraint without company (a bank account's number and holder), or, ``by_name``,
+        its stored name; None without either."""
+        fields = Model._fields
+        for columns in unique_columns(Model):
+            if all(c in fields and fields[c].store for c in columns) and not {
+                "company_id",
+                "company_ids",
+            } & set(columns):
+                return list(columns)
+        name = fields.get(Model._rec_name)
+        if by_name and name and name.store and name.type == "char":
+            return [name.name]
+        return None
 
     @api.model
     def _danger_zone_unique_names(self):

@@ -60,18 +60,21 @@ class TestDemoCompanyAcrossDatabases(BaseCase):
                 cls._run(["createdb", "-T", template, database])
             else:
                 cls._build(database, demo)
-        chart = cls._query(cls.source_db, "SELECT chart_template FROM res_company WHERE id = 1")[0][0]
-        shell = odoo_bin_command("shell", "-d", cls.target_db, "--log-level=warn", "--no-http")
-        output = cls._run(shell, stdin=NEW_COMPANY % {"name": "DZ Demo Target", "chart": chart})
-        cls.target_company = int(
-            next(x for x in output.splitlines() if x.startswith("NEW_COMPANY")).split()[1]
-        )
+        [(cls.chart,)] = cls._query(cls.source_db, "SELECT chart_template FROM res_company WHERE id = 1")
+        cls.target_company = cls._new_company(cls.target_db, "DZ Demo Target")
         cls.folder = tempfile.TemporaryDirectory()
         cls.addClassCleanup(cls.folder.cleanup)
         cls.backup = os.path.join(cls.folder.name, "demo.zip")
         cls._run(
             odoo_bin_command("danger-zone", "backup", "-d", cls.source_db, "--company", "1", "-o", cls.backup)
         )
+
+    @classmethod
+    def _new_company(cls, database, name):
+        """A fresh company of ``database`` with A's chart, created by its administrator."""
+        shell = odoo_bin_command("shell", "-d", database, "--log-level=warn", "--no-http")
+        output = cls._run(shell, stdin=NEW_COMPANY % {"name": name, "chart": cls.chart})
+        return int(next(x for x in output.splitlines() if x.startswith("NEW_COMPANY")).split()[1])
 
     @classmethod
     def _build(cls, database, demo):
@@ -104,6 +107,29 @@ class TestDemoCompanyAcrossDatabases(BaseCase):
         with db_connect(database).cursor() as cr:
             return fingerprint(cr, company_id)
 
+    def _copy_of_source(self, name):
+        """A copy of database A for one test (the others keep it as it is)."""
+        database = f"{self.source_db}_{name}"
+        close_db(self.source_db)  # createdb copies only a database nobody is connected to
+        self._run(["createdb", "-T", self.source_db, database])
+        self.addCleanup(self._run, ["dropdb", "--if-exists", database])
+        self.addCleanup(close_db, database)
+        return database
+
+    def _restore(self, database, company_id):
+        command = ["danger-zone", "restore", "-d", database, "--company", str(company_id), "-i", self.backup]
+        output = self._run(odoo_bin_command(*command))
+        self.assertIn("records restored into", output)
+        return output
+
+    def _assert_restored_identical(self, database, company_id, expected=None):
+        expected = expected or self._fingerprint(self.source_db, 1)
+        restored = self._fingerprint(database, company_id)
+        for name in QUERIES:
+            with self.subTest(name):
+                self.assertTrue(expected[name], f"the demo company has {name}")
+                self.assertEqual(restored[name], expected[name])
+
     def test_the_backup_accounts_for_every_model_holding_the_company_rows(self):
         with zipfile.ZipFile(self.backup) as archive:
             manifest = json.loads(archive.read("manifest.json"))
@@ -115,27 +141,13 @@ class TestDemoCompanyAcrossDatabases(BaseCase):
             self.assertFalse(reason.startswith(("no rule", "not carried")), f"{model}: {reason}")
 
     def test_the_demo_company_restores_into_another_database_identical(self):
-        restore = odoo_bin_command(
-            "danger-zone",
-            "restore",
-            "-d",
-            self.target_db,
-            "--company",
-            str(self.target_company),
-            "-i",
-            self.backup,
+        dry_run = ["danger-zone", "restore", "-d", self.target_db, "--company", str(self.target_company)]
+        self.assertIn(
+            "the restore can run", self._run(odoo_bin_command(*dry_run, "-i", self.backup, "--dry-run"))
         )
-        self.assertIn("the restore can run", self._run([*restore, "--dry-run"]))
-        self.assertIn("records restored into", self._run(restore))
-
-        source = self._fingerprint(self.source_db, 1)
-        self.assertEqual(set(source), set(QUERIES), "every app of the fingerprint is installed")
-        for name, rows in source.items():
-            self.assertTrue(rows, f"the demo company has {name}")
-        restored = self._fingerprint(self.target_db, self.target_company)
-        for name in QUERIES:
-            with self.subTest(name):
-                self.assertEqual(restored[name], source[name])
+        self._restore(self.target_db, self.target_company)
+        self.assertEqual(set(self._fingerprint(self.source_db, 1)), set(QUERIES), "every app is installed")
+        self._assert_restored_identical(self.target_db, self.target_company)
 
         delete = odoo_bin_command(
             "danger-zone", "delete", "-d", self.target_db, "--company", str(self.target_company)
@@ -150,3 +162,22 @@ class TestDemoCompanyAcrossDatabases(BaseCase):
             )
             count = self._query(self.target_db, query)[0][0]
             self.assertEqual(count, 0, f"{table}.{column} still names the deleted company")
+
+    def test_the_demo_company_restores_over_itself_identical(self):
+        database = self._copy_of_source("replaced")
+        self._restore(database, 1)
+        self._assert_restored_identical(database, 1)
+
+    def test_the_demo_company_restores_into_another_company_of_its_database(self):
+        database = self._copy_of_source("second")
+        company = self._new_company(database, "DZ Demo Second")
+        output = self._restore(database, company)
+        # names unique in the whole database are numbered as Odoo numbers copies
+        self.assertIn("'Furniture Shop/00000' is taken here, restored as 'Furniture Shop/00000 [2]'", output)
+        self.assertIn("'Sale' is taken here, restored as 'Sale [2]'", output)
+        expected = self._fingerprint(self.source_db, 1)
+        expected["point of sale"] = sorted(
+            row.replace('/00000"', '/00000 [2]"').replace('/00001"', '/00001 [2]"')
+            for row in expected["point of sale"]
+        )
+        self._assert_restored_identical(database, company, expected)

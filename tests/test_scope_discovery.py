@@ -24,3 +24,14 @@ class TestScopeDiscovery(TransactionCase):
         self.assertEqual(
             Scope._danger_zone_writable_rules(vendor_prices, [], carried - {"res.partner"}, set()), []
         )
+
+    def test_shared_records_that_company_records_point_to_are_carried_and_matched_by_name(self):
+        Scope = self.env["danger.zone.scope"]
+        rules = {rule.model: rule for rule in Scope._danger_zone_discovered_rules()}
+        self.assertEqual(rules["mail.template"], ScopeRule("mail.template", "none"))  # a quotation template's
+        keys = Scope._danger_zone_matching_keys()
+        self.assertEqual(keys["mail.template"], ["name"])
+        self.assertEqual(keys["utm.campaign"], ["name"])  # no longer a key that must exist
+        self.assertEqual(keys["res.partner.bank"], ["sanitized_acc_number", "partner_id"])  # its constraint
+        self.assertNotIn("utm.campaign", Scope._danger_zone_natural_keys())
+        self.assertNotIn("res.partner", keys, "contacts of the same name are not the same contact")
