@@ -1,6 +1,8 @@
 from odoo import api, models
 from odoo.tools import SQL
 
+from odoo.addons.base.models.ir_sequence import _create_sequence
+
 from ..services.company_purge import CompanyPurge
 from ..services.company_scope import CompanyScope
 from ..services.restore.unique_values import unique_columns
@@ -376,6 +378,8 @@ class DangerZoneScope(models.AbstractModel):
         """
         if "mail.alias" in models:
             self._danger_zone_relink_aliases(company, remap, models)
+        if "ir.sequence" in models:
+            self._danger_zone_start_sequences(remap)
         if "account.partial.reconcile" in models:
             self._danger_zone_renumber_matchings(remap)
         if "account.move" in models:
@@ -395,6 +399,28 @@ class DangerZoneScope(models.AbstractModel):
                 values = owner._alias_get_creation_values()
                 values["alias_domain_id"] = company.alias_domain_id.id
                 owner.alias_id.with_context(mail_notrack=True).write(values)
+
+    @api.model
+    def _danger_zone_start_sequences(self, remap):
+        """A restored standard sequence counts in a PostgreSQL sequence of its own, which the
+        rows written in SQL lack: create it at the backup's next number, as Odoo does."""
+        sequences = self.env["ir.sequence"].sudo().browse(list(remap.mapping("ir.sequence").values()))
+        for sequence in sequences.filtered(lambda s: s.implementation == "standard"):
+            _create_sequence(
+                self.env.cr, f"ir_sequence_{sequence.id:03d}", sequence.number_increment, sequence.number_next
+            )
+        ranges = (
+            self.env["ir.sequence.date_range"]
+            .sudo()
+            .browse(list(remap.mapping("ir.sequence.date_range").values()))
+        )
+        for date_range in ranges.filtered(lambda r: r.sequence_id.implementation == "standard"):
+            _create_sequence(
+                self.env.cr,
+                f"ir_sequence_{date_range.sequence_id.id:03d}_{date_range.id:03d}",
+                date_range.sequence_id.number_increment,
+                date_range.number_next,
+            )
 
     @api.model
     def _danger_zone_renumber_matchings(self, remap):

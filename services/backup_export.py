@@ -20,6 +20,9 @@ from .scope_rules import COMPANY_MODEL
 CHUNK_BYTES = 1 << 20  # COPY rows are handed to Python a megabyte at a time
 SPLIT_ROWS = 50_000  # a member with more records is rendered half by a second reader, if any
 
+# Sequences whose next number lives in a PostgreSQL sequence (see _next_number).
+SEQUENCE_MODELS = ("ir.sequence", "ir.sequence.date_range")
+
 # Fields that a backup never carries, whatever their model.
 EXCLUDED_FIELDS = {
     "ir.attachment": {"store_fname", "db_datas", "url", "access_token", "index_content"},
@@ -267,6 +270,8 @@ class BackupExport:
             return self._many2one_reference(column, field, self.scope.count(model, kind)), None
         if model == "mail.tracking.value" and field.name in ("old_value_integer", "new_value_integer"):
             return self._tracked_integer(column), None
+        if model in SEQUENCE_MODELS and field.name == "number_next":
+            return self._next_number(model), None
         if field.type == "one2many":  # natural keys: a partner's users
             comodel = self.env[field.comodel_name]
             return SQL(
@@ -296,6 +301,28 @@ class BackupExport:
             for model in self.scope.data_models()
         ]
         return SQL("CASE %s %s END", model_column, SQL(" ").join(branches))
+
+    @staticmethod
+    def _next_number(model):
+        """A sequence's next number: a standard one keeps it in a PostgreSQL sequence of its own
+        (``ir_sequence_001``, ``ir_sequence_001_002`` for a date range), its column only
+        where it started (Odoo's ``_get_number_next_actual``)."""
+        if model == "ir.sequence":
+            implementation = SQL("t.implementation")
+            name = SQL("'ir_sequence_' || %s", _padded(SQL("t.id")))
+        else:
+            implementation = SQL("(SELECT p.implementation FROM ir_sequence p WHERE p.id = t.sequence_id)")
+            name = SQL(
+                "'ir_sequence_' || %s || '_' || %s", _padded(SQL("t.sequence_id")), _padded(SQL("t.id"))
+            )
+        return SQL(
+            """CASE WHEN %s = 'standard' THEN COALESCE(
+                   (SELECT s.last_value + s.increment_by FROM pg_sequences s
+                     WHERE s.schemaname = current_schema() AND s.sequencename = %s), t.number_next)
+               ELSE t.number_next END""",
+            implementation,
+            name,
+        )
 
     @staticmethod
     def _tracked_integer(column):
@@ -346,3 +373,8 @@ class BackupExport:
             column,
             self.scope.ids_sql(key_relation),
         )
+
+
+def _padded(number):
+    """SQL of Python's ``"%03d" % number``: lpad would cut longer numbers."""
+    return SQL("right('00' || %s, greatest(3, length(%s::text)))", number, number)

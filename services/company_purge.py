@@ -20,8 +20,8 @@ from .closure import close, identity_partner
 
 # Collected records that belong to the records deleted with them: model -> (owner, column).
 ORPHANS = {"account.full.reconcile": ("account.move.line", "full_reconcile_id")}
-# Records that belong to any record pointing to them with this column: model -> column.
-OWNED = {"mail.alias": "alias_id"}
+# Records that belong to any record pointing to them with these columns: model -> columns.
+OWNED = {"mail.alias": ("alias_id",), "ir.sequence": ("sequence_id", "sequence_line_id")}
 
 
 class CompanyPurge:
@@ -149,9 +149,10 @@ class CompanyPurge:
         for model, (source, column) in ORPHANS.items():
             if model in self.rules and source in self.rules:
                 added += self._add_orphans(model, source, column, round_number)
-        for model, column in OWNED.items():
-            for source in self._owners(model, column):
-                added += self._add_orphans(model, source, column, round_number)
+        for model, columns in OWNED.items():
+            for column in columns:
+                for source in self._owners(model, column):
+                    added += self._add_orphans(model, source, column, round_number)
         return added
 
     def _owners(self, model, column):

@@ -118,6 +118,9 @@ BUSINESS_RULES = (
     ScopeRule("mail.followers", "none", document=True),
     ScopeRule("mail.activity", "none", document=True),
     ScopeRule("mail.alias", "none"),  # the e-mail aliases of teams, projects, journals...
+    # the numbering of operation types and points of sale (their next number included)
+    ScopeRule("ir.sequence", "none"),
+    ScopeRule("ir.sequence.date_range", "none", parents=("sequence_id",)),
     ScopeRule("ir.attachment", "none", document=True, option="attachments"),
 )
 

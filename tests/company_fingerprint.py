@@ -64,6 +64,35 @@ QUERIES = {
              LEFT JOIN purchase_order po ON po.id = pol.order_id
             WHERE m.company_id = %(company)s""",
     ),
+    "move lines": (
+        ("stock_move_line",),
+        """SELECT l.reference, pt.name->>'en_US', l.quantity, l.picked, lot.name, s.complete_name,
+                  d.complete_name, l.state
+             FROM stock_move_line l JOIN product_product pp ON pp.id = l.product_id
+             JOIN product_template pt ON pt.id = pp.product_tmpl_id
+             LEFT JOIN stock_lot lot ON lot.id = l.lot_id
+             JOIN stock_location s ON s.id = l.location_id JOIN stock_location d ON d.id = l.location_dest_id
+            WHERE l.company_id = %(company)s""",
+    ),
+    "warehouses and routes": (
+        ("stock_rule",),
+        """SELECT w.name, w.code, w.reception_steps, w.delivery_steps, r.name->>'en_US', u.name->>'en_US',
+                  u.action, u.procure_method, s.complete_name, d.complete_name, t.sequence_code
+             FROM stock_rule u JOIN stock_route r ON r.id = u.route_id
+             LEFT JOIN stock_warehouse w ON w.id = u.warehouse_id
+             LEFT JOIN stock_location s ON s.id = u.location_src_id
+             JOIN stock_location d ON d.id = u.location_dest_id
+             LEFT JOIN stock_picking_type t ON t.id = u.picking_type_id
+            WHERE u.company_id = %(company)s""",
+    ),
+    "reordering rules": (
+        ("stock_warehouse_orderpoint",),
+        """SELECT pt.name->>'en_US', l.complete_name, o.product_min_qty, o.product_max_qty, o.trigger
+             FROM stock_warehouse_orderpoint o JOIN product_product pp ON pp.id = o.product_id
+             JOIN product_template pt ON pt.id = pp.product_tmpl_id
+             JOIN stock_location l ON l.id = o.location_id
+            WHERE o.company_id = %(company)s""",
+    ),
     "stock on hand": (
         ("stock_quant",),
         """SELECT pt.name->>'en_US', pp.default_code, l.complete_name, lot.name, sum(q.quantity),
@@ -90,9 +119,31 @@ QUERIES = {
              JOIN pos_config c ON c.id = s.config_id
             WHERE o.company_id = %(company)s""",
     ),
+    "bills of materials": (
+        ("mrp_bom_line",),
+        """SELECT pt.name->>'en_US', b.product_qty, b.type, ct.name->>'en_US', l.product_qty,
+                  o.name, w.name
+             FROM mrp_bom_line l JOIN mrp_bom b ON b.id = l.bom_id
+             JOIN product_template pt ON pt.id = b.product_tmpl_id
+             JOIN product_product cp ON cp.id = l.product_id
+             JOIN product_template ct ON ct.id = cp.product_tmpl_id
+             LEFT JOIN mrp_routing_workcenter o ON o.id = l.operation_id
+             LEFT JOIN mrp_workcenter w ON w.id = o.workcenter_id
+            WHERE b.company_id = %(company)s""",
+    ),
+    "work orders": (
+        ("mrp_workorder",),
+        """SELECT m.name, o.name, w.name, o.state, o.duration_expected, o.qty_produced
+             FROM mrp_workorder o JOIN mrp_production m ON m.id = o.production_id
+             JOIN mrp_workcenter w ON w.id = o.workcenter_id
+            WHERE m.company_id = %(company)s""",
+    ),
     "tasks": (
         ("project_task",),
         """SELECT t.name, p.name->>'en_US', s.name->>'en_US', t.state, t.priority,
+                  ARRAY(SELECT g.name->>'en_US' FROM project_tags g
+                          JOIN project_tags_project_task_rel r ON r.project_tags_id = g.id
+                         WHERE r.project_task_id = t.id ORDER BY 1),
                   (SELECT round(sum(a.unit_amount)::numeric, 2) FROM account_analytic_line a
                     WHERE a.task_id = t.id)
              FROM project_task t LEFT JOIN project_project p ON p.id = t.project_id

@@ -27,6 +27,26 @@ env.cr.commit()
 print("NEW_COMPANY", company.id)
 """
 
+# What the next operations of a company get: the next numbers of its pickings and points of
+# sale, and the delivery that confirming its first draft order of goods creates (rolled back).
+NEXT_OPERATIONS = """
+import json
+company = env["res.company"].browse(%(company)s)
+env = env(user=company.danger_zone_owner_id, context={"allowed_company_ids": company.ids})
+types = env["stock.picking.type"].search([("company_id", "=", company.id)])
+configs = env["pos.config"].search([("company_id", "=", company.id)])
+orders = env["sale.order"].search([("company_id", "=", company.id), ("state", "=", "draft")], order="name")
+order = orders.filtered(lambda o: set(o.order_line.product_id.mapped("type")) == {"consu"})[:1]
+order.action_confirm()
+print("NEXT_OPERATIONS", json.dumps({
+    "pickings": sorted([t.sequence_code, t.sequence_id.get_next_char(t.sequence_id.number_next_actual)]
+                       for t in types),
+    "points of sale": sorted([c.name, c.sequence_id.number_next_actual] for c in configs),
+    "confirmed": [order.name, order.state, [[p.name, p.state] for p in order.picking_ids]],
+}))
+env.cr.rollback()
+"""
+
 # Every column of the database that points to a company, with the rows naming one.
 COMPANY_REFERENCES = """
 SELECT c.conrelid::regclass::text, a.attname::text
@@ -37,6 +57,7 @@ SELECT c.conrelid::regclass::text, a.attname::text
 
 @tagged("post_install", "-at_install")
 class TestDemoCompanyAcrossDatabases(BaseCase):
+    maxDiff = None
     """Odoo's own demo company, with Inventory, Point of Sale, Project, CRM, Manufacturing,
     Time Off and Expenses installed, backed up in one database (A, with demo data) and restored
     into a fresh company of another (B, the same apps and chart, no demo data).
@@ -122,6 +143,11 @@ class TestDemoCompanyAcrossDatabases(BaseCase):
         self.assertIn("records restored into", output)
         return output
 
+    def _next_operations(self, database, company_id):
+        shell = odoo_bin_command("shell", "-d", database, "--log-level=warn", "--no-http")
+        output = self._run(shell, stdin=NEXT_OPERATIONS % {"company": company_id})
+        return json.loads(next(x for x in output.splitlines() if x.startswith("NEXT_OPERATIONS"))[16:])
+
     def _assert_restored_identical(self, database, company_id, expected=None):
         expected = expected or self._fingerprint(self.source_db, 1)
         restored = self._fingerprint(database, company_id)
@@ -148,20 +174,36 @@ class TestDemoCompanyAcrossDatabases(BaseCase):
         self._restore(self.target_db, self.target_company)
         self.assertEqual(set(self._fingerprint(self.source_db, 1)), set(QUERIES), "every app is installed")
         self._assert_restored_identical(self.target_db, self.target_company)
+        # numbering goes on where it was, and a restored draft order is confirmed with its delivery
+        expected = self._next_operations(self.source_db, 1)
+        self.assertTrue(expected["confirmed"][2], "the order creates a delivery")
+        self.assertEqual(self._next_operations(self.target_db, self.target_company), expected)
 
-        delete = odoo_bin_command(
-            "danger-zone", "delete", "-d", self.target_db, "--company", str(self.target_company)
-        )
-        self.assertIn("records of DZ Demo Target", self._run([*delete, "--yes", "DZ Demo Target"]))
-        for table, column in self._query(self.target_db, COMPANY_REFERENCES):
+        self._assert_deletion_leaves_nothing(self.target_db, self.target_company, "DZ Demo Target")
+
+    def _assert_deletion_leaves_nothing(self, database, company_id, name):
+        """Deleting the company leaves no row that names it, and makes no row shared."""
+        references = self._query(database, COMPANY_REFERENCES)
+        shared_before = self._company_references(database, references, None)
+        delete = odoo_bin_command("danger-zone", "delete", "-d", database, "--company", str(company_id))
+        self.assertIn(f"records of {name}", self._run([*delete, "--yes", name]))
+        self.assertEqual(self._company_references(database, references, company_id), {})
+        shared_after = self._company_references(database, references, None)
+        for (table, column), count in shared_after.items():
+            if not table.startswith("danger_zone_"):  # the deletion's own job keeps its report
+                self.assertLessEqual(count, shared_before.get((table, column), 0), f"{table}.{column}")
+
+    def _company_references(self, database, references, company_id):
+        """(table, column) -> how many rows name ``company_id`` (None: no company), when any."""
+        counts = {}
+        for table, column in references:
+            test = SQL("IS NULL") if company_id is None else SQL("= %s", company_id)
             query = SQL(
-                "SELECT count(*) FROM %s WHERE %s = %s",
-                SQL.identifier(table),
-                SQL.identifier(column),
-                self.target_company,
+                "SELECT count(*) FROM %s WHERE %s %s", SQL.identifier(table), SQL.identifier(column), test
             )
-            count = self._query(self.target_db, query)[0][0]
-            self.assertEqual(count, 0, f"{table}.{column} still names the deleted company")
+            if count := self._query(database, query)[0][0]:
+                counts[table, column] = count
+        return counts
 
     def test_the_demo_company_restores_over_itself_identical(self):
         database = self._copy_of_source("replaced")
