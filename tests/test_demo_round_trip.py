@@ -47,6 +47,13 @@ print("NEXT_OPERATIONS", json.dumps({
 env.cr.rollback()
 """
 
+# The tables with a company column.
+COMPANY_TABLES = """
+SELECT c.table_name::text FROM information_schema.columns c
+  JOIN information_schema.tables t ON t.table_schema = c.table_schema AND t.table_name = c.table_name
+ WHERE c.column_name = 'company_id' AND c.table_schema = current_schema() AND t.table_type = 'BASE TABLE'
+"""
+
 # Every column of the database that points to a company, with the rows naming one.
 COMPANY_REFERENCES = """
 SELECT c.conrelid::regclass::text, a.attname::text
@@ -165,6 +172,14 @@ class TestDemoCompanyAcrossDatabases(BaseCase):
         reasons = {item["model"]: item["reason"] for item in manifest["left_out"]}
         for model, reason in reasons.items():
             self.assertFalse(reason.startswith(("no rule", "not carried")), f"{model}: {reason}")
+        # every table holding rows of the company is a member's or left out, with its reason
+        accounted = {model.replace(".", "_") for model in [*carried, *reasons]}
+        tables = self._query(self.source_db, COMPANY_TABLES)
+        self.assertGreater(len(tables), 100)
+        for (table,) in tables:
+            query = SQL("SELECT count(*) FROM %s WHERE company_id = 1", SQL.identifier(table))
+            if table not in accounted:
+                self.assertEqual(self._query(self.source_db, query), [(0,)], f"{table} is unaccounted for")
 
     def test_the_demo_company_restores_into_another_database_identical(self):
         dry_run = ["danger-zone", "restore", "-d", self.target_db, "--company", str(self.target_company)]
