@@ -51,9 +51,10 @@ class DangerZoneScope(models.AbstractModel):
     @api.model
     def _danger_zone_discovered_rules(self, business=None):
         """A rule for every installed model that no rule names, that is no natural key and that
-        is not left out, and that holds rows of a company: by a company column, or as children of
-        such rows (see ``_danger_zone_child_rule``). Whatever apps are installed, their records of
-        the company are carried. ``business``: the models of the rules in force (the backup's
+        is not left out, and that holds rows of a company: by a company column, as children of
+        such rows (see ``_danger_zone_child_rule``), or as shared records that they point to
+        (``_danger_zone_referenced_rules``). Whatever apps are installed, their records of the
+        company are carried. ``business``: the models of the rules in force (the backup's
         options leave some out), every rule's by default."""
         named = {rule.model for rule in self._danger_zone_rules()}
         business = set(named if business is None else business)
@@ -74,7 +75,8 @@ class DangerZoneScope(models.AbstractModel):
 
     @api.model
     def _danger_zone_writable_rules(self, company_rules, candidates, business, keys):
-        """``company_rules`` and the child rules of ``candidates`` (round after round) whose every
+        """``company_rules``, and the rules of those ``candidates`` that are children of carried
+        records or that carried records point to (round after round), whose every
         required reference can be carried: a model that needs a record no backup carries is left
         out, with that reason, rather than refusing every restore (see
         ``_danger_zone_missing_requirements``). Leaving one out may leave out those that need it,

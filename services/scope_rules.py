@@ -138,6 +138,8 @@ LEFT_OUT = {
     "mail.scheduled.message": "technical: messages waiting to be sent",
     "mail.message.translation": "technical: translations of messages, made again on demand",
     "mail.push": "technical: the queue of push notifications",
+    "mail.template": "code: templates hold expressions that run when they are rendered",
+    "sms.template": "code: templates hold expressions that run when they are rendered",
     "mail.alias.domain": "technical: the database's e-mail domains (restored aliases take the company's)",
     "discuss.": "messaging: chat channels and calls belong to their members, not to a company",
     "mail.guest": "identity and access: visitors of chat channels",

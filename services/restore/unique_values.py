@@ -75,31 +75,31 @@ class UniqueValues:
             if any(record.get(column) in relinked for column, relinked in own_links):
                 self.left_out[model] = self.left_out.get(model, 0) + 1
                 return None
-            changed = None
-            for column, relinked in user_links:
-                if record.get(column) in relinked:
-                    changed = changed or dict(record)
-                    changed[column] = None
+            changes = {column: None for column, relinked in user_links if record.get(column) in relinked}
             for column, per_company, pattern in names:
-                value = record.get(column)
-                if not isinstance(value, str) or (per_company and not record.get("company_id")):
-                    continue
-                taken = self._taken(model, column, per_company)
-                if value in taken:
-                    changed = changed or dict(record)
-                    changed[column] = with_suffix(value, taken, pattern)
-                    self.context.cleared.append(
-                        self.env._(
-                            "%(model)s: %(old)r is taken here, restored as %(new)r.",
-                            model=model,
-                            old=value,
-                            new=changed[column],
-                        )
-                    )
-                taken.add((changed or record)[column])
-            return changed or record
+                if (new_name := self._free_name(model, record, column, per_company, pattern)) is not None:
+                    changes[column] = new_name
+            return {**record, **changes} if changes else record
 
         return fit
+
+    def _free_name(self, model, record, column, per_company, pattern):
+        """The name ``record`` takes in ``column`` when its own is taken (reported), else None."""
+        value = record.get(column)
+        if not isinstance(value, str) or (per_company and not record.get("company_id")):
+            return None
+        taken = self._taken(model, column, per_company)
+        if value not in taken:
+            taken.add(value)
+            return None
+        new_name = with_suffix(value, taken, pattern)
+        taken.add(new_name)
+        self.context.cleared.append(
+            self.env._(
+                "%(model)s: %(old)r is taken here, restored as %(new)r.", model=model, old=value, new=new_name
+            )
+        )
+        return new_name
 
     def _constraints(self, model, member):
         """(unique text columns [(column, per company, pattern)], optional and required user
