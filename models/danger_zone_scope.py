@@ -52,7 +52,8 @@ class DangerZoneScope(models.AbstractModel):
     def _danger_zone_discovered_rules(self, business=None):
         """A rule for every installed model that no rule names, that is no natural key and that
         is not left out, and that holds rows of a company: by a company column, as children of
-        such rows (see ``_danger_zone_child_rule``), or as shared records that they point to
+        such rows (see ``_danger_zone_child_rule``), as documents attached to them by model and
+        id (``_danger_zone_document_rules``), or as shared records that they point to
         (``_danger_zone_referenced_rules``). Whatever apps are installed, their records of the
         company are carried. ``business``: the models of the rules in force (the backup's
         options leave some out), every rule's by default."""
@@ -87,7 +88,8 @@ class DangerZoneScope(models.AbstractModel):
             carried = business | {rule.model for rule in rules}
             writable = [model for model in candidates if model not in unwritable]
             while more := (
-                self._danger_zone_child_rules(writable, carried)
+                self._danger_zone_document_rules(writable, carried)
+                or self._danger_zone_child_rules(writable, carried)
                 or self._danger_zone_referenced_rules(writable, carried)
             ):
                 rules += more
@@ -107,6 +109,26 @@ class DangerZoneScope(models.AbstractModel):
         fields = self.env[model]._fields.values()
         required = {f.comodel_name for f in fields if f.type == "many2one" and f.store and f.required}
         return sorted(required - carried - {COMPANY_MODEL})
+
+    @api.model
+    def _danger_zone_document_rules(self, models, business):
+        """The rules of those of ``models`` without a company that attach to any record by model
+        and id (``res_model``/``res_id``: meetings, ratings...): their records attached to the
+        company's records come along, as chatter does, and with their parents if they have some
+        (a rating with its message)."""
+        rules = []
+        for model in models:
+            Model = self.env[model]
+            if model in business or company_kind(Model):
+                continue
+            fields = Model._fields
+            if any(
+                field.type == "many2one_reference" and field.store and fields[field.model_field].store
+                for field in fields.values()
+            ):
+                child = self._danger_zone_child_rule(model, business)
+                rules.append(ScopeRule(model, "none", parents=child.parents if child else (), document=True))
+        return rules
 
     @api.model
     def _danger_zone_referenced_rules(self, models, business):
