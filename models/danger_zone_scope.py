@@ -227,6 +227,8 @@ class DangerZoneScope(models.AbstractModel):
         """
         keys = {
             "account.analytic.plan": ["complete_name"],
+            "account.payment.term": ["name"],
+            "account.cash.rounding": ["name"],
             "product.category": ["complete_name"],
             "res.partner.category": ["name"],
             "product.attribute": ["name"],

@@ -5,6 +5,7 @@ from odoo import Command
 from odoo.tests import tagged
 
 from ..engine import open_backup
+from .backup_case import read_backup, records_by_model
 from .restore_case import RestoreCase, comparable_records, fingerprint, rewrite_backup
 
 
@@ -36,6 +37,23 @@ class TestRestoreRoundTrip(RestoreCase):
 
         self.assertTrue(vendor_prices(self.company))
         self.assertEqual(vendor_prices(target), vendor_prices(self.company))
+
+    def test_shared_payment_terms_are_matched_with_their_lines_not_copied(self):
+        """Payment terms of no company that the database has are reused, and keep their own
+        lines: the backup's lines of a matched term are not written beside them."""
+        terms = self.env["account.payment.term"].search([("company_id", "=", False)])
+        self.assertTrue(terms)
+        customer = self.env["account.move"].search([("company_id", "=", self.company.id)], limit=1).partner_id
+        customer.with_company(self.company).property_payment_term_id = terms[-1]
+        backup = self.backup()
+        self.assertTrue(records_by_model(read_backup(backup))["account.payment.term.line"])
+        lines = terms.line_ids
+        restore = self.restore(self.new_company("DZ Terms Co"), backup.attachment_id.sudo().raw)
+        self.assertEqual(restore.state, "done", restore.error)
+        self.assertEqual(self.env["account.payment.term"].search([("company_id", "=", False)]), terms)
+        self.assertEqual(
+            self.env["account.payment.term.line"].search([("payment_id", "in", terms.ids)]), lines
+        )
 
     def test_working_hours_come_back_with_their_attendances(self):
         """Attendances have no company: they are found as children of the company's working

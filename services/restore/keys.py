@@ -20,6 +20,7 @@ class KeyResolver:
         self.providers = {}  # module -> the unresolved keys it would provide
         self.matching_keys = self.env["danger.zone.scope"]._danger_zone_matching_keys()
         self.matched = {}  # model -> key -> id of the existing record
+        self.matched_ids = {}  # model -> backup ids of the records matched to existing ones
 
     def resolve(self):
         """Map every natural key of the file to a record here; return the unresolved ones."""
@@ -119,8 +120,31 @@ class KeyResolver:
         existing = self.matched[model].get(key)
         if existing:
             self.remap.add(model, record["id"], existing)
+            self.matched_ids.setdefault(model, set()).add(record["id"])
             self.context.counts[model] = self.context.counts.get(model, 0) + 1
         return bool(existing)
+
+    def matched_parents(self, model):
+        """The parent fields of ``model`` (see ScopeRule.parents) when records of each of their
+        models were matched to existing ones and ``model`` has no key of its own: its records
+        whose parents all were matched belong to those (a payment term's lines)."""
+        rule = self.context.scope.rules.get(model)
+        if not rule or not rule.parents or model in self.matching_keys:
+            return []
+        fields = self.env[model]._fields
+        if all(fields[parent].comodel_name in self.matched_ids for parent in rule.parents):
+            return list(rule.parents)
+        return []
+
+    def belongs_to_matched(self, model, record, parents):
+        """Whether every parent of ``record`` was matched (a matched payment term's lines): the
+        existing record keeps its own children, so this one is not written."""
+        fields = self.env[model]._fields
+        if all(record.get(parent) in self.matched_ids[fields[parent].comodel_name] for parent in parents):
+            self.matched_ids.setdefault(model, set()).add(record["id"])
+            self.context.counts[model] = self.context.counts.get(model, 0) + 1
+            return True
+        return False
 
     def _existing_keys(self, model, keys):
         Model = self.env[model].with_context(active_test=False, lang="en_US")

@@ -94,8 +94,10 @@ class TableWriter:
         # the member's hash is checked after its last record, before anything commits
         every_record = context.reader.verified_records(member["name"], checked=context.trust is Trust.PROVEN)
         fit = self.unique_values.fitter(model, member)
+        matched_parents = self.keys.matched_parents(model)
         if not (
             fit
+            or matched_parents
             or self.keys.matches(model)
             or model in DOCUMENT_MODELS
             or any(invalid_model == model for invalid_model, _id in context.invalid)
@@ -109,6 +111,8 @@ class TableWriter:
                     context.skipped.append((model, record["id"], context.invalid[(model, record["id"])]))
                 elif model in DOCUMENT_MODELS and record.get("res_model") == COMPANY_MODEL:
                     context.skipped.append((model, record["id"], attached_to_company))
+                elif matched_parents and self.keys.belongs_to_matched(model, record, matched_parents):
+                    continue
                 elif not self.keys.match_existing(model, record):
                     if fit is None:
                         yield record
