@@ -11,16 +11,21 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 
 def measure(command, check=True, **kwargs):
     """Run ``command``; return (seconds, peak RSS in MB, output) of that process alone."""
-    start = time.perf_counter()
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, **kwargs)
-    _pid, status, usage = os.wait4(process.pid, 0)
-    elapsed = time.perf_counter() - start
-    output = process.stdout.read().decode() + process.stderr.read().decode()
+    # files, not pipes: a process that writes more than a pipe holds would wait for us forever
+    with tempfile.TemporaryFile() as stdout, tempfile.TemporaryFile() as stderr:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, stdout=stdout, stderr=stderr, **kwargs)
+        _pid, status, usage = os.wait4(process.pid, 0)
+        elapsed = time.perf_counter() - start
+        stdout.seek(0)
+        stderr.seek(0)
+        output = stdout.read().decode() + stderr.read().decode()
     if check and os.waitstatus_to_exitcode(status) != 0:
         raise SystemExit(f"{command[0]} failed:\n{output[-3000:]}")
     return elapsed, usage.ru_maxrss / 1024, output

@@ -422,7 +422,8 @@ class DangerZoneScope(models.AbstractModel):
             if not isinstance(Model, self.env.registry["mail.alias.mixin.optional"]):
                 continue
             for owner in Model.search([("alias_id", "in", aliases)]):
-                values = owner._alias_get_creation_values()
+                # a record id of the backup means nothing here: only the owner may set one
+                values = {"alias_force_thread_id": False, **owner._alias_get_creation_values()}
                 values["alias_domain_id"] = company.alias_domain_id.id
                 owner.alias_id.with_context(mail_notrack=True).write(values)
 
