@@ -289,16 +289,19 @@ class BackupExport:
         return column, None
 
     def _many2one_reference(self, column, field, rows):
-        """``res_id`` kept only when it names a record of the backup of the model named beside it."""
+        """``res_id`` kept only when it names a data record of the backup of the model named
+        beside it: documents attach to the records a restore writes, never to keys or the
+        company itself (docs/backup-format.md)."""
         model_column = SQL.identifier("t", field.model_field)
         branches = [
             SQL(
                 "WHEN %s THEN CASE WHEN %s THEN %s END",
                 model,
-                self.scope.membership_sql(column, model, rows),
+                self.scope.membership_sql(column, model, rows, kind="data"),
                 column,
             )
             for model in self.scope.data_models()
+            if model != COMPANY_MODEL
         ]
         return SQL("CASE %s %s END", model_column, SQL(" ").join(branches))
 

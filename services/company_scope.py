@@ -40,7 +40,7 @@ class CompanyScope:
         self._fields_cache = {}
         self._defaults = {}
         self._counts = {}  # (model, kind) -> records in scope, once resolved
-        self._small_ids = {}  # model -> its ids in scope, for sets of at most SMALL_SET
+        self._small_ids = {}  # (model, kind) -> its ids in scope, for sets of at most SMALL_SET
         self._distribution_accounts = {}  # (model, field name) -> account ids its distributions name
         self._outside_counts = {}  # model -> (records outside the scope, the limit they were counted to)
         self._indexed_columns = {}  # table -> columns that start one of its btree indexes
@@ -141,23 +141,24 @@ class CompanyScope:
             return SQL("t.company_id = %s", self.company.id)
         return SQL("t.id IN (%s)", self.ids_sql(model, kind))
 
-    def membership_sql(self, value, model, rows=None):
-        """SQL testing whether ``value`` is the id of a record of ``model`` in scope, for a
-        query of about ``rows`` rows.
+    def membership_sql(self, value, model, rows=None, kind=None):
+        """SQL testing whether ``value`` is the id of a record of ``model`` in scope (``kind``:
+        as 'data', 'keys' or either), for a query of about ``rows`` rows.
 
         A small set's ids go into the query as a constant array, which PostgreSQL
         tests faster than a subquery's results. Against a large set, a few rows
         look their ids up by index rather than hash the whole set first.
         """
-        size = self.count(model, None)
+        size = self.count(model, kind)
+        ids = self.ids_sql(model, kind)
         if size > SMALL_SET and rows is not None and rows * 10 < size:
-            return SQL("EXISTS (SELECT FROM (%s) AS ids(id) WHERE ids.id = %s)", self.ids_sql(model), value)
+            return SQL("EXISTS (SELECT FROM (%s) AS ids(id) WHERE ids.id = %s)", ids, value)
         if size > SMALL_SET:
-            return SQL("%s IN (%s)", value, self.ids_sql(model))
-        if model not in self._small_ids:
-            self.cr.execute(SQL("SELECT array_agg(id ORDER BY id) FROM (%s) AS ids(id)", self.ids_sql(model)))
-            self._small_ids[model] = self.cr.fetchone()[0] or []
-        return SQL("%s = ANY(%s::int[])", value, self._small_ids[model])
+            return SQL("%s IN (%s)", value, ids)
+        if (model, kind) not in self._small_ids:
+            self.cr.execute(SQL("SELECT array_agg(id ORDER BY id) FROM (%s) AS ids(id)", ids))
+            self._small_ids[model, kind] = self.cr.fetchone()[0] or []
+        return SQL("%s = ANY(%s::int[])", value, self._small_ids[model, kind])
 
     def may_name_outside(self, model, kind, field):
         """Whether the many2one ``field`` may name, in a record of the member, a record outside

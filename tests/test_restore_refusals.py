@@ -311,3 +311,32 @@ class TestRestoreRefusals(RestoreCase):
             restore.restored_count + restore.skipped_count, sum(restore.report["counts"].values())
         )
         self.assertIn("res.partner.bank", restore.report_text)
+
+    def test_documents_attach_only_to_the_records_the_restore_writes(self):
+        """A message, follower or activity names its record by model and id: a file may attach
+        it only to a data record of the same file, never to a key (a user of this database),
+        the company itself, or a model the file does not carry (#17)."""
+        target = self.new_company("DZ Documents Co", chart=False)
+
+        def attach_to(model, record_id):
+            def mutate(members, manifest):
+                message = members["data/mail.message.jsonl"][0]
+                message["model"], message["res_id"] = model, record_id
+
+            return rewrite_backup(self.content, mutate)
+
+        reader = open_backup(io.BytesIO(self.content))
+        user_id = next(iter(reader.records("keys/res.users.jsonl")))["id"]
+        company_id = next(iter(reader.records("data/res.company.jsonl")))["id"]
+        message_id = next(iter(reader.records("data/mail.message.jsonl")))["id"]
+        for model, record_id in (("res.users", user_id), ("res.company", company_id), ("ir.cron", 1)):
+            with self.subTest(model=model):
+                forged = attach_to(model, record_id)
+                expected = f"mail.message {message_id}: res_id attaches it to {model} {record_id}"
+                with self.assertRaisesRegex(UserError, expected):
+                    self.preflight(target, forged)  # the pre-flight check refuses it...
+                self.assert_refused(forged, expected, company=target)  # ...and so does the request
+        report = self.preflight(target, attach_to("res.users", user_id), skip_invalid=True)
+        self.assertTrue(report["ok"], report["errors"])
+        skipped = [(item["model"], item["id"]) for item in report["skipped"]]
+        self.assertEqual(skipped, [("mail.message", message_id)])

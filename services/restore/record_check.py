@@ -50,10 +50,16 @@ def reference_fields(member):
     ]
 
 
+# The relation of a document's ``res_id`` (``("document", model)``): it must name a data record
+# of the file, which the restore writes, never a key (a user) nor the company itself.
+DOCUMENT = "document"
+
+
 class RecordCheck:
     def __init__(self, context):
         self.context = context
         self.env = context.env
+        self.data_ids = defaultdict(set)  # model -> ids of the file's data records (the company's left out)
 
     def run(self):
         """Check every record; count each data member's good records in the report, and note
@@ -67,7 +73,9 @@ class RecordCheck:
                     context.report.counts[member["model"]] = count
             for targets in referenced.values():
                 targets.discard(None)  # null many2ones, added a column at a time
-            dangling = {relation: targets - ids[relation] for relation, targets in referenced.items()}
+            dangling = {
+                relation: targets - self._known(ids, relation) for relation, targets in referenced.items()
+            }
             if any(dangling.values()):
                 self._report_dangling(
                     {relation: targets for relation, targets in dangling.items() if targets}
@@ -76,6 +84,13 @@ class RecordCheck:
             {"model": model, "id": record_id, "reason": reason}
             for (model, record_id), reason in sorted(context.invalid.items(), key=str)
         ]
+
+    def _known(self, ids, relation):
+        """The ids a reference to ``relation`` may name: the file's records of that model, or
+        for a document (``(DOCUMENT, model)``) its data records only."""
+        if isinstance(relation, tuple):
+            return self.data_ids[relation[1]]
+        return ids[relation]
 
     def _check_member(self, member, ids, referenced):
         """Check each record of one member, add its ids to ``ids`` and the ids it refers to to
@@ -99,7 +114,14 @@ class RecordCheck:
             own_ids |= batch_ids
             count += len(batch)
             self._column_references(references, columns, referenced)
+        if member["kind"] == "data" and member["model"] != COMPANY_MODEL:
+            self.data_ids[member["model"]] |= own_ids - self._key_ids(member["model"])
         return count
+
+    def _key_ids(self, model):
+        """The ids of the file's key records of ``model`` (users' partners beside the data's)."""
+        member = self.context.member(model, "keys")
+        return {record["id"] for record in self.context.reader.records(member["name"])} if member else set()
 
     def _record_by_record_check(self, member, ids, referenced):
         """(batch, first_line) -> how many records of the batch passed, each checked alone."""
@@ -154,8 +176,8 @@ class RecordCheck:
             elif kind == "many2one_reference":
                 models = columns.get(model_field) or (None,) * len(column)
                 for target_model, target_id in zip(models, column, strict=True):
-                    if target_id is not None and target_model in self.context.scope.rules:
-                        referenced[target_model].add(target_id)
+                    if target_id is not None and target_model:
+                        referenced[DOCUMENT, target_model].add(target_id)
             else:  # keyed by ids (analytic distributions): each distinct key once
                 keys = set(itertools.chain.from_iterable(value for value in column if type(value) is dict))
                 for key in keys:
@@ -170,12 +192,7 @@ class RecordCheck:
                 for name, relation, target_id in self.references(references, record):
                     if target_id not in dangling.get(relation, ()):
                         continue
-                    reason = self.env._(
-                        "%(field)s refers to %(model)s %(id)s, which is not in the backup",
-                        field=name,
-                        model=relation,
-                        id=target_id,
-                    )
+                    reason = self._dangling_reason(name, relation, target_id)
                     if not self.context.skip_invalid:
                         raise UserError(
                             self.env._(
@@ -187,6 +204,22 @@ class RecordCheck:
                         )
                     self.context.invalid.setdefault((member["model"], record["id"]), reason)
 
+    def _dangling_reason(self, field, relation, target_id):
+        if isinstance(relation, tuple):
+            return self.env._(
+                "%(field)s attaches it to %(model)s %(id)s, which is no record that the restore writes"
+                " (documents attach only to the backup's own records)",
+                field=field,
+                model=relation[1],
+                id=target_id,
+            )
+        return self.env._(
+            "%(field)s refers to %(model)s %(id)s, which is not in the backup",
+            field=field,
+            model=relation,
+            id=target_id,
+        )
+
     def references(self, reference_fields, record):
         """(field, relation, id) of every reference of ``record`` to a record of the file."""
         for name, kind, relation, model_field in reference_fields:
@@ -196,8 +229,8 @@ class RecordCheck:
             if kind == "many2one":
                 yield name, relation, value
             elif kind == "many2one_reference":
-                if (model := record.get(model_field)) in self.context.scope.rules:
-                    yield name, model, value
+                if model := record.get(model_field):
+                    yield name, (DOCUMENT, model), value
             elif kind in ("many2many", "one2many"):
                 for item in value:
                     yield name, relation, item
