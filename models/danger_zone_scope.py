@@ -5,7 +5,6 @@ from odoo.addons.base.models.ir_sequence import _create_sequence
 
 from ..services.company_purge import CompanyPurge
 from ..services.company_scope import CompanyScope
-from ..services.restore.unique_values import unique_columns
 from ..services.scope_rules import (
     BUSINESS_RULES,
     COMPANY_IDENTITY_FIELDS,
@@ -14,8 +13,10 @@ from ..services.scope_rules import (
     MAGIC_FIELDS,
     ScopeRule,
     company_kind,
+    document_field,
     holds_rows,
     left_out_reason,
+    unique_columns,
 )
 
 
@@ -121,11 +122,7 @@ class DangerZoneScope(models.AbstractModel):
             Model = self.env[model]
             if model in business or company_kind(Model):
                 continue
-            fields = Model._fields
-            if any(
-                field.type == "many2one_reference" and field.store and fields[field.model_field].store
-                for field in fields.values()
-            ):
+            if document_field(Model):
                 child = self._danger_zone_child_rule(model, business)
                 rules.append(ScopeRule(model, "none", parents=child.parents if child else (), document=True))
         return rules
@@ -262,10 +259,8 @@ class DangerZoneScope(models.AbstractModel):
         its stored name; None without either."""
         fields = Model._fields
         for columns in unique_columns(Model):
-            if all(c in fields and fields[c].store for c in columns) and not {
-                "company_id",
-                "company_ids",
-            } & set(columns):
+            companies = {"company_id", "company_ids"} & set(columns)
+            if not companies and all(c in fields and fields[c].store for c in columns):
                 return list(columns)
         name = fields.get(Model._rec_name)
         if by_name and name and name.store and name.type == "char":

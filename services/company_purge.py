@@ -17,6 +17,7 @@ import heapq
 from odoo.tools import SQL
 
 from .closure import close, identity_partner
+from .scope_rules import document_field
 
 # Collected records that belong to the records deleted with them: model -> (owner, column).
 ORPHANS = {"account.full.reconcile": ("account.move.line", "full_reconcile_id")}
@@ -144,7 +145,7 @@ class CompanyPurge:
                 )
                 added += self._add(model, ids, round_number)
             if rule.document:
-                res_id = next(f for f in Model._fields.values() if f.type == "many2one_reference")
+                res_id = document_field(Model)
                 added += self._add(model, self._documents_sql(model, res_id, round_number - 1), round_number)
         for model, (source, column) in ORPHANS.items():
             if model in self.rules and source in self.rules:

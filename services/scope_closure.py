@@ -11,7 +11,7 @@ from collections import Counter
 from odoo.tools import SQL
 
 from .closure import close, identity_partner
-from .scope_rules import COMPANY_MODEL
+from .scope_rules import COMPANY_MODEL, document_field
 from .sql import disable_jit
 
 SCOPE_TABLE = """CREATE TEMPORARY TABLE danger_zone_scope (
@@ -210,7 +210,7 @@ class ScopeClosure:
                 ids = SQL("SELECT id FROM %s WHERE %s IN (%s)", table, SQL.identifier(parent), delta)
                 added += self._insert(model, "data", ids, round_number)
         if rule.document and source not in (model, COMPANY_MODEL):  # the company's own chatter is identity
-            res_id = next(f for f in Model._fields.values() if f.type == "many2one_reference")
+            res_id = document_field(Model)
             ids = SQL(
                 "SELECT id FROM %s WHERE %s = %s AND %s IN (%s) AND %s",
                 table,

@@ -1,8 +1,10 @@
 """How the records of a business model belong to a company, and the fields that are never data."""
 
+import re
 from dataclasses import dataclass
 
 COMPANY_MODEL = "res.company"
+_UNIQUE = re.compile(r"^\s*unique\s*\(([^)]*)\)\s*$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -197,6 +199,35 @@ def company_kind(Model):
     ):
         return "companies"
     return None
+
+
+def document_field(Model):
+    """The stored many2one_reference of ``Model`` (``res_id``, beside a stored ``res_model``)
+    by which its records attach to any record, or None."""
+    fields = Model._fields
+    return next(
+        (
+            field
+            for field in fields.values()
+            if field.type == "many2one_reference" and field.store and fields[field.model_field].store
+        ),
+        None,
+    )
+
+
+def unique_columns(Model):
+    """The column tuples of ``Model``'s unique constraints.
+
+    >>> class Employee:
+    ...     _sql_constraints = [("user_uniq", "unique (user_id, company_id)", "..."), ("x", "CHECK(a>0)", "")]
+    >>> unique_columns(Employee)
+    [('user_id', 'company_id')]
+    """
+    found = []
+    for _name, definition, _message in Model._sql_constraints:
+        if match := _UNIQUE.match(definition):
+            found.append(tuple(column.strip() for column in match.group(1).split(",")))
+    return found
 
 
 def holds_rows(Model):

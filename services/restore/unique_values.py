@@ -14,27 +14,11 @@ The constraints are read from the models (``_sql_constraints``) and from the hoo
 ``danger.zone.scope._danger_zone_unique_names()`` for those made by indexes.
 """
 
-import re
-
 from odoo.tools import SQL
 
-_UNIQUE = re.compile(r"^\s*unique\s*\(([^)]*)\)\s*$", re.IGNORECASE)
+from ..scope_rules import unique_columns
+
 NAME_PATTERN = "{} [{}]"  # "Sale" -> "Sale [2]"
-
-
-def unique_columns(Model):
-    """The column tuples of ``Model``'s unique constraints.
-
-    >>> class Employee:
-    ...     _sql_constraints = [("user_uniq", "unique (user_id, company_id)", "..."), ("x", "CHECK(a>0)", "")]
-    >>> unique_columns(Employee)
-    [('user_id', 'company_id')]
-    """
-    found = []
-    for _name, definition, _message in Model._sql_constraints:
-        if match := _UNIQUE.match(definition):
-            found.append(tuple(column.strip() for column in match.group(1).split(",")))
-    return found
 
 
 def with_suffix(value, taken, pattern=NAME_PATTERN):
