@@ -14,6 +14,8 @@ import argparse
 import sys
 import time
 
+import psycopg2.errors
+
 from odoo import SUPERUSER_ID, api
 from odoo.cli import Command
 from odoo.exceptions import AccessError, UserError
@@ -165,4 +167,11 @@ class DangerZone(Command):
             actions[args.action](Registry(args.database), args)
         except (UserError, AccessError, BackupFormatError) as error:
             print(f"danger-zone: {error}", file=sys.stderr)
+            sys.exit(1)
+        except psycopg2.errors.SerializationFailure:
+            print(
+                "danger-zone: another Danger Zone request on this company came at the same moment;"
+                " nothing was done. Try again.",
+                file=sys.stderr,
+            )
             sys.exit(1)

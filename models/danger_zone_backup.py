@@ -6,6 +6,7 @@ import shutil
 import tempfile
 from datetime import timedelta
 
+import psycopg2.errors
 from psycopg2.pool import PoolError
 
 from odoo import api, fields, models, release
@@ -138,7 +139,8 @@ class DangerZoneBackup(models.Model):
             try:
                 with self.env.cr.savepoint():
                     self.with_user(company.danger_zone_owner_id).sudo()._request(company, trigger="daily")
-            except UserError as error:  # one already queued or running: tomorrow, then
+            except (UserError, psycopg2.errors.SerializationFailure) as error:
+                # a job is queued or running, or another request claimed the company just now
                 _logger.info("Danger Zone: no daily backup of company %s today: %s", company.id, error)
 
     # ------------------------------------------------------------------

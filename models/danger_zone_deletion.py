@@ -65,6 +65,7 @@ class DangerZoneDeletion(models.Model):
         once what stops it rather than from a failed job.
         """
         self._check_owner(company)
+        self._claim_company(company)
         if trigger == "cli":
             reasons = company._danger_zone_delete_blockers()  # the job then looks at the data itself
         else:

@@ -85,8 +85,8 @@ class DangerZoneJob(models.AbstractModel):
             )
 
     def init(self):
-        """One queued or running job of a kind per company, even across workers: a partial
-        unique index (Odoo's index helpers make no partial unique index)."""
+        """One queued or running job of a kind per company, whatever slips past the claim: a
+        partial unique index (Odoo's index helpers make no partial unique index)."""
         if self._abstract:
             return
         index = f"{self._table}_one_active_per_company"
@@ -106,9 +106,18 @@ class DangerZoneJob(models.AbstractModel):
 
     @api.model
     def _check_none_active(self, company):
-        """Refuse at once while any Danger Zone job runs or waits on ``company``."""
+        """Refuse at once while any Danger Zone job runs or waits on ``company``; the company is
+        claimed first, so that a concurrent request of any kind cannot slip past."""
+        self._claim_company(company)
         if busy := self._active_job_messages(company):
             raise UserError(busy[0])
+
+    @api.model
+    def _claim_company(self, company):
+        """Write the company's claim row before reading its jobs (see danger.zone.company.claim):
+        of two concurrent requests, one waits and is retried by Odoo, and its retry sees the
+        other's job. A request calls this before it looks for active jobs."""
+        self.env["danger.zone.company.claim"].sudo()._claim(company)
 
     @api.model
     def _active_job_messages(self, company, ignored=None):
