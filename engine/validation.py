@@ -6,13 +6,58 @@ command lists in place of ids, fields the member does not declare.
 """
 
 import re
+from datetime import date, datetime
 from itertools import chain
 from operator import itemgetter
+
+import orjson
 
 from .errors import BackupFormatError
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?$")
+
+
+# PostgreSQL's bounds, which a value must keep to be written: Odoo's integer fields are int4
+# columns, and text or jsonb cannot hold the NUL character.
+INT4 = (-(2**31), 2**31 - 1)
+NUL = "\x00"
+
+
+def _is_int4(value):
+    return isinstance(value, int) and not isinstance(value, bool) and INT4[0] <= value <= INT4[1]
+
+
+def _is_calendar_date(value):
+    """Whether a text matching YYYY-MM-DD names a day of the calendar.
+
+    >>> _is_calendar_date("2028-02-29"), _is_calendar_date("2026-02-30"), _is_calendar_date("0000-01-01")
+    (True, False, False)
+    """
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_calendar_datetime(value):
+    try:
+        datetime.fromisoformat(value[:19])
+    except ValueError:
+        return False
+    return True
+
+
+def _free_of_nul(value):
+    """Whether no text in ``value`` (nested in lists and objects, keys too) holds NUL."""
+    if isinstance(value, str):
+        return NUL not in value
+    if isinstance(value, dict):
+        return all(_free_of_nul(key) and _free_of_nul(item) for key, item in value.items())
+    if isinstance(value, list):
+        return all(map(_free_of_nul, value))
+    return True
 
 
 def _is_id(value):
@@ -25,7 +70,7 @@ def _is_number(value):
 
 def _is_text(value, field):
     if isinstance(value, str):
-        return True
+        return NUL not in value
     translated = field.get("translate") and not field.get("company_dependent")
     return (
         bool(translated)
@@ -33,6 +78,7 @@ def _is_text(value, field):
         and all(
             isinstance(lang, str) and (text is None or isinstance(text, str)) for lang, text in value.items()
         )
+        and _free_of_nul(value)
     )
 
 
@@ -40,28 +86,27 @@ _CHECKS = {
     "char": _is_text,
     "text": _is_text,
     "html": _is_text,
-    "selection": lambda value, field: isinstance(value, str),
-    "integer": lambda value, field: isinstance(value, int) and not isinstance(value, bool),
+    "selection": lambda value, field: isinstance(value, str) and NUL not in value,
+    "integer": lambda value, field: _is_int4(value),
     "float": lambda value, field: _is_number(value),
     "monetary": lambda value, field: _is_number(value),
     "boolean": lambda value, field: isinstance(value, bool),
-    "date": lambda value, field: isinstance(value, str) and bool(_DATE.match(value)),
-    "datetime": lambda value, field: isinstance(value, str) and bool(_DATETIME.match(value)),
-    "json": lambda value, field: True,
+    "date": lambda value, field: isinstance(value, str)
+    and bool(_DATE.match(value))
+    and _is_calendar_date(value),
+    "datetime": lambda value, field: (
+        isinstance(value, str) and bool(_DATETIME.match(value)) and _is_calendar_datetime(value)
+    ),
+    "json": lambda value, field: _free_of_nul(value),
     "many2one": lambda value, field: _is_id(value),
     "many2one_reference": lambda value, field: _is_id(value),
     "many2many": lambda value, field: isinstance(value, list) and all(_is_id(item) for item in value),
     "one2many": lambda value, field: isinstance(value, list) and all(_is_id(item) for item in value),
-    "reference": lambda value, field: isinstance(value, str) and "," in value,
+    "reference": lambda value, field: isinstance(value, str) and "," in value and NUL not in value,
 }
 
 # Value types that pass a field type's check whatever the value (the check is skipped for speed).
 _ALWAYS_VALID = {
-    "char": (str,),
-    "text": (str,),
-    "html": (str,),
-    "selection": (str,),
-    "integer": (int,),
     "float": (int, float),
     "monetary": (int, float),
     "boolean": (bool,),
@@ -74,10 +119,11 @@ _EXPECTED = {
     "many2one_reference": "an id",
     "date": "a date YYYY-MM-DD",
     "datetime": "a datetime YYYY-MM-DDTHH:MM:SS",
+    "integer": "an integer between -2147483648 and 2147483647",
 }
 
 
-def check_record(record, fields, where):
+def check_record(record, fields, where, required=()):
     """Raise BackupFormatError unless ``record`` matches the member's ``fields``.
 
     >>> fields = {"id": {"type": "integer"}, "tax_ids": {"type": "many2many", "relation": "account.tax"}}
@@ -87,13 +133,14 @@ def check_record(record, fields, where):
     ...
     engine.errors.BackupFormatError: line 1: field 'tax_ids' must be a list of ids, not [[6, 0, [1, 2]]]
     """
-    record_checker(fields)(record, where)
+    record_checker(fields, required)(record, where)
 
 
-def record_checker(fields):
+def record_checker(fields, required=()):
     """``check_record`` for one member, with its field checks looked up once: (record, where) -> None.
 
     ``where`` may be a function returning the text, built only when a record is refused.
+    ``required``: the fields that must have a value (required in the target database).
     """
     checks = {
         name: (
@@ -109,6 +156,9 @@ def record_checker(fields):
     def check(record, where):
         if not _is_id(record.get("id")):
             raise BackupFormatError(f"{_text(where)}: 'id' must be a positive integer")
+        for name in required:
+            if record.get(name) is None:
+                raise BackupFormatError(f"{_text(where)}: the required field {name!r} has no value")
         for name, value in record.items():
             if value is None or name == "id":
                 if name in fields:
@@ -122,6 +172,8 @@ def record_checker(fields):
                 continue
             if not test(value, field):
                 expected = _EXPECTED.get(field["type"], f"of type {field['type']}")
+                if not _free_of_nul(value):
+                    expected = "free of NUL characters"
                 shown = repr(value) if len(repr(value)) < 80 else repr(value)[:77] + "..."
                 raise BackupFormatError(f"{_text(where)}: field {name!r} must be {expected}, not {shown}")
 
@@ -153,11 +205,11 @@ _COLUMN_TYPES = {
 _TEXT_PATTERNS = {"date": _DATE, "datetime": _DATETIME}
 
 
-def columns_checker(fields):
+def columns_checker(fields, required=()):
     """Check many records of one member a column at a time: (records) -> columns or None.
 
-    Returns ``{field: tuple of values}`` when every record passes ``check_record``,
-    None when one may not: check that batch record by record to name the fault.
+    Returns ``{field: tuple of values}`` when every record passes ``record_checker(fields,
+    required)``, None when one may not: check that batch record by record to name the fault.
     Each test runs over a whole column (types as a set, dates and ids as their distinct
     values), which is faster than walking every field of every record.
     """
@@ -179,6 +231,8 @@ def columns_checker(fields):
             return None
         values = zip(*rows, strict=True) if len(names) > 1 else [tuple(rows)]
         result = dict(zip(names, values, strict=True))
+        if any(name not in result or None in result[name] for name in required):
+            return None
         if all(column_tests[name](column) for name, column in result.items()):
             return result
         return None
@@ -193,15 +247,19 @@ def _ids_test(column):
 def _column_test(field):
     kind = field["type"]
     if kind == "json":
-        return lambda column: True
+        return _json_free_of_nul
     allowed = _COLUMN_TYPES[kind]
     if kind in ("char", "text", "html") and field.get("translate") and not field.get("company_dependent"):
-        return lambda column: _types_in(column, {str, dict}) and all(
-            _is_text(value, field) for value in column if type(value) is dict
+        return lambda column: (
+            _types_in(column, {str, dict})
+            and _text_free_of_nul(value for value in column if type(value) is str)
+            and all(_is_text(value, field) for value in column if type(value) is dict)
         )
     if kind in _TEXT_PATTERNS:
-        pattern = _TEXT_PATTERNS[kind]
-        return lambda column: _types_in(column, allowed) and all(map(pattern.match, _distinct(column)))
+        pattern, valid = _TEXT_PATTERNS[kind], _CALENDAR[kind]
+        return lambda column: _types_in(column, allowed) and all(
+            pattern.match(value) and valid(value) for value in _distinct(column)
+        )
     if kind in ("many2one", "many2one_reference"):
         return lambda column: _types_in(column, allowed) and _positive(_distinct(column))
     if kind in ("many2many", "one2many"):
@@ -209,8 +267,32 @@ def _column_test(field):
             list(chain.from_iterable(filter(None, column)))
         )
     if kind == "reference":
-        return lambda column: _types_in(column, allowed) and all("," in value for value in _distinct(column))
+        return lambda column: (
+            _types_in(column, allowed)
+            and all("," in value for value in _distinct(column))
+            and _text_free_of_nul(filter(None, column))
+        )
+    if kind == "integer":
+        return lambda column: _types_in(column, allowed) and _within_int4(_distinct(column))
+    if allowed == {str}:
+        return lambda column: _types_in(column, allowed) and _text_free_of_nul(filter(None, column))
     return lambda column: _types_in(column, allowed)
+
+
+_CALENDAR = {"date": _is_calendar_date, "datetime": _is_calendar_datetime}
+
+
+def _text_free_of_nul(texts):
+    return NUL not in "".join(texts)
+
+
+def _json_free_of_nul(column):
+    """A quick test: orjson writes NUL as an escape (a text holding that escape fails it too)."""
+    return b"\\u0000" not in orjson.dumps(column)
+
+
+def _within_int4(values):
+    return not values or (INT4[0] <= min(values) and max(values) <= INT4[1])
 
 
 def _types_in(column, allowed):

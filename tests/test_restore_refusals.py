@@ -5,7 +5,6 @@ from unittest.mock import patch
 
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
-from odoo.tools import mute_logger
 
 from ..engine import open_backup
 from ..services.restore import record_check
@@ -16,9 +15,17 @@ from .restore_case import RestoreCase, fingerprint, respace_member, rewrite_back
 @tagged("post_install", "-at_install")
 class TestRestoreRefusals(RestoreCase):
     def assert_refused(self, content, message, company=None, **options):
-        """The file is refused with ``message`` and nothing is written."""
+        """The file is refused with ``message`` by the pre-flight check and by the request, and
+        nothing is written (nothing is queued)."""
         company = company or self.company
         before = self.state_of(company)
+        try:
+            report = self.preflight(company, content, **options)
+        except UserError as error:
+            self.assertRegex(str(error), message)
+        else:
+            self.assertFalse(report["ok"], f"the pre-flight check accepted a file refused for {message}")
+            self.assertRegex("\n".join(report["errors"]), message)
         with self.assertRaisesRegex(UserError, message):
             self.restore(company, content, **options)
         self.assertEqual(self.state_of(company), before)
@@ -194,17 +201,61 @@ class TestRestoreRefusals(RestoreCase):
         self.assertEqual(restore.state, "done", restore.error)
         self.assertEqual(fingerprint(company), self.source_fingerprint)
 
-    def test_a_record_that_cannot_be_written_fails_the_restore_and_writes_nothing(self):
-        def orphan_line(members, manifest):
-            members["data/account.move.line.jsonl"][0]["move_id"] = None  # required here
+    def test_what_the_tables_would_refuse_is_refused_before_anything_is_queued(self):
+        """Whatever PostgreSQL would refuse as the rows are written, the pre-flight check refuses
+        first, naming the record and the rule (#17): a required value missing, a required field
+        the file lacks, a value its column cannot hold, a CHECK constraint of the table, a
+        unique index among the file's records."""
 
-        company = self.new_company("DZ Half Written Co")
-        with mute_logger("odoo.addons.danger_zone.models.danger_zone_job"):
-            restore = self.restore(company, rewrite_backup(self.content, orphan_line))
-        self.assertEqual(restore.state, "failed")
-        self.assertIn("'move_id' has no value", restore.error)
-        self.assertEqual(self.env["account.move"].search_count([("company_id", "=", company.id)]), 0)
-        self.assertEqual(self.env["res.partner"].search_count([("company_id", "=", company.id)]), 0)
+        def change(member, field, value, pick=lambda record: True):
+            def mutate(members, manifest):
+                record = next(record for record in members[f"data/{member}.jsonl"] if pick(record))
+                record[field] = value
+
+            return mutate
+
+        def without_journal_names(members, manifest):
+            entry = next(m for m in manifest["members"] if m["name"] == "data/account.journal.jsonl")
+            del entry["fields"]["name"]
+            for journal in members[entry["name"]]:
+                journal.pop("name", None)
+
+        def debit_and_credit(members, manifest):
+            line = next(line for line in members["data/account.move.line.jsonl"] if line.get("debit"))
+            line["credit"] = line["debit"]
+
+        def one_number_twice(members, manifest):
+            invoices = [
+                move
+                for move in members["data/account.move.jsonl"]
+                if move["state"] == "posted" and move["move_type"] == "out_invoice"
+            ]
+            invoices[1]["name"] = invoices[0]["name"]
+
+        cases = {
+            "required value": (
+                change("account.move.line", "move_id", None),
+                r"account\.move\.line\.jsonl, line 1: the required field 'move_id' has no value",
+            ),
+            "required field": (without_journal_names, "account.journal requires name here"),
+            "calendar": (change("account.move", "date", "2026-02-30"), "field 'date' must be a date"),
+            "int4": (change("account.move.line", "sequence", 2**31), "field 'sequence' must be an integer"),
+            "NUL": (change("res.partner", "name", "Nul\x00led"), "field 'name' must be free of NUL"),
+            "CHECK": (debit_and_credit, "account_move_line_check_credit_debit"),
+            "unique": (one_number_twice, "account_move_unique_name"),
+        }
+        target = self.new_company("DZ Table Rules Co")
+        for case, (mutate, message) in cases.items():
+            with self.subTest(case=case):
+                self.assert_refused(rewrite_backup(self.content, mutate), message, company=target)
+        restore = self.restore(target, rewrite_backup(self.content, debit_and_credit), skip_invalid=True)
+        self.assertEqual(restore.state, "done", restore.error)
+        broken = [
+            item
+            for item in restore.report["skipped"]
+            if "account_move_line_check_credit_debit" in item["reason"]
+        ]
+        self.assertEqual([item["model"] for item in broken], ["account.move.line"], restore.report["skipped"])
 
     def test_unknown_field_is_refused(self):
         def add_unknown(members, manifest):

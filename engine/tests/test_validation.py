@@ -49,7 +49,7 @@ class CheckRecordCase(unittest.TestCase):
             "id": (0, "'id' must be a positive integer"),
             "ref": ({"en_US": "A-1"}, "field 'ref' must be of type char"),
             "amount": ("12.5", "field 'amount' must be of type monetary"),
-            "sequence": (1.5, "field 'sequence' must be of type integer"),
+            "sequence": (1.5, "field 'sequence' must be an integer"),
             "active": (1, "field 'active' must be of type boolean"),
             "date": ("22/11/2026", "field 'date' must be a date"),
             "write_at": ("2026-11-22 04:00", "field 'write_at' must be a datetime"),
@@ -57,9 +57,30 @@ class CheckRecordCase(unittest.TestCase):
             "tax_ids": ([(4, 1)], "field 'tax_ids' must be a list of ids"),
             "res_id": (-3, "field 'res_id' must be an id"),
         }
-        for name, (value, message) in cases.items():
-            with self.subTest(field=name), self.assertRaisesRegex(BackupFormatError, f"line 9: {message}"):
+        # what PostgreSQL would refuse to write: out of int4, not a day, NUL characters
+        cases_written = {
+            "sequence": (2**31, "field 'sequence' must be an integer between"),
+            "date": ("2026-02-30", "field 'date' must be a date"),
+            "write_at": ("2026-13-01T00:00:00", "field 'write_at' must be a datetime"),
+            "ref": ("A\x00B", "field 'ref' must be free of NUL characters"),
+            "name": ({"en_US": "Chair\x00"}, "field 'name' must be free of NUL characters"),
+            "state": ("posted\x00", "field 'state' must be free of NUL characters"),
+            "analytic_distribution": ({"4\x00": 1.0}, "field 'analytic_distribution' must be free of NUL"),
+        }
+        cases.update({f"{name} (written)": case for name, case in cases_written.items()})
+        for case, (value, message) in cases.items():
+            name = case.split()[0]
+            with self.subTest(field=case), self.assertRaisesRegex(BackupFormatError, f"line 9: {message}"):
                 check_record(dict(GOOD, **{name: value}), FIELDS, "line 9")
+
+    def test_required_fields_must_have_a_value(self):
+        check_record(GOOD, FIELDS, "line 3", required=("partner_id", "date"))
+        for record in (dict(GOOD, partner_id=None), {k: v for k, v in GOOD.items() if k != "partner_id"}):
+            with self.assertRaisesRegex(BackupFormatError, "line 3: the required field 'partner_id' has no"):
+                check_record(record, FIELDS, "line 3", required=("partner_id", "date"))
+        checker = columns_checker(FIELDS, required=("partner_id",))
+        self.assertIsNotNone(checker([GOOD, dict(GOOD, id=8)]))
+        self.assertIsNone(checker([GOOD, dict(GOOD, id=8, partner_id=None)]))
 
     def test_undeclared_fields_are_refused(self):
         for name in ("create_uid", "password", "x_unknown"):
@@ -72,18 +93,19 @@ class ColumnsCheckerCase(unittest.TestCase):
 
     BAD_VALUES = {
         "id": [0, -1, None, True, 1.0, "7"],
-        "name": [{"en_US": 3}, {"en_US": ["x"]}, 4, ["Chair"]],
-        "ref": [{"en_US": "A-1"}, 5, False],
+        "name": [{"en_US": 3}, {"en_US": ["x"]}, 4, ["Chair"], "Ch\x00air", {"fr_FR": "\x00"}],
+        "ref": [{"en_US": "A-1"}, 5, False, "\x00"],
         "amount": ["12.5", True, [1]],
         "quantity": [True, "2"],
-        "sequence": [1.5, True, "10"],
+        "sequence": [1.5, True, "10", 2**31, -(2**31) - 1],
         "active": [1, 0, "true"],
-        "date": ["22/11/2026", "2026-11-22T04:00:00", 20261122],
-        "write_at": ["2026-11-22 04:00", "2026-11-22", 0],
-        "state": [3, ["posted"]],
+        "date": ["22/11/2026", "2026-11-22T04:00:00", 20261122, "2026-02-30", "0000-01-01"],
+        "write_at": ["2026-11-22 04:00", "2026-11-22", 0, "2026-11-22T25:00:00"],
+        "state": [3, ["posted"], "po\x00sted"],
         "partner_id": [True, 0, -4, 3.0, "3", [3]],
         "tax_ids": [[(4, 1)], [[6, 0, [1, 2]]], [0], [1, True], [1.0], 3, "1,2"],
         "res_id": [-3, 0, False],
+        "analytic_distribution": [{"4": "\x00"}, ["\x00"]],
     }
 
     def setUp(self):

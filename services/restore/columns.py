@@ -53,10 +53,10 @@ class ColumnMapping:
             self.context.company.id,
             sanitize=self._sanitize(Model),
             many2many=many2many,
-            constants=self._constants(Model, member),
+            constants=self.constants(Model, member),
         )
 
-    def _constants(self, Model, member):
+    def constants(self, Model, member):
         """Values of every row: who and when, and the defaults of columns the file lacks."""
         constants = {}
         if Model._log_access:
@@ -120,6 +120,41 @@ class ColumnMapping:
 
     def _missing_defaults(self, Model, member):
         """Required columns of this database that the backup does not carry get their default."""
+        missing, defaults = self._missing_required(Model, member)
+        if absent := self._absent(Model, missing, defaults):  # the check refused the file already
+            raise UserError(self._absent_message(Model, absent))
+        return {name: Model._fields[name].convert_to_column(defaults.get(name), Model) for name in missing}
+
+    def absent_required(self, Model, member):
+        """The required fields of ``Model`` here that the backup does not carry and that have no
+        default: its records cannot be written."""
+        return self._absent(Model, *self._missing_required(Model, member))
+
+    @staticmethod
+    def _absent(Model, missing, defaults):
+        return [
+            name
+            for name in missing
+            if defaults.get(name) in (None, False) and Model._fields[name].type != "boolean"
+        ]
+
+    def absent_required_errors(self):
+        """The pre-flight's errors for ``absent_required``, of every data member."""
+        errors = []
+        for model, member in self.context.data_members().items():
+            if model in self.env and (absent := self.absent_required(self.env[model], member)):
+                errors.append(self._absent_message(self.env[model], absent))
+        return errors
+
+    def _absent_message(self, Model, absent):
+        return self.env._(
+            "%(model)s requires %(fields)s here, which the backup does not carry.",
+            model=Model._name,
+            fields=", ".join(absent),
+        )
+
+    def _missing_required(self, Model, member):
+        """(required stored fields the backup does not carry, their defaults in the company)."""
         missing = [
             name
             for name, field in Model._fields.items()
@@ -131,20 +166,7 @@ class ColumnMapping:
             and name != "id"
         ]
         defaults = Model.with_company(self.context.company).default_get(missing) if missing else {}
-        absent = [
-            name
-            for name in missing
-            if defaults.get(name) in (None, False) and Model._fields[name].type != "boolean"
-        ]
-        if absent:
-            raise UserError(
-                self.env._(
-                    "%(model)s requires %(fields)s here, which the backup does not carry.",
-                    model=Model._name,
-                    fields=", ".join(absent),
-                )
-            )
-        return {name: Model._fields[name].convert_to_column(defaults.get(name), Model) for name in missing}
+        return missing, defaults
 
     def rename_plan_columns(self, member):
         """Each root plan has its column on analytic lines; a plan restored here gets its own."""

@@ -22,10 +22,11 @@ def is_empty(value):
 
 
 class FileCheck:
-    def __init__(self, context, columns):
+    def __init__(self, context, columns, keys):
         self.context = context
         self.env = context.env
         self.columns = columns
+        self.keys = keys
         self.install_hints = {}  # module -> {model or field it would add: how many records need it}
 
     def run(self, proven=False):
@@ -48,11 +49,13 @@ class FileCheck:
                     ", ".join(report.missing["modules"]),
                 )
             )
+        if not report.errors:
+            report.errors += self.columns.absent_required_errors()
         if report.errors:
             return
         if checks_records:
             with timed("every record checked"):
-                RecordCheck(context).run()
+                RecordCheck(context, self.columns, self.keys).run()
         else:
             report.counts = {model: member["count"] for model, member in context.data_members().items()}
 

@@ -45,7 +45,9 @@ class RestorePipeline:
         Files from elsewhere have every record checked (see ``Trust``).
         """
         with timed("check the file"):
-            FileCheck(self.context, self.columns).run(proven=not records)
+            FileCheck(self.context, self.columns, self.keys).run(proven=not records)
+        if not self.context.report.errors:
+            self._check_order()
         if self.context.report.errors:
             return self.context.report.as_dict()
         with timed("resolve keys"):
@@ -53,6 +55,14 @@ class RestorePipeline:
         with timed("check the database"):
             DatabaseCheck(self.context).run()
         return self.context.report.as_dict()
+
+    def _check_order(self):
+        """Refuse a file whose records cannot be written in any order (required references in a
+        cycle), before anything is: the writer would."""
+        try:
+            self.writer.insertion_order()
+        except UserError as error:
+            self.context.report.errors.append(error.args[0])
 
     def _resolve_keys(self):
         report = self.context.report

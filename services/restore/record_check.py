@@ -12,7 +12,9 @@ from odoo.exceptions import UserError
 
 from ...engine import BackupFormatError
 from ...engine.validation import columns_checker, record_checker
-from ..scope_rules import COMPANY_MODEL
+from ..scope_rules import COMPANY_MODEL, MAGIC_FIELDS, unique_columns
+from .keys import RELINKED_KEYS
+from .table_constraints import SHOWN, ConstraintRows, not_null_columns
 
 ROWS_PER_BATCH = 1000  # records checked, and turned into COPY lines, a column at a time
 
@@ -56,9 +58,11 @@ DOCUMENT = "document"
 
 
 class RecordCheck:
-    def __init__(self, context):
+    def __init__(self, context, columns, keys):
         self.context = context
         self.env = context.env
+        self.columns = columns
+        self.keys = keys
         self.data_ids = defaultdict(set)  # model -> ids of the file's data records (the company's left out)
 
     def run(self):
@@ -99,8 +103,11 @@ class RecordCheck:
         Records are checked ``ROWS_PER_BATCH`` at a time, a column at a time; a batch with
         anything off is checked again record by record, which names the record at fault.
         """
-        columns_of = columns_checker(member["fields"])
-        one_by_one = self._record_by_record_check(member, ids, referenced)
+        written = member["kind"] == "data" and member["model"] != COMPANY_MODEL
+        required = self._required(member) if written else ()
+        rows = self._constraint_rows(member) if written else None
+        columns_of = columns_checker(member["fields"], required)
+        one_by_one = self._record_by_record_check(member, ids, referenced, required, rows)
         references = reference_fields(member)
         own_ids, count, lines_read = ids[member["model"]], 0, 0
         records = self.context.reader.verified_records(member["name"])
@@ -114,19 +121,100 @@ class RecordCheck:
             own_ids |= batch_ids
             count += len(batch)
             self._column_references(references, columns, referenced)
-        if member["kind"] == "data" and member["model"] != COMPANY_MODEL:
+            if rows:
+                rows.add_columns(columns, len(batch))
+        if written:
             self.data_ids[member["model"]] |= own_ids - self._key_ids(member["model"])
+        if rows:
+            count -= self._check_constraints(member["model"], rows)
         return count
+
+    def _required(self, member):
+        """The member's fields that must have a value here: required, or NOT NULL in the table."""
+        Model = self.env[member["model"]]
+        not_null = not_null_columns(self.context.cr, Model._table)
+        return tuple(
+            name
+            for name in member["fields"]
+            if name in Model._fields
+            and name not in MAGIC_FIELDS
+            and name != "id"
+            and Model._fields[name].store
+            and Model._fields[name].column_type
+            and (Model._fields[name].required or name in not_null)
+        )
+
+    def _constraint_rows(self, member):
+        """The rows the table constraints of the member's model are checked on, or None for a
+        model whose records may be matched to existing ones rather than written."""
+        model = member["model"]
+        rule = self.context.scope.rules.get(model)
+        parents = {self.env[model]._fields[parent].comodel_name for parent in rule.parents} if rule else ()
+        if self.keys.matches(model) or any(map(self.keys.matches, parents)):
+            return None
+        Model = self.env[model]
+        rows = ConstraintRows(
+            self.context.cr, Model, member, self.columns.constants(Model, member), self._fitted_columns(Model)
+        )
+        return rows if rows.constraints else None
+
+    def _fitted_columns(self, Model):
+        """Columns whose values the writer may change to fit this database (unique_values.py)."""
+        fitted = {column for columns in unique_columns(Model) for column in columns}
+        if extra := self.env["danger.zone.scope"]._danger_zone_unique_names().get(Model._name):
+            fitted.add(extra[0])
+        fitted |= {
+            name
+            for name, field in Model._fields.items()
+            if field.type == "many2one" and field.comodel_name in RELINKED_KEYS
+        }
+        return fitted
+
+    def _check_constraints(self, model, rows):
+        """Refuse the records that break a constraint of the model's table, or mark them skipped;
+        return how many were skipped."""
+        skipped = 0
+        for constraint, file_ids in rows.broken(limit=None if self.context.skip_invalid else SHOWN):
+            reason = self._broken_reason(rows.Model, constraint)
+            if not self.context.skip_invalid:
+                raise UserError(
+                    self.env._(
+                        "The backup file is not valid: %(model)s %(ids)s: %(reason)s.",
+                        model=model,
+                        ids=", ".join(map(str, file_ids)),
+                        reason=reason,
+                    )
+                )
+            for file_id in file_ids:
+                if (model, file_id) not in self.context.invalid:
+                    self.context.invalid[(model, file_id)] = reason
+                    skipped += 1
+        return skipped
+
+    def _broken_reason(self, Model, constraint):
+        if constraint.keys:
+            return self.env._(
+                "they repeat the %(keys)s of another record of the backup, which the unique index"
+                " %(index)s of this database forbids",
+                keys=", ".join(constraint.keys),
+                index=constraint.name,
+            )
+        messages = {f"{Model._table}_{key}": message for key, _definition, message in Model._sql_constraints}
+        return self.env._(
+            "they break the constraint %(constraint)s of this database (%(rule)s)",
+            constraint=constraint.name,
+            rule=messages.get(constraint.name) or constraint.check,
+        )
 
     def _key_ids(self, model):
         """The ids of the file's key records of ``model`` (users' partners beside the data's)."""
         member = self.context.member(model, "keys")
         return {record["id"] for record in self.context.reader.records(member["name"])} if member else set()
 
-    def _record_by_record_check(self, member, ids, referenced):
+    def _record_by_record_check(self, member, ids, referenced, required, rows):
         """(batch, first_line) -> how many records of the batch passed, each checked alone."""
         model, name = member["model"], member["name"]
-        check = record_checker(member["fields"])
+        check = record_checker(member["fields"], required)
         references = reference_fields(member)
         own_ids = ids[model]
 
@@ -149,6 +237,8 @@ class RecordCheck:
                 passed += 1
                 for _name, relation, target_id in self.references(references, record):
                     referenced[relation].add(target_id)
+                if rows:
+                    rows.add_record(record)
             return passed
 
         return check_batch
