@@ -11,6 +11,7 @@ from . import (
     test_restore,
     test_restore_cli,
     test_restore_job,
+    test_restore_properties,
     test_restore_refusals,
     test_scope_discovery,
     test_ui,

@@ -18,10 +18,23 @@ def rewrite_backup(content, mutate, keep_signature=False, compresslevel=1, forma
     claims to come from another database unless ``keep_signature``. Records are
     arrays by the members' columns, or objects with ``format_version=1``.
     """
+    members, manifest = parse_backup(content)
+    mutate(members, manifest)
+    return build_backup(members, manifest, keep_signature, compresslevel, format_version)
+
+
+def parse_backup(content):
+    """(member name -> its records as dictionaries, a copy of the manifest) of a backup file."""
     reader = open_backup(io.BytesIO(content))
     manifest = json.loads(json.dumps(reader.manifest))
     members = {member["name"]: list(reader.records(member["name"])) for member in manifest["members"]}
-    mutate(members, manifest)
+    return members, manifest
+
+
+def build_backup(members, manifest, keep_signature=False, compresslevel=1, format_version=2, lie=None):
+    """A backup file of ``members`` (name -> records) described by ``manifest``, its hashes and
+    counts made to match (see ``rewrite_backup``); ``lie(manifest)`` may change the manifest
+    after that."""
     buffer = io.BytesIO()
     writer = write_backup(buffer, compresslevel=compresslevel, format_version=format_version)
     manifest["format_version"] = format_version
@@ -41,6 +54,8 @@ def rewrite_backup(content, mutate, keep_signature=False, compresslevel=1, forma
     if not keep_signature:
         manifest.pop("signature", None)
         manifest["source"]["database_uuid"] = "another-database"
+    if lie:
+        lie(manifest)
     writer.close(manifest)
     return buffer.getvalue()
 

@@ -391,3 +391,31 @@ class TestRestoreRefusals(RestoreCase):
         self.assertTrue(report["ok"], report["errors"])
         skipped = [(item["model"], item["id"]) for item in report["skipped"]]
         self.assertEqual(skipped, [("mail.message", message_id)])
+
+    def test_documents_of_records_matched_to_existing_ones_are_left_out(self):
+        """A record of no company that this database has already (a product category) is matched,
+        not written, and keeps its own timeline: a message of the file on it is left out, with its
+        tracking values, and the report says so (found by the property test)."""
+        reader = open_backup(io.BytesIO(self.content))
+        category = next(
+            record
+            for record in reader.records("data/product.category.jsonl")
+            if self.env["product.category"].search_count([("complete_name", "=", record["complete_name"])])
+        )
+        existing = self.env["product.category"].search([("complete_name", "=", category["complete_name"])])
+
+        tracked = {value["mail_message_id"] for value in reader.records("data/mail.tracking.value.jsonl")}
+
+        def on_the_category(members, manifest):
+            message = next(m for m in members["data/mail.message.jsonl"] if m["id"] in tracked)
+            message["model"], message["res_id"] = "product.category", category["id"]
+
+        target = self.new_company("DZ Matched Category Co", chart=False)
+        messages = self.env["mail.message"].search_count([("model", "=", "product.category")])
+        restore = self.restore(target, rewrite_backup(self.content, on_the_category))
+        self.assertEqual(restore.state, "done", restore.error)
+        self.assertEqual(
+            self.env["mail.message"].search_count([("model", "=", "product.category")]), messages
+        )
+        self.assertEqual(existing.message_ids.tracking_value_ids.mapped("id"), [], "no tracking value either")
+        self.assertRegex(restore.report_text, r"mail\.message: \d+ records left out: they attach to records")

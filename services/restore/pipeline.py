@@ -106,7 +106,9 @@ class RestorePipeline:
                 phase()
         report = context.report
         report.restored = dict(context.counts)
-        report.warnings += context.cleared + self.writer.unique_values.report()
+        report.warnings += (
+            context.cleared + self.writer.unique_values.report() + self.writer.left_out_report()
+        )
         report.skipped = [
             {"model": model, "id": record_id, "reason": reason}
             for model, record_id, reason in context.skipped

@@ -12,7 +12,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ...engine import BackupFormatError, CycleError, RecordError, insertion_order
-from ..scope_rules import COMPANY_MODEL
+from ..scope_rules import COMPANY_MODEL, document_field
 from ..sql import LineStream, copy_from_stdin, next_ids
 from .columns import PLAN_COLUMN
 from .context import Trust
@@ -35,6 +35,7 @@ class TableWriter:
         self.pending = defaultdict(list)  # (model, field, relation) -> [(new id, backup id)], written later
         self.links = defaultdict(list)  # (model, field, relation) -> [(new id, backup id)] of many2many
         self.unique_values = UniqueValues(context, keys.relinked_ids)
+        self.on_matched = {}  # document model -> how many were left out: on a matched record
 
     def insertion_order(self):
         """(models in the order their rows are written, (model, field) written afterwards)."""
@@ -95,9 +96,11 @@ class TableWriter:
         every_record = context.reader.verified_records(member["name"], checked=context.trust is Trust.PROVEN)
         fit = self.unique_values.fitter(model, member)
         matched_parents = self.keys.matched_parents(model)
+        document = document_field(self.env[model])
         if not (
             fit
             or matched_parents
+            or document
             or self.keys.matches(model)
             or model in DOCUMENT_MODELS
             or any(invalid_model == model for invalid_model, _id in context.invalid)
@@ -113,6 +116,8 @@ class TableWriter:
                     context.skipped.append((model, record["id"], attached_to_company))
                 elif matched_parents and self.keys.belongs_to_matched(model, record, matched_parents):
                     continue
+                elif document and self._on_matched_record(model, record, document):
+                    continue
                 elif not self.keys.match_existing(model, record):
                     if fit is None:
                         yield record
@@ -120,6 +125,29 @@ class TableWriter:
                         yield fitted
 
         return records()
+
+    def _on_matched_record(self, model, record, document):
+        """Whether ``record``, a document (a message, an attachment...), attaches to a record of
+        the file matched to one this database has. That record keeps its own timeline: the
+        document is left out, and so is what belongs to it (a message's tracking values)."""
+        target = record.get(document.model_field)
+        if record.get(document.name) not in self.keys.matched_ids.get(target, ()):
+            return False
+        self.keys.matched_ids.setdefault(model, set()).add(record["id"])
+        self.on_matched[model] = self.on_matched.get(model, 0) + 1
+        return True
+
+    def left_out_report(self):
+        """Warnings on the documents left out because their record was matched."""
+        return [
+            self.env._(
+                "%(model)s: %(count)s records left out: they attach to records that this database"
+                " has already, which keep their own.",
+                model=model,
+                count=count,
+            )
+            for model, count in sorted(self.on_matched.items())
+        ]
 
     def _stream(self, builder, table, count, records):
         """Write the model's rows with one COPY, each line made while PostgreSQL writes the lines
