@@ -135,6 +135,7 @@ class TableWriter:
             return False
         self.keys.matched_ids.setdefault(model, set()).add(record["id"])
         self.on_matched[model] = self.on_matched.get(model, 0) + 1
+        self._count(model, 1)  # accounted for, as the records of matched ones are
         return True
 
     def left_out_report(self):
