@@ -14,6 +14,7 @@ from . import (
     test_restore_properties,
     test_restore_refusals,
     test_scope_discovery,
+    test_table_constraints,
     test_ui,
     test_xmlrpc_access,
 )

@@ -8,15 +8,18 @@ empty, and which records share it.
 """
 
 import dataclasses
+import io
 
 from odoo.tools import SQL
 
 from ...engine.rows import NULL, copy_text
-from ..sql import LineStream, copy_from_stdin
+from ..sql import copy_from_stdin
 
 CHECKED_ROWS = "dz_constraint_rows"  # the temporary table, one model at a time
 FILE_ID = "dz_file_id"  # its column of the record's id in the file (any size)
 SHOWN = 10  # records named per broken constraint
+_NUMBERS = {int, float, type(None)}
+ROWS_PER_INSERT = 10_000  # values sent to the temporary table at a time
 
 
 @dataclasses.dataclass(frozen=True)
@@ -100,23 +103,23 @@ class ConstraintRows:
         read = sorted({column for constraint in self.constraints for column in constraint.columns})
         self.sources = [column for column in read if column in fields]  # read from each record
         self.fixed = {column: constants.get(column) for column in read if column not in fields}
-        self.pending = []
+        self.types = [self._type(column, types) for column in [FILE_ID, *self.sources, *self.fixed]]
+        self.pending = [[] for _type in self.types]  # a list of values per column
         if self.constraints:
-            self._create(read, types)
+            self._create()
 
-    def _create(self, columns, types):
-        """The temporary table: the columns' types here, references as numbers (file ids)."""
-        fields = self.Model._fields
-        definitions = [SQL("%s numeric", SQL.identifier(FILE_ID))] + [
-            SQL(
-                "%s %s",
-                SQL.identifier(column),
-                SQL("numeric")
-                if column == "id"
-                or (column in fields and fields[column].type in ("many2one", "many2one_reference"))
-                else SQL(types[column]),
-            )
-            for column in columns
+    def _type(self, column, types):
+        """The column's SQL type here; ids and references as numbers (file ids have any size)."""
+        field = self.Model._fields.get(column)
+        if column in (FILE_ID, "id") or (field and field.type in ("many2one", "many2one_reference")):
+            return "numeric"
+        return types[column]
+
+    def _create(self):
+        columns = [FILE_ID, *self.sources, *self.fixed]
+        definitions = [
+            SQL("%s %s", SQL.identifier(column), SQL(kind))
+            for column, kind in zip(columns, self.types, strict=True)
         ]
         self.cr.execute(SQL("DROP TABLE IF EXISTS %s", SQL.identifier("pg_temp", CHECKED_ROWS)))
         self.cr.execute(
@@ -127,22 +130,26 @@ class ConstraintRows:
         """A batch of checked records, as ``{field: values}``."""
         if not self.constraints:
             return
-        fixed = [[_cell(value)] * count for value in self.fixed.values()]
-        cells = [map(_cell, columns["id"]), *(map(_cell, columns[name]) for name in self.sources), *fixed]
-        self.pending.append("".join("\t".join(row) + "\n" for row in zip(*cells, strict=True)))
+        values = [columns["id"], *(columns[name] for name in self.sources)]
+        values += [(value,) * count for value in self.fixed.values()]
+        for pending, column in zip(self.pending, values, strict=True):
+            pending.extend(column)
+        if len(self.pending[0]) >= ROWS_PER_INSERT:
+            self._insert()
 
     def add_record(self, record):
         if not self.constraints:
             return
-        cells = [record["id"], *(record.get(name) for name in self.sources), *self.fixed.values()]
-        self.pending.append("\t".join(map(_cell, cells)) + "\n")
+        values = [record["id"], *(record.get(name) for name in self.sources), *self.fixed.values()]
+        for pending, value in zip(self.pending, values, strict=True):
+            pending.append(value)
 
     def broken(self, limit=SHOWN):
         """[(constraint, file ids)] of the constraints the records break, at most ``limit`` ids
         each (None: all); the table is dropped."""
         if not self.constraints:
             return []
-        self._copy()
+        self._insert()
         found = []
         for constraint in self.constraints:
             query = self._unique_query(constraint) if constraint.keys else self._check_query(constraint)
@@ -152,25 +159,31 @@ class ConstraintRows:
         self.cr.execute(SQL("DROP TABLE %s", SQL.identifier("pg_temp", CHECKED_ROWS)))
         return found
 
-    def _copy(self):
+    def _insert(self):
+        """COPY the pending values, built a column at a time (the journal items' columns of their
+        CHECK constraints are millions of cells)."""
+        if not self.pending[0]:
+            return
+        columns = [_cells(values) for values in self.pending]
+        lines = "".join("\t".join(row) + "\n" for row in zip(*columns, strict=True))
         statement = copy_from_stdin(CHECKED_ROWS, [FILE_ID, *self.sources, *self.fixed])
-        self.cr.copy_expert(statement, LineStream(iter(self.pending)), size=1 << 20)
-        self.pending = []
+        self.cr.copy_expert(statement, io.StringIO(lines), size=1 << 20)
+        self.pending = [[] for _type in self.types]
 
     def _check_query(self, constraint):
         return SQL(
             "SELECT %s FROM %s WHERE NOT (%s) ORDER BY 1",
             SQL.identifier(FILE_ID),
             SQL.identifier(CHECKED_ROWS),
-            SQL(constraint.check),
+            _expression(constraint.check),
         )
 
     def _unique_query(self, constraint):
         """The records after the first of each group that shares the index's keys."""
-        conditions = [SQL(constraint.where)] if constraint.where else []
+        conditions = [_expression(constraint.where)] if constraint.where else []
         if constraint.nulls_distinct:
-            conditions += [SQL("(%s) IS NOT NULL", SQL(key)) for key in constraint.keys]
-        keys = SQL(", ").join(SQL(key) for key in constraint.keys)
+            conditions += [SQL("(%s) IS NOT NULL", _expression(key)) for key in constraint.keys]
+        keys = SQL(", ").join(map(_expression, constraint.keys))
         return SQL(
             """SELECT file_id FROM (
                    SELECT %s AS file_id, row_number() OVER (PARTITION BY %s ORDER BY %s) AS rank
@@ -184,5 +197,17 @@ class ConstraintRows:
         )
 
 
-def _cell(value):
-    return NULL if value is None else copy_text(value)
+def _expression(text):
+    """SQL of an expression the catalog gave (a LIKE pattern's % escaped for the parameters)."""
+    return SQL(text.replace("%", "%%"))
+
+
+def _cells(values):
+    """COPY cells of a column's values (plain values: the file was checked)."""
+    kinds = set(map(type, values))
+    if kinds <= _NUMBERS:  # most cells: amounts and references
+        return [NULL if value is None else str(value) for value in values]
+    return [
+        NULL if value is None else "t" if value is True else "f" if value is False else copy_text(value)
+        for value in values
+    ]
