@@ -160,16 +160,16 @@ class TestRestoreProperties(RestoreCase):
             label="kind",
         )
         entry = data.draw(st.sampled_from(manifest["members"]), label="member")
-        name = entry["name"]
+        name, index = entry["name"], manifest["members"].index(entry)  # a lie may rename it
         if kind == "count":
             delta = data.draw(st.integers(-3, 3).filter(bool), label="count lie")
-            return lambda m: self._entry(m, name).update(count=self._entry(m, name)["count"] + delta)
+            return lambda m: m["members"][index].update(count=m["members"][index]["count"] + delta)
         if kind == "name":
             other = data.draw(
                 st.sampled_from([*members, "data/res.users.jsonl", "data/x.jsonl"]), label="name"
             )
             model = data.draw(st.sampled_from(self.registry_models), label="model")
-            return lambda m: self._entry(m, name).update(name=other, model=model)
+            return lambda m: m["members"][index].update(name=other, model=model)
         records = members[name] = [dict(record) for record in members[name]]
         fields = entry["fields"]
         if kind == "type":
@@ -217,10 +217,6 @@ class TestRestoreProperties(RestoreCase):
         else:
             field = data.draw(st.sampled_from(sorted(fields)), label="field")
             record[field] = data.draw(JSON_VALUES, label="value")
-
-    @staticmethod
-    def _entry(manifest, name):
-        return next(entry for entry in manifest["members"] if entry["name"] == name)
 
     # ------------------------------------------------------------------
     # What a restore that ran must have written

@@ -303,6 +303,15 @@ class TestRestoreRefusals(RestoreCase):
 
         self.assert_refused(rewrite_backup(self.content, point_elsewhere), "not in the backup")
 
+    def test_a_key_record_with_a_malformed_id_is_refused(self):
+        """A key member is read while the data members are checked, before its own check (found
+        by the property test: a list as a partner's id stopped the check with a TypeError)."""
+
+        def list_as_id(members, manifest):
+            members["keys/res.partner.jsonl"][0]["id"] = []
+
+        self.assert_refused(rewrite_backup(self.content, list_as_id), "'id' must be a positive integer")
+
     def test_zip_bomb_is_refused(self):
         def bomb(members, manifest):
             members["data/res.partner.jsonl"][0]["comment"] = "0" * (50 << 20)

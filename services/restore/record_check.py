@@ -209,7 +209,11 @@ class RecordCheck:
     def _key_ids(self, model):
         """The ids of the file's key records of ``model`` (users' partners beside the data's)."""
         member = self.context.member(model, "keys")
-        return {record["id"] for record in self.context.reader.records(member["name"])} if member else set()
+        if not member:
+            return set()
+        # read before that member is checked (which refuses a malformed id): valid ids only
+        records = self.context.reader.records(member["name"])
+        return {record["id"] for record in records if type(record.get("id")) is int}
 
     def _record_by_record_check(self, member, ids, referenced, required, rows):
         """(batch, first_line) -> how many records of the batch passed, each checked alone."""
