@@ -303,14 +303,21 @@ class TestRestoreRefusals(RestoreCase):
 
         self.assert_refused(rewrite_backup(self.content, point_elsewhere), "not in the backup")
 
-    def test_a_key_record_with_a_malformed_id_is_refused(self):
-        """A key member is read while the data members are checked, before its own check (found
-        by the property test: a list as a partner's id stopped the check with a TypeError)."""
+    def test_ids_read_before_their_member_is_checked_are_refused_in_their_turn(self):
+        """A key member's ids are read while the data members are checked, the analytic plans'
+        while the fields are; malformed ids are refused when their member is checked (found by
+        the property test: a list or a name as an id stopped the check with a TypeError)."""
 
         def list_as_id(members, manifest):
             members["keys/res.partner.jsonl"][0]["id"] = []
 
-        self.assert_refused(rewrite_backup(self.content, list_as_id), "'id' must be a positive integer")
+        def names_as_ids(members, manifest):  # the plans' ids are read to name their columns
+            for plan in members["data/account.analytic.plan.jsonl"]:
+                plan["id"] = plan["name"]
+
+        for mutate in (list_as_id, names_as_ids):
+            with self.subTest(mutate.__name__):
+                self.assert_refused(rewrite_backup(self.content, mutate), "'id' must be a positive integer")
 
     def test_zip_bomb_is_refused(self):
         def bomb(members, manifest):

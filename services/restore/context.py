@@ -101,9 +101,11 @@ class RestoreContext:
         }
 
     def backup_ids(self, model):
-        """The ids of the file's records of ``model``."""
+        """The ids of the file's records of ``model`` (integers only: this may be read before the
+        records are checked, which refuses any other id)."""
         if model not in self._ids_cache:
-            self._ids_cache[model] = {record.get("id") for record in self.records(model)}
+            ids = (record.get("id") for record in self.records(model))
+            self._ids_cache[model] = {record_id for record_id in ids if type(record_id) is int}
         return self._ids_cache[model]
 
     def format_errors(self):
