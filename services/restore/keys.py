@@ -104,6 +104,14 @@ class KeyResolver:
         """Whether records of ``model`` may be matched to existing ones instead of written."""
         return model in self.matching_keys
 
+    def may_match(self, model):
+        """Whether records of ``model`` may be left unwritten: matched to existing ones, or
+        children of such (see ``matched_parents``)."""
+        rule = self.context.scope.rules.get(model)
+        fields = self.env[model]._fields
+        parents = {fields[parent].comodel_name for parent in rule.parents} if rule else ()
+        return self.matches(model) or any(map(self.matches, parents))
+
     def load_existing(self, model):
         """Read the existing records of ``model`` once (before a COPY into its table runs)."""
         if model in self.matching_keys and model not in self.matched:

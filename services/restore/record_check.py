@@ -12,9 +12,9 @@ from odoo.exceptions import UserError
 
 from ...engine import BackupFormatError
 from ...engine.validation import columns_checker, record_checker
-from ..scope_rules import COMPANY_MODEL, MAGIC_FIELDS, unique_columns
-from .keys import RELINKED_KEYS
+from ..scope_rules import COMPANY_MODEL, MAGIC_FIELDS
 from .table_constraints import SHOWN, ConstraintRows, not_null_columns
+from .unique_values import fitted_columns
 
 ROWS_PER_BATCH = 1000  # records checked, and turned into COPY lines, a column at a time
 
@@ -147,28 +147,13 @@ class RecordCheck:
     def _constraint_rows(self, member):
         """The rows the table constraints of the member's model are checked on, or None for a
         model whose records may be matched to existing ones rather than written."""
-        model = member["model"]
-        rule = self.context.scope.rules.get(model)
-        parents = {self.env[model]._fields[parent].comodel_name for parent in rule.parents} if rule else ()
-        if self.keys.matches(model) or any(map(self.keys.matches, parents)):
+        if self.keys.may_match(member["model"]):
             return None
-        Model = self.env[model]
+        Model = self.env[member["model"]]
         rows = ConstraintRows(
-            self.context.cr, Model, member, self.columns.constants(Model, member), self._fitted_columns(Model)
+            self.context.cr, Model, member, self.columns.constants(Model, member), fitted_columns(Model)
         )
         return rows if rows.constraints else None
-
-    def _fitted_columns(self, Model):
-        """Columns whose values the writer may change to fit this database (unique_values.py)."""
-        fitted = {column for columns in unique_columns(Model) for column in columns}
-        if extra := self.env["danger.zone.scope"]._danger_zone_unique_names().get(Model._name):
-            fitted.add(extra[0])
-        fitted |= {
-            name
-            for name, field in Model._fields.items()
-            if field.type == "many2one" and field.comodel_name in RELINKED_KEYS
-        }
-        return fitted
 
     def _check_constraints(self, model, rows):
         """Refuse the records that break a constraint of the model's table, or mark them skipped;

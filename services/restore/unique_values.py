@@ -17,6 +17,7 @@ The constraints are read from the models (``_sql_constraints``) and from the hoo
 from odoo.tools import SQL
 
 from ..scope_rules import unique_columns
+from .keys import RELINKED_KEYS
 
 NAME_PATTERN = "{} [{}]"  # "Sale" -> "Sale [2]"
 
@@ -33,6 +34,20 @@ def with_suffix(value, taken, pattern=NAME_PATTERN):
     while (candidate := pattern.format(value, number)) in taken:
         number += 1
     return candidate
+
+
+def fitted_columns(Model):
+    """The columns whose values ``UniqueValues`` may change in ``Model``'s records: those of its
+    unique constraints, its unique name, its links to users and their partners."""
+    fitted = {column for columns in unique_columns(Model) for column in columns}
+    if extra := Model.env["danger.zone.scope"]._danger_zone_unique_names().get(Model._name):
+        fitted.add(extra[0])
+    fitted |= {
+        name
+        for name, field in Model._fields.items()
+        if field.type == "many2one" and field.comodel_name in RELINKED_KEYS
+    }
+    return fitted
 
 
 class UniqueValues:
