@@ -1,7 +1,7 @@
 {
     "name": "Danger Zone",
     "summary": "Back up, restore or delete one company's business data, for its owner only",
-    "version": "18.0.1.11.0",
+    "version": "18.0.1.12.0",
     "category": "Administration",
     "author": "Danger Zone developers",
     "maintainers": ["danger-zone"],
@@ -21,7 +21,7 @@
         "views/danger_zone_menus.xml",
     ],
     "assets": {
-        "web.assets_backend": ["danger_zone/static/src/**/*.js"],
+        "web.assets_backend": ["danger_zone/static/src/**/*.js", "danger_zone/static/src/**/*.xml"],
         "web.assets_tests": ["danger_zone/static/tests/tours/*.js"],
     },
     "post_init_hook": "post_init_hook",

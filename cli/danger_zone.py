@@ -11,6 +11,7 @@ message on any error. Odoo server options (--db_host, -c CONFIG, ...) may follow
 """
 
 import argparse
+import os
 import sys
 import time
 
@@ -96,10 +97,11 @@ def backup(registry, args):
 
 def restore(registry, args):
     from ..models.danger_zone_restore import CONFIRMATION  # noqa: PLC0415
+    from ..services.restore.source import BackupSource  # noqa: PLC0415
 
     try:
-        with open(args.input, "rb") as stream:
-            content = stream.read()
+        with open(args.input, "rb"):  # read a chunk at a time later, never whole
+            source = BackupSource(path=args.input, name=os.path.basename(args.input))
     except OSError as error:
         raise UserError(f"Cannot read {args.input}: {error.strerror}") from None
     mode = "merge" if args.merge else "replace"
@@ -107,7 +109,7 @@ def restore(registry, args):
         company = _owner_company(cr, args.company)
         Restore = company.env["danger.zone.restore"]
         if args.dry_run:
-            report = Restore._preflight(company, content, mode, args.skip_invalid)
+            report = Restore._preflight(company, source, mode, args.skip_invalid)
             print(format_restore_report(report))
             print(
                 "pre-flight: " + ("the restore can run" if report["ok"] else "the restore would be refused")
@@ -118,7 +120,7 @@ def restore(registry, args):
         started = time.perf_counter()
         # the command is the confirmation: it names the file and the company
         job = Restore._request(
-            company, content, args.input, mode, args.skip_invalid, trigger="cli", confirm=CONFIRMATION
+            company, source, source.name, mode, args.skip_invalid, trigger="cli", confirm=CONFIRMATION
         )
         job._run()
         print(job.report_text)

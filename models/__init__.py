@@ -8,6 +8,7 @@ from . import (
     danger_zone_password_failure,
     danger_zone_restore,
     danger_zone_scope,
+    danger_zone_upload,
     ir_attachment,
     ir_http,
     res_company,

@@ -69,7 +69,7 @@ class DangerZoneJob(models.AbstractModel):
         self._check_danger_zone_path()
         attachments = self.sudo().attachment_id  # the job's file goes with it
         result = super().unlink()
-        attachments.unlink()
+        attachments.exists().unlink()  # Odoo deleted those attached to the job already
         return result
 
     def _check_danger_zone_path(self):
@@ -79,8 +79,8 @@ class DangerZoneJob(models.AbstractModel):
         if not self.env.su:
             raise AccessError(
                 self.env._(
-                    "Danger Zone jobs are only created and changed by the company's owner, "
-                    "through the company's Danger Zone."
+                    "Danger Zone jobs and uploads are only created and changed by the company's "
+                    "owner, through the company's Danger Zone."
                 )
             )
 

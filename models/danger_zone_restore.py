@@ -2,7 +2,6 @@ import base64
 import binascii
 import hashlib
 import hmac
-import io
 import json
 import logging
 
@@ -12,6 +11,8 @@ from odoo.exceptions import UserError
 from ..engine import open_backup
 from ..services.reports import format_restore_report
 from ..services.restore import RestorePipeline, format_errors
+from ..services.restore.source import BackupSource
+from ..services.stored_files import attach, attach_copy, open_attachment, store_stream
 
 _logger = logging.getLogger(__name__)
 
@@ -90,16 +91,23 @@ class DangerZoneRestore(models.Model):
             raise UserError(self.env._("The backup file must be sent as base64.")) from None
 
     @api.model
-    def _preflight(self, company, content, mode="replace", skip_invalid=False, records=True):
-        """The pre-flight report of restoring ``content`` (bytes) into ``company``; writes nothing.
+    def _source(self, source):
+        """A ``BackupSource`` for ``source``: one already, or the file's bytes."""
+        return source if isinstance(source, BackupSource) else BackupSource(content=source)
+
+    @api.model
+    def _preflight(self, company, source, mode="replace", skip_invalid=False, records=True):
+        """The pre-flight report of restoring ``source`` (a ``BackupSource`` or bytes) into
+        ``company``; writes nothing.
 
         ``records=False`` leaves out the check of each record (see ``_check_token``)."""
         self._check_owner(company)
         self._check_mode(mode)
         savepoint = self.env.cr.savepoint()  # the temporary tables of the check go with it
         try:
-            importer = self._importer(company, io.BytesIO(content), mode, skip_invalid)
-            report = importer.check(records=records)
+            with self._source(source).open() as stream:
+                importer = self._importer(company, stream, mode, skip_invalid)
+                report = importer.check(records=records)
             if mode == "replace":
                 report["deleted"] = self.env["danger.zone.scope"]._danger_zone_purge(company, dry_run=True)
         finally:
@@ -107,15 +115,14 @@ class DangerZoneRestore(models.Model):
         return report
 
     @api.model
-    def _check_token(self, company, content, mode, skip_invalid):
+    def _check_token(self, company, source, mode, skip_invalid):
         """Proof that this user's full pre-flight check accepted this very file for this company
         and these options, so that starting the restore need not check every record again (the
         wizard keeps it between its check and its Restore button). Signed with the database
         secret: a token sent back changed, or for another file, is worth nothing."""
         secret = self.env["ir.config_parameter"].sudo().get_param("database.secret")
-        message = (
-            f"{self.env.uid}:{company.id}:{mode}:{bool(skip_invalid)}:{hashlib.sha256(content).hexdigest()}"
-        )
+        digest = self._source(source).sha256()
+        message = f"{self.env.uid}:{company.id}:{mode}:{bool(skip_invalid)}:{digest}"
         return hmac.new(secret.encode(), message.encode(), hashlib.sha256).hexdigest()
 
     @api.model
@@ -143,25 +150,27 @@ class DangerZoneRestore(models.Model):
     def _request(
         self,
         company,
-        content,
-        file_name="backup",
+        source,
+        file_name=None,
         mode="replace",
         skip_invalid=False,
         trigger="manual",
         check_token=None,
         confirm="",
     ):
-        """Check the file, then queue its restore into ``company`` (run at once from the command line).
+        """Check the file (a ``BackupSource`` or bytes), then queue its restore into ``company``
+        (run at once from the command line).
 
         ``confirm`` must be the confirmation word. With a valid ``check_token`` the records are
         not checked again: the database's side is."""
         self._check_owner(company)
         self._check_confirmation(confirm)
         self._check_none_active(company)
+        source = self._source(source)
         checked = bool(check_token) and hmac.compare_digest(
-            check_token, self._check_token(company, content, mode, skip_invalid)
+            check_token, self._check_token(company, source, mode, skip_invalid)
         )
-        report = self._preflight(company, content, mode, skip_invalid, records=not checked)
+        report = self._preflight(company, source, mode, skip_invalid, records=not checked)
         if not report["ok"]:
             raise UserError(self.env._("The restore was refused:\n%s", "\n".join(report["errors"])))
         values = {
@@ -171,19 +180,22 @@ class DangerZoneRestore(models.Model):
             "trigger": trigger,
             "mode": mode,
             "skip_invalid": skip_invalid,
-            "file_name": file_name,
+            "file_name": file_name or source.name,
             "report": report,
         }
         restore = self._create_job(company, values, "danger_zone.ir_cron_danger_zone_restore_queue")
-        restore._attach_file(file_name, content)
+        restore._keep_file(source)
         return restore
 
-    def _attach_file(self, file_name, content):
-        """Keep the uploaded file with the job, as an attachment only its owner reads."""
-        Attachment = self.env["ir.attachment"].sudo()
-        self.attachment_id = Attachment.create(
-            {"name": file_name, "raw": content, "res_model": self._name, "res_id": self.id}
-        )
+    def _keep_file(self, source):
+        """Keep the file with the job, as an attachment only its owner reads. An attachment's
+        stored file is shared, not copied; other files are copied in a chunk at a time."""
+        values = {"name": self.file_name, "res_model": self._name, "res_id": self.id}
+        if source.attachment is not None:
+            self.attachment_id = attach_copy(self.env, values, source.attachment)
+            return
+        with source.open() as stream:
+            self.attachment_id = attach(self.env, values, store_stream(self.env, stream))
 
     # ------------------------------------------------------------------
     # Running
@@ -219,15 +231,15 @@ class DangerZoneRestore(models.Model):
     def _restore(self):
         # as the owner who asked (relinked users become them), writing whatever the company holds
         env = self.env(user=self.requested_by_id.id or self.env.uid, su=True)
-        stream = io.BytesIO(self.attachment_id.sudo().raw)
-        importer = self.with_env(env)._importer(
-            self.company_id.with_env(env),
-            stream,
-            self.mode,
-            self.skip_invalid,
-            progress=self._report_progress,
-        )
-        return importer.run(checked=True)  # the request checked every record of this very file
+        with open_attachment(self.attachment_id) as stream:
+            importer = self.with_env(env)._importer(
+                self.company_id.with_env(env),
+                stream,
+                self.mode,
+                self.skip_invalid,
+                progress=self._report_progress,
+            )
+            return importer.run(checked=True)  # the request checked every record of this very file
 
     @api.model
     def _done_values(self, report):

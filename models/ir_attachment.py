@@ -2,8 +2,12 @@ from odoo import api, models
 from odoo.exceptions import AccessError
 from odoo.tools import SQL
 
-# Files of these jobs (backups, uploaded restores) are their company owner's alone.
-JOB_FILES = {"danger.zone.backup": "danger_zone_backup", "danger.zone.restore": "danger_zone_restore"}
+# Files of these records (backups, restores, uploads for a restore) are their company owner's alone.
+JOB_FILES = {
+    "danger.zone.backup": "danger_zone_backup",
+    "danger.zone.restore": "danger_zone_restore",
+    "danger.zone.upload": "danger_zone_upload",
+}
 
 
 class IrAttachment(models.Model):

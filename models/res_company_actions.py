@@ -3,6 +3,7 @@ from odoo.exceptions import UserError
 from odoo.tools.sql import column_exists
 
 from ..services.company_deletion import deletion_preview
+from ..services.restore.source import BackupSource
 
 
 class ResCompany(models.Model):
@@ -34,7 +35,9 @@ class ResCompany(models.Model):
     def danger_zone_restore_preflight(self, file_b64, mode="replace", skip_invalid=False):
         """Check a backup against this company and say what restoring it would do; write nothing.
 
-        :param str file_b64: the backup file (ZIP or JSON), base64-encoded
+        :param str file_b64: the backup file (ZIP or JSON), base64-encoded. Odoo refuses a
+            request body over 128 MiB: upload a larger file and use
+            ``danger_zone_restore_attachment_preflight``
         :param str mode: ``"replace"`` (default) or ``"merge"`` (add only)
         :param bool skip_invalid: report invalid records as skipped instead of refusing the file
         :return: the report: ``ok``, ``errors``, ``warnings``, ``counts`` per model,
@@ -56,7 +59,8 @@ class ResCompany(models.Model):
         takes a safety backup of the company. Poll the job's ``state``
         (``queued``, ``running``, ``done``, ``failed``) and read its ``report``.
 
-        :param str file_b64: the backup file (ZIP or JSON), base64-encoded
+        :param str file_b64: the backup file (ZIP or JSON), base64-encoded. Odoo refuses a
+            request body over 128 MiB: upload a larger file and use ``danger_zone_restore_attachment``
         :param str confirm: must be ``"RESTORE"``
         :param str mode: ``"replace"`` (default: the company's business data is replaced)
             or ``"merge"`` (the backup's records are added)
@@ -71,6 +75,50 @@ class ResCompany(models.Model):
             self, Restore._decode(file_b64), mode=mode, skip_invalid=bool(skip_invalid), confirm=confirm
         )
         return restore.id
+
+    def danger_zone_restore_attachment_preflight(self, attachment_id, mode="replace", skip_invalid=False):
+        """Like ``danger_zone_restore_preflight``, for a file already here as an attachment.
+
+        :param int attachment_id: an attachment the caller can read: a file uploaded through
+            ``/danger_zone/restore/upload`` (see the README), or the file of a backup
+        """
+        self.ensure_one()
+        self._danger_zone_check_owner()
+        source = self._danger_zone_backup_source(attachment_id)
+        Restore = self.env["danger.zone.restore"]
+        return _without_none(Restore._preflight(self, source, mode, bool(skip_invalid)))
+
+    def danger_zone_restore_attachment(self, attachment_id, confirm="", mode="replace", skip_invalid=False):
+        """Like ``danger_zone_restore``, for a file already here as an attachment; no file
+        travels in the call, so there is no limit on its size but the upload's.
+
+        The job keeps the file (shared, not copied); a file uploaded for a restore is then
+        no longer listed as an upload. Return the ``danger.zone.restore`` id.
+
+        :param int attachment_id: an attachment the caller can read: a file uploaded through
+            ``/danger_zone/restore/upload`` (see the README), or the file of a backup
+        """
+        self.ensure_one()
+        self._danger_zone_check_owner()
+        source = self._danger_zone_backup_source(attachment_id)
+        restore = self.env["danger.zone.restore"]._request(
+            self, source, mode=mode, skip_invalid=bool(skip_invalid), confirm=confirm
+        )
+        self.env["danger.zone.upload"]._taken_by_restore(source.attachment)
+        return restore.id
+
+    def _danger_zone_backup_source(self, attachment_id):
+        """The attachment ``attachment_id`` as a backup source, if the caller may read it."""
+        if not isinstance(attachment_id, int) or isinstance(attachment_id, bool):
+            raise UserError(self.env._("The attachment must be given by its id (an integer)."))
+        attachment = self.env["ir.attachment"].browse(attachment_id).exists()
+        if not attachment:
+            raise UserError(self.env._("There is no attachment %s.", attachment_id))
+        attachment.check("read")
+        attachment.check_access("read")
+        if attachment.type != "binary":
+            raise UserError(self.env._("Attachment %s is a link, not a file.", attachment_id))
+        return BackupSource(attachment=attachment)
 
     def danger_zone_delete_preview(self):
         """Say what deleting this company would remove, and what stops it now; write nothing.

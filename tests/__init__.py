@@ -13,6 +13,7 @@ from . import (
     test_restore_job,
     test_restore_properties,
     test_restore_refusals,
+    test_restore_upload,
     test_scope_discovery,
     test_table_constraints,
     test_ui,

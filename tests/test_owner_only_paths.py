@@ -155,9 +155,9 @@ class TestOwnerOnlyPaths(DangerZoneUsersMixin, HttpCase):
     def test_no_job_is_made_or_changed_outside_the_danger_zone(self):
         """Even a settings administrator who gives himself every right on the jobs and switches
         their record rules off: a queued job runs unattended, so it must come from the owner."""
-        self.env["res.company"].with_user(self.admin).sudo().create({"name": "Admin's Own Co"})
+        own = self.env["res.company"].with_user(self.admin).sudo().create({"name": "Admin's Own Co"})
         self.assertIn(self.admin, self.env.ref("danger_zone.group_danger_zone_owner").users)
-        for model in JOB_MODELS:
+        for model in (*JOB_MODELS, "danger.zone.upload"):
             self.env["ir.model.access"].create(
                 {
                     "name": f"{model} for admins",
@@ -166,15 +166,19 @@ class TestOwnerOnlyPaths(DangerZoneUsersMixin, HttpCase):
                     "perm_read": True, "perm_write": True, "perm_create": True, "perm_unlink": True,
                 }
             )  # fmt: skip
-        self.env["ir.rule"].search([("model_id.model", "in", JOB_MODELS)]).active = False
+        self.env["ir.rule"].search(
+            [("model_id.model", "in", [*JOB_MODELS, "danger.zone.upload"])]
+        ).active = False
         common = {"company_id": self.company_b.id, "requested_by_id": self.owner.id, "state": "queued"}
         for model, values in (
-            ("danger.zone.backup", {"trigger": "manual"}),
-            ("danger.zone.restore", {"mode": "replace"}),
-            ("danger.zone.deletion", {"company_name": self.company_b.name}),
+            ("danger.zone.backup", {**common, "trigger": "manual"}),
+            ("danger.zone.restore", {**common, "mode": "replace"}),
+            ("danger.zone.deletion", {**common, "company_name": self.company_b.name}),
+            # an upload names the file a restore reads in superuser mode: here, another's backup
+            ("danger.zone.upload", {"company_id": own.id, "attachment_id": self.backup.attachment_id.id}),
         ):
             with self.subTest(model=model):
-                fault = self._fault(self.admin, ADMIN_PASSWORD, model, "create", {**common, **values})
+                fault = self._fault(self.admin, ADMIN_PASSWORD, model, "create", values)
                 self.assertEqual(fault.faultCode, FAULT_ACCESS_ERROR, fault.faultString)
                 self.assertIn("through the company's Danger Zone", fault.faultString)
         for method, args in (("write", [{"state": "queued"}]), ("unlink", [])):

@@ -1,4 +1,5 @@
 import base64
+import io
 from collections import Counter
 from unittest.mock import patch
 
@@ -121,11 +122,14 @@ class TestRestoreJob(RestoreCase):
         self.assertIn("Interrupted", restore.error)
 
     def wizard(self, company, content, **values):
+        """The wizard with ``content`` uploaded, as the upload route receives it."""
+        Uploads = self.env["danger.zone.upload"].with_user(self.owner)
+        upload = Uploads._receive(company, io.BytesIO(content), "company.zip")
         return (
             self.env["danger.zone.restore.wizard"]
             .with_user(self.owner)
             .with_company(company)
-            .create({"backup_file": base64.b64encode(content), "file_name": "company.zip", **values})
+            .create({"upload_id": upload.id, **values})
         )
 
     def test_the_wizard_checks_each_record_once_and_a_token_proves_nothing_else(self):

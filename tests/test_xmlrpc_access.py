@@ -103,6 +103,20 @@ class TestXmlrpcAccess(DangerZoneUsersMixin, HttpCase):
         return [
             ("restore", "res.company", "danger_zone_restore", [company, "", "RESTORE"], {}),
             ("restore preflight", "res.company", "danger_zone_restore_preflight", [company, ""], {}),
+            (
+                "restore attachment",
+                "res.company",
+                "danger_zone_restore_attachment",
+                [company, 1, "RESTORE"],
+                {},
+            ),
+            (
+                "restore attachment preflight",
+                "res.company",
+                "danger_zone_restore_attachment_preflight",
+                [company, 1],
+                {},
+            ),
             ("read restores", "danger.zone.restore", "search_read", [[]], {"fields": ["state"]}),
             ("delete", "res.company", "danger_zone_delete", [company, self.company.name, password], {}),
             ("delete preview", "res.company", "danger_zone_delete_preview", [company], {}),
@@ -199,6 +213,28 @@ class TestXmlrpcAccess(DangerZoneUsersMixin, HttpCase):
             report = example.preflight(call, self.company.id, path)
             self.assertTrue(report["ok"], report["errors"])
             restore_id = example.request_restore(call, self.company.id, path)
+        self.env["danger.zone.restore"]._cron_process_queue()
+        restore = example.wait_until_done(call, restore_id, timeout=10, poll_seconds=0.1)
+        self.assertIn("Restored", restore["report_text"])
+
+    @mute_logger("odoo.http")
+    def test_documented_example_script_uploads_large_files_and_restores_them(self):
+        backup_example, example = _load_example("xmlrpc_backup"), _load_example("xmlrpc_restore")
+        self.backup.unlink()
+        api_key = self.env["res.users.apikeys"].with_user(self.owner)._generate("rpc", "dz upload", None)
+        url = f"http://{HOST}:{odoo.tools.config['http_port']}"
+        call = backup_example.connect(url, self.env.cr.dbname, "dz_owner", api_key)
+        backup_id = backup_example.request_backup(call, self.company.id)
+        self.env["danger.zone.backup"]._cron_process_queue()
+        with tempfile.TemporaryDirectory() as folder:
+            path = os.path.join(folder, "backup.zip")
+            backup_example.download(call, backup_example.wait_until_done(call, backup_id, 10, 0.1), path)
+            attachment_id = example.upload(url, api_key, self.company.id, path)
+            with self.assertRaisesRegex(RuntimeError, r"upload refused \(401\)"):
+                example.upload(url, OWNER_PASSWORD, self.company.id, path)  # a password is no API key
+        report = example.preflight_uploaded(call, self.company.id, attachment_id)
+        self.assertTrue(report["ok"], report["errors"])
+        restore_id = example.restore_uploaded(call, self.company.id, attachment_id)
         self.env["danger.zone.restore"]._cron_process_queue()
         restore = example.wait_until_done(call, restore_id, timeout=10, poll_seconds=0.1)
         self.assertIn("Restored", restore["report_text"])

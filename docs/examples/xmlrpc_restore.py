@@ -1,19 +1,92 @@
 """Check a backup against a company, then restore it there, over XML-RPC.
 
     python3 xmlrpc_restore.py URL DATABASE LOGIN PASSWORD_OR_API_KEY COMPANY_ID FILE
-        [--merge] [--skip-invalid]
+        [--merge] [--skip-invalid] [--upload]
 
 The user must own the target company. The pre-flight check writes nothing and
 says what the restore would do; the restore itself runs in the background
 (a replace first takes a safety backup of the company). The script polls the
 job and prints its report. Only the Python standard library is needed.
+
+A small file travels inside the XML-RPC calls, base64-encoded. Odoo refuses
+request bodies over 128 MiB, so a file over 64 MiB (or any file, with
+--upload) is first sent to the upload route, a chunk at a time,
+with an API key (Odoo: Preferences > Account Security > New API Key); the
+calls then name the uploaded file by its attachment id.
 """
 
 import base64
+import json
+import os
 import sys
 import time
+import urllib.error
+import urllib.parse
+import urllib.request
+import uuid
 
 from xmlrpc_backup import connect
+
+INLINE_LIMIT = 64 * 1024 * 1024  # base64 makes it 4/3 larger; Odoo takes at most 128 MiB
+
+
+def upload(url, api_key, company_id, path):
+    """Send the file to the upload route; return the attachment id of the uploaded file."""
+    boundary = uuid.uuid4().hex
+    name = os.path.basename(path).replace('"', "")
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="ufile"; filename="{name}"\r\n'
+        "Content-Type: application/octet-stream\r\n\r\n"
+    ).encode()
+    tail = f"\r\n--{boundary}--\r\n".encode()
+
+    def body():  # multipart, as a browser sends a file, read 1 MB at a time
+        yield head
+        with open(path, "rb") as stream:
+            while chunk := stream.read(1 << 20):
+                yield chunk
+        yield tail
+
+    request = urllib.request.Request(
+        f"{url}/danger_zone/api/restore/upload?{urllib.parse.urlencode({'company_id': company_id})}",
+        data=body(),
+        method="POST",
+        headers={
+            "Authorization": f"Bearer {api_key}",
+            "Content-Type": f"multipart/form-data; boundary={boundary}",
+            "Content-Length": str(len(head) + os.path.getsize(path) + len(tail)),
+        },
+    )
+    try:
+        with urllib.request.urlopen(request) as response:
+            return json.load(response)["attachment_id"]
+    except urllib.error.HTTPError as error:
+        answer = error.read().decode(errors="replace")
+        try:
+            answer = json.loads(answer)["error"]
+        except (ValueError, KeyError):
+            pass
+        raise RuntimeError(f"upload refused ({error.code}): {answer}") from None
+
+
+def preflight_uploaded(call, company_id, attachment_id, mode="replace"):
+    """The pre-flight report of a file already uploaded (see ``upload``)."""
+    return call(
+        "res.company", "danger_zone_restore_attachment_preflight", [company_id], attachment_id, mode=mode
+    )
+
+
+def restore_uploaded(call, company_id, attachment_id, mode="replace", skip_invalid=False):
+    """Queue the restore of a file already uploaded; return the id of the restore job."""
+    return call(
+        "res.company",
+        "danger_zone_restore_attachment",
+        [company_id],
+        attachment_id,
+        confirm="RESTORE",
+        mode=mode,
+        skip_invalid=skip_invalid,
+    )
 
 
 def preflight(call, company_id, path, mode="replace"):
@@ -57,12 +130,19 @@ def _encoded(path):
 
 def main(argv):
     url, database, login, password, company_id, path = argv[:6]
-    mode = "merge" if "--merge" in argv else "replace"
+    company_id, mode = int(company_id), "merge" if "--merge" in argv else "replace"
     call = connect(url, database, login, password)
-    report = preflight(call, int(company_id), path, mode)
+    if "--upload" in argv or os.path.getsize(path) > INLINE_LIMIT:
+        attachment_id = upload(url, password, company_id, path)
+        report = preflight_uploaded(call, company_id, attachment_id, mode)
+    else:
+        attachment_id, report = None, preflight(call, company_id, path, mode)
     if not report["ok"]:
         raise SystemExit("refused:\n" + "\n".join(report["errors"]))
-    restore_id = request_restore(call, int(company_id), path, mode, "--skip-invalid" in argv)
+    if attachment_id:
+        restore_id = restore_uploaded(call, company_id, attachment_id, mode, "--skip-invalid" in argv)
+    else:
+        restore_id = request_restore(call, company_id, path, mode, "--skip-invalid" in argv)
     print(wait_until_done(call, restore_id)["report_text"])
 
 

@@ -36,14 +36,18 @@ registry.category("web_tour.tours").add("danger_zone_restore_request", {
             run: "click",
         },
         {
-            content: "Upload the backup file",
-            trigger: ".modal .o_field_widget[name=backup_file] input[type=file]:not(:visible)",
+            content: "Upload the backup file: it goes up through the upload route",
+            trigger: ".modal .o_field_widget[name=upload_id] .o_danger_zone_upload input[type=file]:not(:visible)",
             async run() {
                 const transfer = new DataTransfer();
                 transfer.items.add(await tourBackupFile());
                 this.anchor.files = transfer.files;
                 this.anchor.dispatchEvent(new Event("change", { bubbles: true }));
             },
+        },
+        {
+            content: "Once uploaded, the wizard names the file",
+            trigger: `.modal .o_danger_zone_upload_name:contains(${TOUR_FILE})`,
         },
         {
             trigger: ".modal button[name=action_check]",
