@@ -23,6 +23,7 @@ for number in range(Attachments.search_count(scans), files):
             "raw": os.urandom(megabytes << 20),
             "res_model": "res.partner",
             "res_id": partners[number % len(partners)].id,
+            "company_id": company.id,
         }
     )
     env.cr.commit()

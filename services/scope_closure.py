@@ -268,13 +268,35 @@ class ScopeClosure:
                 company_id,
                 identity_partner(SQL("x.id")),
             )
-        if (
-            kind == "data"
-            and "company_id" in self.env[model]._fields
-            and self.env[model]._fields["company_id"].store
-        ):
-            return SQL("(x.company_id = %s OR x.company_id IS NULL)", company_id)
-        return SQL("TRUE")
+        conditions = [self._parents_not_of_another_company(model)] if kind == "data" else []
+        if kind == "data" and _has_company_column(self.env[model]):
+            conditions.append(SQL("(x.company_id = %s OR x.company_id IS NULL)", company_id))
+        return SQL(" AND ").join(conditions) if conditions else SQL("TRUE")
+
+    def _parents_not_of_another_company(self, model):
+        """A record whose parent (``ScopeRule.parents``) is another company's belongs to that
+        company, wherever it is reached from: a variant line of another company's product on
+        a shared attribute stays out of this company's backup."""
+        Model, rule = self.env[model], self.rules.get(model)
+        conditions = []
+        for parent in rule.parents if rule else ():
+            Parent = self.env[Model._fields[parent].comodel_name]
+            if Parent._name != COMPANY_MODEL and _has_company_column(Parent):
+                conditions.append(
+                    SQL(
+                        """(x.%s IS NULL OR x.%s IN (
+                               SELECT id FROM %s WHERE company_id = %s OR company_id IS NULL))""",
+                        SQL.identifier(parent),
+                        SQL.identifier(parent),
+                        SQL.identifier(Parent._table),
+                        self.company.id,
+                    )
+                )
+        return SQL(" AND ").join(conditions) if conditions else SQL("TRUE")
+
+
+def _has_company_column(Model):
+    return "company_id" in Model._fields and Model._fields["company_id"].store
 
 
 def run_scan(cr, queries):

@@ -3,6 +3,7 @@ import json
 import jsonschema
 import referencing
 
+from odoo import Command
 from odoo.tests import tagged
 from odoo.tools import SQL
 
@@ -80,6 +81,28 @@ class TestBackupContent(BackupCase):
             {line["company_id"] for line in self.data["account.move.line"]} - {self.company.id},
             "every journal item belongs to the company",
         )
+
+    def test_children_of_a_shared_record_come_with_their_own_parent_only(self):
+        """Another company's product using the company's attribute (shared, as a restore into
+        a second company makes it): its variant line is that company's, and stays out."""
+        own_lines = self.env["product.template.attribute.line"].search(
+            [("product_tmpl_id.company_id", "=", self.company.id)]
+        )
+        attribute = own_lines.attribute_id[:1]
+        self.env["product.template"].create(
+            {
+                "name": "DZ Other Co Stool",
+                "company_id": self.other_company.id,
+                "attribute_line_ids": [
+                    Command.create(
+                        {"attribute_id": attribute.id, "value_ids": [Command.set(attribute.value_ids.ids)]}
+                    )
+                ],
+            }
+        )
+        data = records_by_model(read_backup(self.backup()))
+        self.assertEqual({line["id"] for line in data["product.template.attribute.line"]}, set(own_lines.ids))
+        self.assertIn(attribute.id, {record["id"] for record in data["product.attribute"]})
 
     def test_every_reference_stays_inside_the_backup(self):
         """No raw id of anything outside the backup: each reference has its record in the file."""
