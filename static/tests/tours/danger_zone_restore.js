@@ -23,6 +23,15 @@ async function tourBackupFile() {
     return new File([bytes], TOUR_FILE, { type: "application/zip" });
 }
 
+// Hold the next XMLHttpRequest ``milliseconds`` before it is sent.
+function holdNextRequest(milliseconds) {
+    const send = XMLHttpRequest.prototype.send;
+    XMLHttpRequest.prototype.send = function (body) {
+        XMLHttpRequest.prototype.send = send;
+        setTimeout(() => send.call(this, body), milliseconds);
+    };
+}
+
 // The owner uploads a backup, reads the pre-flight check, types RESTORE and starts the restore.
 registry.category("web_tour.tours").add("danger_zone_restore_request", {
     steps: () => [
@@ -41,9 +50,14 @@ registry.category("web_tour.tours").add("danger_zone_restore_request", {
             async run() {
                 const transfer = new DataTransfer();
                 transfer.items.add(await tourBackupFile());
+                holdNextRequest(1500); // a small file goes up at once: long enough to see the bar
                 this.anchor.files = transfer.files;
                 this.anchor.dispatchEvent(new Event("change", { bubbles: true }));
             },
+        },
+        {
+            content: "A progress bar shows while the file goes up",
+            trigger: ".modal .o_danger_zone_upload .progress .progress-bar",
         },
         {
             content: "Once uploaded, the wizard names the file",
