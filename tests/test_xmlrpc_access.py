@@ -1,3 +1,4 @@
+import base64
 import importlib.util
 import os
 import sys
@@ -216,6 +217,22 @@ class TestXmlrpcAccess(DangerZoneUsersMixin, HttpCase):
         self.env["danger.zone.restore"]._cron_process_queue()
         restore = example.wait_until_done(call, restore_id, timeout=10, poll_seconds=0.1)
         self.assertIn("Restored", restore["report_text"])
+
+    @mute_logger("odoo.http")
+    def test_a_file_above_odoos_upload_limit_is_refused_naming_the_limit_and_the_way(self):
+        self.env["ir.config_parameter"].sudo().set_param("web.max_file_upload_size", 2048)
+        file_b64 = base64.b64encode(os.urandom(8192)).decode()
+        for method in ("danger_zone_restore_preflight", "danger_zone_restore"):
+            with self.subTest(method=method), self.assertRaises(Fault) as caught:
+                self._call(self.owner, OWNER_PASSWORD, "res.company", method, [self.company.id], file_b64)
+            self.assertEqual(caught.exception.faultCode, FAULT_WARNING, caught.exception.faultString)
+            self.assertRegex(
+                caught.exception.faultString,
+                r"^The request is [\d.]+ KB, above Odoo's upload limit of 2\.0 KB \(system parameter "
+                r"web\.max_file_upload_size\)\. To restore a larger backup, upload it to "
+                r"/danger_zone/api/restore/upload and call danger_zone_restore_attachment\.$",
+            )
+        self.assertFalse(self.env["danger.zone.restore"].search_count([]))
 
     @mute_logger("odoo.http")
     def test_documented_example_script_uploads_large_files_and_restores_them(self):
