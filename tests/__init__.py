@@ -9,6 +9,7 @@ from . import (
     test_owner_only_paths,
     test_ownership,
     test_restore,
+    test_restore_books,
     test_restore_cli,
     test_restore_job,
     test_restore_properties,

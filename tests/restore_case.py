@@ -6,6 +6,7 @@ import json
 import zipfile
 
 from odoo import Command
+from odoo.exceptions import UserError
 
 from ..engine import open_backup, write_backup
 from .backup_case import BackupCase
@@ -207,6 +208,29 @@ class RestoreCase(BackupCase):
     def preflight(self, company, content, **options):
         return company.with_user(self.owner).danger_zone_restore_preflight(
             base64.b64encode(content).decode(), **options
+        )
+
+    def assert_refused(self, content, message, company=None, **options):
+        """The file is refused with ``message`` by the pre-flight check and by the request, and
+        nothing is written (nothing is queued)."""
+        company = company or self.company
+        before = self.state_of(company)
+        try:
+            report = self.preflight(company, content, **options)
+        except UserError as error:
+            self.assertRegex(str(error), message)
+        else:
+            self.assertFalse(report["ok"], f"the pre-flight check accepted a file refused for {message}")
+            self.assertRegex("\n".join(report["errors"]), message)
+        with self.assertRaisesRegex(UserError, message):
+            self.restore(company, content, **options)
+        self.assertEqual(self.state_of(company), before)
+
+    def state_of(self, company):
+        return (
+            self.env["danger.zone.restore"].search_count([]),
+            self.env["account.move"].search_count([("company_id", "=", company.id)]),
+            self.env["res.partner"].search_count([]),
         )
 
     def as_owner(self, company):

@@ -50,6 +50,7 @@ JSON_VALUES = st.recursive(
     | st.dictionaries(st.text(max_size=4), children, max_size=2),
     max_leaves=4,
 )
+LINES = "data/account.move.line.jsonl"
 SYSTEM_COUNTS = ("res.users", "res.groups", "ir.rule", "ir.cron", "ir.config_parameter", "res.company")
 
 
@@ -129,6 +130,7 @@ class TestRestoreProperties(RestoreCase):
         self.assertEqual(restore.state, "done", f"the check accepted it, the job failed: {restore.error}")
         self._assert_references_inside(tables)
         self._assert_documents_on_restored_records(last_ids)
+        self._assert_books_balance()
         self.outcomes["restored"] += 1
 
     def _state(self):
@@ -155,10 +157,14 @@ class TestRestoreProperties(RestoreCase):
                     "type",
                     "count",
                     "name",
+                    "books",
                 ]
             ),
             label="kind",
         )
+        if kind == "books":
+            self._mutate_books(data, members)
+            return None
         entry = data.draw(st.sampled_from(manifest["members"]), label="member")
         name, index = entry["name"], manifest["members"].index(entry)  # a lie may rename it
         if kind == "count":
@@ -199,6 +205,14 @@ class TestRestoreProperties(RestoreCase):
             record = data.draw(st.sampled_from(records), label="record")
             self._mutate_record(data, kind, entry, record, members)
         return None
+
+    def _mutate_books(self, data, members):
+        """Books that lie: an amount of a journal item changed, by a lot or by a rounding."""
+        lines = members[LINES] = [dict(record) for record in members[LINES]]
+        line = data.draw(st.sampled_from(lines), label="journal item")
+        field = data.draw(st.sampled_from(["debit", "credit", "balance"]), label="amount")
+        change = data.draw(st.sampled_from([100, -100, 0.01, 0.004, 1e-9]), label="change")
+        line[field] = (line[field] or 0) + change
 
     def _mutate_record(self, data, kind, entry, record, members):
         fields = entry["fields"]
@@ -250,6 +264,24 @@ class TestRestoreProperties(RestoreCase):
                 [self.target.id, self.target.id],
             )
             self.assertEqual(cr.fetchone()[0], 0, f"{table}.{column} refers to another company's {target}")
+
+    def _assert_books_balance(self):
+        """Every restored journal item's balance is its debit minus its credit, and every
+        restored posted entry balances, at the currency's rounding (as Odoo's _check_balanced)."""
+        cr = self.env.cr
+        cr.execute(
+            """SELECT line.id FROM account_move_line line
+                WHERE line.company_id = %s AND ROUND(line.balance - (line.debit - line.credit), 2) != 0""",
+            [self.target.id],
+        )
+        self.assertFalse(cr.fetchall(), "a journal item's balance is its debit minus its credit")
+        cr.execute(
+            """SELECT move.name FROM account_move move JOIN account_move_line line ON line.move_id = move.id
+                WHERE move.company_id = %s AND move.state = 'posted'
+                GROUP BY move.id HAVING ROUND(SUM(line.balance), 2) != 0""",
+            [self.target.id],
+        )
+        self.assertFalse(cr.fetchall(), "every posted entry balances")
 
     def _last_ids(self, tables):
         """The last id of each table before the restore (documents name records by id)."""

@@ -14,29 +14,6 @@ from .restore_case import RestoreCase, fingerprint, respace_member, rewrite_back
 
 @tagged("post_install", "-at_install")
 class TestRestoreRefusals(RestoreCase):
-    def assert_refused(self, content, message, company=None, **options):
-        """The file is refused with ``message`` by the pre-flight check and by the request, and
-        nothing is written (nothing is queued)."""
-        company = company or self.company
-        before = self.state_of(company)
-        try:
-            report = self.preflight(company, content, **options)
-        except UserError as error:
-            self.assertRegex(str(error), message)
-        else:
-            self.assertFalse(report["ok"], f"the pre-flight check accepted a file refused for {message}")
-            self.assertRegex("\n".join(report["errors"]), message)
-        with self.assertRaisesRegex(UserError, message):
-            self.restore(company, content, **options)
-        self.assertEqual(self.state_of(company), before)
-
-    def state_of(self, company):
-        return (
-            self.env["danger.zone.restore"].search_count([]),
-            self.env["account.move"].search_count([("company_id", "=", company.id)]),
-            self.env["res.partner"].search_count([]),
-        )
-
     def test_only_the_owner_restores(self):
         file_b64 = base64.b64encode(self.content).decode()
         for user in (self.admin, self.other_owner):

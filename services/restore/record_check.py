@@ -13,6 +13,7 @@ from odoo.exceptions import UserError
 from ...engine import BackupFormatError
 from ...engine.validation import columns_checker, record_checker
 from ..scope_rules import COMPANY_MODEL, MAGIC_FIELDS
+from .book_check import BookCheck
 from .table_constraints import SHOWN, ConstraintRows, not_null_columns
 from .unique_values import fitted_columns
 
@@ -64,6 +65,7 @@ class RecordCheck:
         self.columns = columns
         self.keys = keys
         self.data_ids = defaultdict(set)  # model -> ids of the file's data records (the company's left out)
+        self.books = BookCheck(context.env, context.company.currency_id)
 
     def run(self):
         """Check every record; count each data member's good records in the report, and note
@@ -84,6 +86,7 @@ class RecordCheck:
                 self._report_dangling(
                     {relation: targets for relation, targets in dangling.items() if targets}
                 )
+            self._check_books()
         context.report.skipped = [
             {"model": model, "id": record_id, "reason": reason}
             for (model, record_id), reason in sorted(context.invalid.items(), key=str)
@@ -123,6 +126,8 @@ class RecordCheck:
             self._column_references(references, columns, referenced)
             if rows:
                 rows.add_columns(columns, len(batch))
+            if written and member["model"] in BookCheck.MODELS:
+                self.books.add_columns(member["model"], columns)
         if written:
             self.data_ids[member["model"]] |= own_ids - self._key_ids(member["model"])
         if rows:
@@ -191,6 +196,24 @@ class RecordCheck:
             rule=messages.get(constraint.name) or constraint.check,
         )
 
+    def _check_books(self):
+        """Refuse a file whose journal entries break a rule Odoo keeps (book_check.py), or skip
+        those entries (their items, payments and reconciliations go with them)."""
+        for (model, file_id), reason in sorted(self.books.faulty_entries().items(), key=str):
+            if not self.context.skip_invalid:
+                raise UserError(
+                    self.env._(
+                        "The backup file is not valid: %(model)s %(id)s: %(reason)s.",
+                        model=model,
+                        id=file_id,
+                        reason=reason,
+                    )
+                )
+            if (model, file_id) not in self.context.invalid:
+                self.context.invalid[(model, file_id)] = reason
+                if model in self.context.report.counts:
+                    self.context.report.counts[model] -= 1
+
     def _key_ids(self, model):
         """The ids of the file's key records of ``model`` (users' partners beside the data's)."""
         member = self.context.member(model, "keys")
@@ -228,6 +251,8 @@ class RecordCheck:
                     referenced[relation].add(target_id)
                 if rows:
                     rows.add_record(record)
+                if member["kind"] == "data" and model in BookCheck.MODELS:
+                    self.books.add_record(model, record)
             return passed
 
         return check_batch

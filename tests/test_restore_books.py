@@ -1,0 +1,112 @@
+from odoo.tests import tagged
+
+from .restore_case import RestoreCase, fingerprint, rewrite_backup
+
+MOVES, LINES = "data/account.move.jsonl", "data/account.move.line.jsonl"
+
+
+def posted_invoice(members, number=0):
+    """The ``number``-th posted customer invoice of the file, and its journal items."""
+    invoices = [
+        move for move in members[MOVES] if move["state"] == "posted" and move["move_type"] == "out_invoice"
+    ]
+    invoice = invoices[number]
+    return invoice, [line for line in members[LINES] if line["move_id"] == invoice["id"]]
+
+
+@tagged("post_install", "-at_install")
+class TestRestoredBooks(RestoreCase):
+    """Whatever a file from elsewhere says, the books that land are books Odoo could have made:
+    each rule broken alone is refused by the pre-flight check and by the request, naming the
+    record and the rule, with the company unchanged; skip-invalid leaves out the entry."""
+
+    def forge(self, change):
+        """A file from elsewhere whose first posted invoice went through ``change(invoice,
+        lines, members)``; return it with that invoice's id and number."""
+        found = {}
+
+        def mutate(members, manifest):
+            invoice, lines = posted_invoice(members)
+            change(invoice, lines, members)
+            found.update(invoice)
+
+        content = rewrite_backup(self.content, mutate)
+        return content, found["id"], found["name"]
+
+    def assert_books_refused(self, content, message):
+        before = fingerprint(self.company)
+        self.assert_refused(content, message)
+        self.env.invalidate_all()
+        self.assertEqual(fingerprint(self.company), before)
+
+    def test_an_unbalanced_posted_entry_is_refused(self):
+        def raise_a_debit(invoice, lines, members):
+            line = next(line for line in lines if line["debit"])
+            line["debit"] += 100
+            line["balance"] += 100
+
+        forged, invoice_id, name = self.forge(raise_a_debit)
+        self.assert_books_refused(
+            forged,
+            rf"account\.move {invoice_id}: the posted entry {name} is unbalanced: "
+            r"its debits minus its credits make 100\.00\.",
+        )
+
+    def test_a_balance_that_is_not_debit_minus_credit_is_refused(self):
+        def move_a_balance(invoice, lines, members):
+            debit_line, credit_line = (
+                next(line for line in lines if line["debit"]),
+                next(line for line in lines if line["credit"]),
+            )
+            debit_line["balance"] += 100  # the entry still balances: only the items lie
+            credit_line["balance"] -= 100
+
+        forged, invoice_id, _name = self.forge(move_a_balance)
+        self.assert_books_refused(
+            forged,
+            rf"account\.move {invoice_id}: its journal item \d+: its balance -?[\d.]+ is not "
+            r"its debit [\d.]+ minus its credit [\d.]+\.",
+        )
+
+    def test_two_posted_entries_of_a_journal_sharing_a_number_are_refused(self):
+        def copy_a_number(invoice, lines, members):
+            other, _lines = posted_invoice(members, number=1)
+            other["name"] = invoice["name"]
+
+        forged, _invoice_id, _name = self.forge(copy_a_number)
+        self.assert_books_refused(forged, r"account_move_unique_name")
+
+    def test_with_skip_invalid_the_faulty_entry_is_left_out_and_the_rest_restored(self):
+        def raise_a_debit(invoice, lines, members):
+            line = next(line for line in lines if line["debit"])
+            line["debit"] += 100
+            line["balance"] += 100
+
+        forged, invoice_id, name = self.forge(raise_a_debit)
+        target = self.new_company("DZ Books Skipped Co")
+        restore = self.restore(target, forged, skip_invalid=True)
+        self.assertEqual(restore.state, "done", restore.error)
+        skipped = {(entry["model"], entry["id"]): entry["reason"] for entry in restore.report["skipped"]}
+        self.assertIn("is unbalanced", skipped[("account.move", invoice_id)])
+        restored = self.env["account.move"].search([("company_id", "=", target.id)])
+        source = self.env["account.move"].search([("company_id", "=", self.company.id)])
+        self.assertNotIn(name, restored.mapped("name"))
+        self.assertEqual(
+            set(restored.filtered(lambda move: move.state == "posted").mapped("name")),
+            set(source.filtered(lambda move: move.state == "posted").mapped("name")) - {name},
+        )
+        self.env.cr.execute(
+            """SELECT move.name FROM account_move_line line JOIN account_move move ON move.id = line.move_id
+                WHERE move.company_id = %s GROUP BY move.name HAVING ROUND(SUM(line.balance), 2) != 0""",
+            [target.id],
+        )
+        self.assertFalse(self.env.cr.fetchall(), "every restored entry balances")
+
+    def test_a_genuine_file_from_elsewhere_still_restores_exactly(self):
+        from_elsewhere = rewrite_backup(self.content, lambda members, manifest: None)
+        target = self.new_company("DZ Books Genuine Co")
+        restore = self.restore(target, from_elsewhere)
+        self.assertEqual(restore.state, "done", restore.error)
+        self.assertFalse(restore.report.get("skipped"))
+        self.env.invalidate_all()
+        self.assertEqual(fingerprint(target), self.source_fingerprint)
