@@ -23,11 +23,18 @@ async function tourBackupFile() {
     return new File([bytes], TOUR_FILE, { type: "application/zip" });
 }
 
-// Hold the next XMLHttpRequest ``milliseconds`` before it is sent.
-function holdNextRequest(milliseconds) {
-    const send = XMLHttpRequest.prototype.send;
+// Hold the upload's request ``milliseconds`` before it is sent (other requests go at once).
+function holdUpload(milliseconds) {
+    const { open, send } = XMLHttpRequest.prototype;
+    XMLHttpRequest.prototype.open = function (method, url, ...rest) {
+        this.danger_zone_upload = String(url).includes("/danger_zone/restore/upload");
+        return open.call(this, method, url, ...rest);
+    };
     XMLHttpRequest.prototype.send = function (body) {
-        XMLHttpRequest.prototype.send = send;
+        if (!this.danger_zone_upload) {
+            return send.call(this, body);
+        }
+        Object.assign(XMLHttpRequest.prototype, { open, send });
         setTimeout(() => send.call(this, body), milliseconds);
     };
 }
@@ -50,14 +57,14 @@ registry.category("web_tour.tours").add("danger_zone_restore_request", {
             async run() {
                 const transfer = new DataTransfer();
                 transfer.items.add(await tourBackupFile());
-                holdNextRequest(1500); // a small file goes up at once: long enough to see the bar
+                holdUpload(1500); // a small file goes up at once: long enough to see the bar
                 this.anchor.files = transfer.files;
                 this.anchor.dispatchEvent(new Event("change", { bubbles: true }));
             },
         },
         {
             content: "A progress bar shows while the file goes up",
-            trigger: ".modal .o_danger_zone_upload .progress .progress-bar",
+            trigger: ".modal .o_danger_zone_upload .progress[role=progressbar]",
         },
         {
             content: "Once uploaded, the wizard names the file",
