@@ -11,10 +11,28 @@ def format_restore_report(report):
         if report.get(key):
             lines.append(f"{title}:")
             lines += [f"  {count:>8}  {model}" for model, count in sorted(report[key].items())]
+    if report.get("books"):
+        lines += format_books(report["books"])
     if report.get("skipped"):
         lines.append(f"Skipped ({len(report['skipped'])}):")
         lines += [f"  {item['model']} {item['id']}: {item['reason']}" for item in report["skipped"]]
     return "\n".join(lines)
+
+
+def format_books(books):
+    """The books as restored, which matched the file's."""
+    lines = [f"Books verified against the file ({books['entries']} posted entries):"]
+    if books.get("left_out"):
+        lines.append(f"  ({books['left_out']} entries skipped in part are not compared)")
+    lines.append("  Trial balance:")
+    lines += [
+        f"    {code:<10} {name[:40]:<40} {debit:>15,.2f} {credit:>15,.2f}"
+        for code, name, debit, credit in books["accounts"]
+    ]
+    if books.get("partners"):
+        lines.append("  Receivables and payables:")
+        lines += [f"    {name[:51]:<51} {balance:>15,.2f}" for name, balance in books["partners"]]
+    return lines
 
 
 def format_deletion_report(report):

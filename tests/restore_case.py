@@ -90,8 +90,9 @@ def _books_fingerprint(company, moves):
     lines = moves.line_ids.filtered(lambda line: line.parent_state == "posted")
     trial_balance, partner_balances = {}, {}
     for line in lines:
-        debit, credit = trial_balance.get(line.account_id.code, (0.0, 0.0))
-        trial_balance[line.account_id.code] = (round(debit + line.debit, 2), round(credit + line.credit, 2))
+        code = line.account_id.with_company(company).code  # codes are each company's own
+        debit, credit = trial_balance.get(code, (0.0, 0.0))
+        trial_balance[code] = (round(debit + line.debit, 2), round(credit + line.credit, 2))
         if line.account_id.account_type in ("asset_receivable", "liability_payable"):
             name = line.partner_id.name
             partner_balances[name] = round(partner_balances.get(name, 0.0) + line.balance, 2)

@@ -1,5 +1,8 @@
+from unittest.mock import patch
+
 from odoo.tests import tagged
 
+from ..services.restore import RestorePipeline
 from .restore_case import RestoreCase, fingerprint, rewrite_backup
 
 MOVES, LINES = "data/account.move.jsonl", "data/account.move.line.jsonl"
@@ -101,6 +104,56 @@ class TestRestoredBooks(RestoreCase):
             [target.id],
         )
         self.assertFalse(self.env.cr.fetchall(), "every restored entry balances")
+
+    def test_the_restored_books_are_verified_against_the_file_and_shown(self):
+        target = self.new_company("DZ Books Verified Co")
+        restore = self.restore(target)
+        self.assertEqual(restore.state, "done", restore.error)
+        books = restore.report["books"]
+        posted = self.env["account.move"].search_count(
+            [("company_id", "=", self.company.id), ("state", "=", "posted")]
+        )
+        self.assertEqual((books["entries"], books["left_out"]), (posted, 0))
+        self.assertEqual(
+            {code: (debit, credit) for code, _name, debit, credit in books["accounts"]},
+            self.source_fingerprint["trial_balance"],
+        )
+        self.assertEqual(dict(books["partners"]), self.source_fingerprint["partner_balances"])
+        self.assertIn("Books verified against the file", restore.report_text)
+        self.assertIn("Trial balance:", restore.report_text)
+
+    def test_books_that_differ_from_the_file_fail_the_restore_and_change_nothing(self):
+        """A restore that wrote one journal item on another account (as a wrong remapping would)
+        is caught by the verification: the job fails with the accounts named, and rolls back."""
+        target = self.new_company("DZ Books Differing Co")
+        before = fingerprint(target)
+        write_settings = RestorePipeline._write_company_settings
+
+        def misplace_an_item(pipeline):
+            write_settings(pipeline)
+            cr = pipeline.env.cr
+            cr.execute(
+                """SELECT line.id, line.account_id FROM account_move_line line
+                     JOIN account_move move ON move.id = line.move_id
+                    WHERE move.company_id = %s AND move.state = 'posted' AND line.debit > 0
+                    ORDER BY line.id LIMIT 1""",
+                [target.id],
+            )
+            line_id, account_id = cr.fetchone()
+            other = self.env["account.account"].search(
+                [("company_ids", "in", target.id), ("id", "!=", account_id)], limit=1
+            )
+            cr.execute("UPDATE account_move_line SET account_id = %s WHERE id = %s", [other.id, line_id])
+
+        with patch.object(RestorePipeline, "_write_company_settings", misplace_an_item):
+            restore = self.restore(target)
+        self.assertEqual(restore.state, "failed")
+        self.assertRegex(
+            restore.error, r"^The restored books differ from the file's, so nothing was restored:\n"
+        )
+        self.assertIn("the file has", restore.error)
+        self.env.invalidate_all()
+        self.assertEqual(fingerprint(target), before)
 
     def test_a_genuine_file_from_elsewhere_still_restores_exactly(self):
         from_elsewhere = rewrite_backup(self.content, lambda members, manifest: None)

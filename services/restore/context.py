@@ -49,6 +49,7 @@ class RestoreReport:
     lock_dates: dict = None
     deleted: dict = None
     restored: dict = None
+    books: dict = None  # the books as restored, verified against the file's (book_figures.py)
 
     @property
     def ok(self):

@@ -9,6 +9,7 @@ method that an extension may override, as OCA connector's synchronizers are buil
 from odoo.exceptions import UserError
 
 from ..sql import disable_jit
+from .book_figures import BookFigures
 from .columns import ColumnMapping
 from .company import CompanySettings
 from .context import RestoreContext, Trust, timed
@@ -29,7 +30,8 @@ class RestorePipeline:
         self.columns = ColumnMapping(context)
         self.keys = KeyResolver(context)
         self.company_settings = CompanySettings(context, self.columns)
-        self.writer = TableWriter(context, self.columns, self.keys)
+        self.figures = BookFigures(context)
+        self.writer = TableWriter(context, self.columns, self.keys, self.figures)
         self.references = ReferenceWriter(context)
         self.order = []  # models in the order their rows were written
 
@@ -123,6 +125,7 @@ class RestorePipeline:
             ("write deferred references", self._write_deferred_references),
             ("check foreign keys", self._check_foreign_keys),
             ("write company settings", self._write_company_settings),
+            ("verify the books", self._verify_books),
             ("finish", self._finish),
         ]
 
@@ -160,6 +163,10 @@ class RestorePipeline:
                     ),
                 )
             )
+
+    def _verify_books(self):
+        """Compare the books written with the file's (book_figures.py); a difference fails."""
+        self.context.report.books = self.figures.verify()
 
     def _write_company_settings(self):
         self.company_settings.write_settings()

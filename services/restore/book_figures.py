@@ -1,0 +1,197 @@
+"""The books the restore wrote, compared with the books in the file: the check an accountant runs
+by hand after a restore.
+
+While the writer streams the file's journal entries and items, ``BookFigures`` adds up, per
+account and partner, the debits and credits of the items of posted entries as the file has
+them. Once every row is written, the same sums are read from the entries the restore wrote, and
+the two are compared at the rounding of the company's currency. A difference fails the restore,
+which is rolled back, and names it. The figures go to the report: the trial balance per account
+and the balance of each partner on receivable and payable accounts.
+
+Entries that *skip invalid* left out, whole or in part, are compared on neither side.
+"""
+
+import collections
+
+from odoo.exceptions import UserError
+from odoo.tools import SQL, float_compare
+
+MOVE, LINE = "account.move", "account.move.line"
+SHOWN = 10  # differences named in the refusal
+
+
+class BookFigures:
+    def __init__(self, context):
+        self.context = context
+        self.env = context.env
+        self.posted = set()  # file ids of the posted entries
+        self.sums = collections.defaultdict(lambda: [0.0, 0.0])  # (account, partner) -> debit, credit
+        self.items = collections.Counter()  # posted entry -> its items in the file
+
+    def watch(self, model, records):
+        """``records`` of ``model`` as the writer gets them, added up on the way."""
+        if model == MOVE:
+            return self._watch_entries(records)
+        if model == LINE:
+            return self._watch_items(records)
+        return records
+
+    def _watch_entries(self, records):
+        for record in records:
+            if record.get("state") == "posted":
+                self.posted.add(record["id"])
+            yield record
+
+    def _watch_items(self, records):
+        posted, sums, items = self.posted, self.sums, self.items
+        written = self.context.remap.mapping(MOVE)  # the entries are written before their items
+        for record in records:
+            if (move_id := record.get("move_id")) in posted and move_id in written:
+                amounts = sums[record.get("account_id"), record.get("partner_id")]
+                amounts[0] += record.get("debit") or 0.0
+                amounts[1] += record.get("credit") or 0.0
+                items[move_id] += 1
+            yield record
+
+    # ------------------------------------------------------------------
+    def verify(self):
+        """Compare the file's figures with the restored rows; return the figures for the report,
+        or None when the file has no posted entry. Raise UserError on a difference."""
+        moves = self.context.remap.mapping(MOVE)
+        written = {file_id: moves[file_id] for file_id in self.posted if file_id in moves}
+        if not written:
+            return None
+        incomplete = self._incomplete(written)
+        if incomplete:
+            self._left_out(incomplete)
+            written = {file_id: new_id for file_id, new_id in written.items() if file_id not in incomplete}
+        restored = self._restored_sums(list(written.values()))
+        differences = self._differences(self._file_sums(), restored)
+        if differences:
+            raise UserError(
+                self.env._(
+                    "The restored books differ from the file's, so nothing was restored:\n%s",
+                    "\n".join(differences[:SHOWN]),
+                )
+            )
+        return self._figures(restored, len(written), len(incomplete))
+
+    def _incomplete(self, written):
+        """The posted entries of which the restore wrote fewer items than the file holds."""
+        self.context.cr.execute(
+            "SELECT move_id, count(*) FROM account_move_line WHERE move_id = ANY(%s) GROUP BY move_id",
+            [list(written.values())],
+        )
+        counts = dict(self.context.cr.fetchall())
+        incomplete = {
+            file_id for file_id, new_id in written.items() if counts.get(new_id, 0) != self.items[file_id]
+        }
+        if incomplete and not self.context.skip_invalid:
+            raise UserError(
+                self.env._(
+                    "The restored books differ from the file's, so nothing was restored: "
+                    "entries of the file lost journal items on the way (%s).",
+                    ", ".join(map(str, sorted(incomplete)[:SHOWN])),
+                )
+            )
+        return incomplete
+
+    def _left_out(self, incomplete):
+        """Take the items of entries skip-invalid did not restore whole out of the file's sums,
+        reading the file's items again (only then)."""
+        member = self.context.member(LINE, "data")
+        for record in self.context.reader.records(member["name"]):
+            if record.get("move_id") in incomplete:
+                amounts = self.sums[record.get("account_id"), record.get("partner_id")]
+                amounts[0] -= record.get("debit") or 0.0
+                amounts[1] -= record.get("credit") or 0.0
+
+    def _file_sums(self):
+        """The file's sums, keyed by the ids the accounts and partners have here."""
+        remap, sums = self.context.remap, collections.defaultdict(lambda: [0.0, 0.0])
+        for (account, partner), (debit, credit) in self.sums.items():
+            key = (
+                remap.get("account.account", account),
+                remap.get("res.partner", partner) if partner else None,
+            )
+            sums[key][0] += debit
+            sums[key][1] += credit
+        return sums
+
+    def _restored_sums(self, move_ids):
+        self.context.cr.execute(
+            SQL(
+                """SELECT account_id, partner_id, SUM(debit), SUM(credit) FROM account_move_line
+                    WHERE move_id = ANY(%s) GROUP BY account_id, partner_id""",
+                move_ids,
+            )
+        )
+        return {
+            (account, partner): (float(debit or 0), float(credit or 0))
+            for account, partner, debit, credit in self.context.cr.fetchall()
+        }
+
+    def _differences(self, expected, restored):
+        rounding = self.context.company.currency_id.rounding
+        differences = []
+        for key in sorted(set(expected) | set(restored), key=str):
+            file_debit, file_credit = expected.get(key, (0.0, 0.0))
+            debit, credit = restored.get(key, (0.0, 0.0))
+            if float_compare(file_debit, debit, precision_rounding=rounding) or float_compare(
+                file_credit, credit, precision_rounding=rounding
+            ):
+                differences.append(
+                    self.env._(
+                        "%(where)s: the file has %(file_debit).2f debit, %(file_credit).2f credit; "
+                        "the restore wrote %(debit).2f debit, %(credit).2f credit",
+                        where=self._where(*key),
+                        file_debit=file_debit,
+                        file_credit=file_credit,
+                        debit=debit,
+                        credit=credit,
+                    )
+                )
+        return differences
+
+    def _where(self, account_id, partner_id):
+        account = self._accounts().browse(account_id).exists()
+        partner = self.env["res.partner"].sudo().browse(partner_id).exists() if partner_id else None
+        where = f"{account.code} {account.name}" if account else self.env._("an account not restored")
+        return f"{where}, {partner.display_name}" if partner else where
+
+    def _accounts(self):
+        """Accounts as the company sees them: their codes are the company's own."""
+        return self.env["account.account"].sudo().with_company(self.context.company)
+
+    def _figures(self, restored, compared, left_out):
+        """The trial balance per account, and each partner's balance on receivable and payable
+        accounts, as restored (and as the file has them)."""
+        accounts = collections.defaultdict(lambda: [0.0, 0.0])
+        partners = collections.defaultdict(float)
+        Accounts = self._accounts()
+        for (account_id, partner_id), (debit, credit) in restored.items():
+            if not account_id:
+                continue  # sections and notes
+            accounts[account_id][0] += debit
+            accounts[account_id][1] += credit
+            account = Accounts.browse(account_id)
+            if partner_id and account.account_type in ("asset_receivable", "liability_payable"):
+                partners[partner_id] += debit - credit
+        Partners = self.env["res.partner"].sudo()
+        return {
+            "entries": compared,
+            "left_out": left_out,
+            "accounts": sorted(
+                [
+                    Accounts.browse(account_id).code,
+                    Accounts.browse(account_id).name,
+                    round(debit, 2),
+                    round(credit, 2),
+                ]
+                for account_id, (debit, credit) in accounts.items()
+            ),
+            "partners": sorted(
+                [Partners.browse(partner_id).display_name, round(balance, 2)]
+                for partner_id, balance in partners.items()
+            ),
+        }
