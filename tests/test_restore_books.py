@@ -71,6 +71,32 @@ class TestRestoredBooks(RestoreCase):
             r"its debit [\d.]+ minus its credit [\d.]+\.",
         )
 
+    def test_an_invoice_item_on_the_wrong_kind_of_account_is_refused(self):
+        def unmark_the_installment(invoice, lines, members):
+            installment = next(line for line in lines if line["display_type"] == "payment_term")
+            installment["display_type"] = "product"
+
+        forged, invoice_id, _name = self.forge(unmark_the_installment)
+        self.assert_books_refused(
+            forged,
+            rf"account\.move {invoice_id}: its journal item \d+: an item on a receivable account must be an "
+            r"installment with a due date, and an installment must be on a receivable account\.",
+        )
+
+        def use_a_payable_account(invoice, lines, members):
+            accounts = members["data/account.account.jsonl"]
+            payable = next(account for account in accounts if account["account_type"] == "liability_payable")
+            next(line for line in lines if line["display_type"] == "payment_term")["account_id"] = payable[
+                "id"
+            ]
+
+        forged, invoice_id, _name = self.forge(use_a_payable_account)
+        self.assert_books_refused(
+            forged,
+            rf"account\.move {invoice_id}: its journal item \d+: account \S+ is of payable type, "
+            r"but is used in a sale\.",
+        )
+
     def test_two_posted_entries_of_a_journal_sharing_a_number_are_refused(self):
         def copy_a_number(invoice, lines, members):
             other, _lines = posted_invoice(members, number=1)

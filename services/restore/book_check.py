@@ -7,7 +7,11 @@ file a batch at a time; it keeps per entry only its state, number and running ba
 says which entries break a rule of Odoo's:
 
 - a journal item's ``balance`` is its ``debit`` minus its ``credit``;
-- a posted entry is balanced: its items' balances add up to zero (in company currency).
+- a posted entry is balanced: its items' balances add up to zero (in company currency);
+- an invoice's or a bill's items sit on receivable or payable accounts as Odoo's
+  ``_check_payable_receivable`` has them: no payable account in a sale, no receivable account
+  in a purchase, and an item is on the receivable (payable) account exactly when it is an
+  installment (``display_type`` ``payment_term``).
 
 Amounts are compared at the rounding of the company's currency, as Odoo compares them.
 """
@@ -16,11 +20,14 @@ from collections import defaultdict
 
 from odoo.tools import float_compare, float_is_zero
 
-MOVE, LINE = "account.move", "account.move.line"
+ACCOUNT, MOVE, LINE = "account.account", "account.move", "account.move.line"
+SALE = ("out_invoice", "out_refund", "out_receipt")
+PURCHASE = ("in_invoice", "in_refund", "in_receipt")
+RECEIVABLE, PAYABLE = "asset_receivable", "liability_payable"
 
 
 class BookCheck:
-    MODELS = (MOVE, LINE)
+    MODELS = (ACCOUNT, MOVE, LINE)
 
     def __init__(self, env, currency):
         self.env = env
@@ -28,17 +35,32 @@ class BookCheck:
         self.posted = {}  # posted entry id -> its number
         self.balances = defaultdict(float)  # entry id -> the sum of its items' balances
         self.faults = {}  # (model, file id) -> reason, and the entry that goes with it
+        self.accounts = {}  # account id -> (type, code)
+        self.sides = {}  # entry id -> "sale", "purchase" or None
+        self.unsure = []  # items met before their entry or account (a file in another order)
 
     def add_columns(self, model, columns):
         """Take a checked batch of ``model``'s records, a column at a time."""
-        if model == MOVE:
-            for move_id, state, name in zip(
-                columns["id"], *self._columns(columns, "state", "name"), strict=True
+        ids = columns["id"]
+        if model == ACCOUNT:
+            for account_id, account_type, code in zip(
+                ids, *self._columns(columns, "account_type", "code_store"), strict=True
             ):
+                self.accounts[account_id] = (account_type, _code(code) or f"#{account_id}")
+        elif model == MOVE:
+            entries = zip(ids, *self._columns(columns, "state", "name", "move_type"), strict=True)
+            for move_id, state, name, move_type in entries:
                 if state == "posted":
                     self.posted[move_id] = name
+                self.sides[move_id] = (
+                    "sale" if move_type in SALE else "purchase" if move_type in PURCHASE else None
+                )
         elif model == LINE:
-            self._add_lines(columns["id"], *self._columns(columns, "move_id", "debit", "credit", "balance"))
+            self._add_lines(ids, *self._columns(columns, "move_id", "debit", "credit", "balance"))
+            for item in zip(
+                ids, *self._columns(columns, "move_id", "account_id", "display_type"), strict=True
+            ):
+                self._check_side(*item)
 
     def add_record(self, model, record):
         """Take one checked record of ``model``."""
@@ -47,6 +69,8 @@ class BookCheck:
     def faulty_entries(self):
         """{(model, file id): reason} of the entries and items that break a rule; an item's
         entry is named too, by that item's fault, since without it the entry would not balance."""
+        for item in self.unsure:
+            self._check_side(*item, last=True)
         faults = dict(self.faults)
         for move_id, name in self.posted.items():
             total = self.balances.get(move_id, 0.0)
@@ -77,6 +101,34 @@ class BookCheck:
             ):
                 self._line_fault(line_id, move_id, debit or 0.0, credit or 0.0, balance)
 
+    def _check_side(self, line_id, move_id, account_id, display_type, last=False):
+        """Odoo's _check_payable_receivable on one item of an invoice or a bill."""
+        if move_id not in self.sides or account_id not in self.accounts:
+            if not last:  # its entry or its account comes later in the file
+                self.unsure.append((line_id, move_id, account_id, display_type))
+            return
+        side = self.sides[move_id]
+        if not side:
+            return
+        account_type, code = self.accounts[account_id]
+        wrong, own = (PAYABLE, RECEIVABLE) if side == "sale" else (RECEIVABLE, PAYABLE)
+        if account_type == wrong:
+            reason = self.env._(
+                "account %(code)s is of %(type)s type, but is used in a %(side)s",
+                code=code,
+                type=self.env._("payable") if wrong == PAYABLE else self.env._("receivable"),
+                side=self.env._("sale") if side == "sale" else self.env._("purchase"),
+            )
+        elif (display_type == "payment_term") != (account_type == own):
+            reason = self.env._(
+                "an item on a %(type)s account must be an installment with a due date, and an installment"
+                " must be on a %(type)s account",
+                type=self.env._("receivable") if own == RECEIVABLE else self.env._("payable"),
+            )
+        else:
+            return
+        self._fault(line_id, move_id, reason)
+
     def _line_fault(self, line_id, move_id, debit, credit, balance):
         reason = self.env._(
             "its balance %(balance)s is not its debit %(debit)s minus its credit %(credit)s",
@@ -84,6 +136,9 @@ class BookCheck:
             debit=self._amount(debit),
             credit=self._amount(credit),
         )
+        self._fault(line_id, move_id, reason)
+
+    def _fault(self, line_id, move_id, reason):
         self.faults[(LINE, line_id)] = reason
         self.faults.setdefault(
             (MOVE, move_id), self.env._("its journal item %(id)s: %(reason)s", id=line_id, reason=reason)
@@ -97,3 +152,10 @@ class BookCheck:
 
     def _amount(self, value):
         return f"{value:.{self.digits}f}"
+
+
+def _code(code_store):
+    """An account's code as the file has it: a text, or texts by company."""
+    if isinstance(code_store, dict):
+        return next((value for value in code_store.values() if isinstance(value, str)), None)
+    return code_store if isinstance(code_store, str) else None
