@@ -6,6 +6,8 @@ from ..services.restore import RestorePipeline
 from .restore_case import RestoreCase, fingerprint, rewrite_backup
 
 MOVES, LINES = "data/account.move.jsonl", "data/account.move.line.jsonl"
+PARTIALS = "data/account.partial.reconcile.jsonl"
+ACCOUNTS = "data/account.account.jsonl"
 
 
 def posted_invoice(members, number=0):
@@ -84,8 +86,9 @@ class TestRestoredBooks(RestoreCase):
         )
 
         def use_a_payable_account(invoice, lines, members):
-            accounts = members["data/account.account.jsonl"]
-            payable = next(account for account in accounts if account["account_type"] == "liability_payable")
+            payable = next(
+                account for account in members[ACCOUNTS] if account["account_type"] == "liability_payable"
+            )
             next(line for line in lines if line["display_type"] == "payment_term")["account_id"] = payable[
                 "id"
             ]
@@ -96,6 +99,51 @@ class TestRestoredBooks(RestoreCase):
             rf"account\.move {invoice_id}: its journal item \d+: account \S+ is of payable type, "
             r"but is used in a sale\.",
         )
+
+    def test_reconciliations_odoo_would_not_make_are_refused(self):
+        def forge_partial(change):
+            found = {}
+
+            def mutate(members, manifest):
+                partial = members[PARTIALS][0]
+                change(partial, {line["id"]: line for line in members[LINES]}, members)
+                found.update(partial)
+
+            return rewrite_backup(self.content, mutate), found["id"]
+
+        def overmatch(partial, lines, members):
+            partial["amount"] += 1000
+
+        def across_accounts(partial, lines, members):
+            accounts = {account["id"]: account for account in members[ACCOUNTS]}
+            debit_account = lines[partial["debit_move_id"]]["account_id"]
+            partial["credit_move_id"] = next(
+                line["id"]
+                for line in members[LINES]
+                if line["balance"] < 0
+                and line["account_id"] != debit_account
+                and accounts[line["account_id"]]["reconcile"]
+            )
+
+        def not_reconcilable(partial, lines, members):
+            accounts = {account["id"]: account for account in members[ACCOUNTS]}
+            partial["debit_move_id"] = next(
+                line["id"]
+                for line in members[LINES]
+                if line["balance"] > 0
+                and not accounts[line["account_id"]]["reconcile"]
+                and accounts[line["account_id"]]["account_type"]
+                not in ("asset_cash", "liability_credit_card")
+            )
+
+        for change, message in (
+            (overmatch, r"journal item \d+ is matched for [\d.]+, more than the [\d.]+ it holds"),
+            (across_accounts, r"it reconciles journal items \d+ and \d+ of different accounts \(\d+, \d+\)"),
+            (not_reconcilable, r"journal item \d+ is on an account that does not allow reconciliation"),
+        ):
+            with self.subTest(change=change.__name__):
+                forged, partial_id = forge_partial(change)
+                self.assert_books_refused(forged, rf"account\.partial\.reconcile {partial_id}: {message}\.")
 
     def test_two_posted_entries_of_a_journal_sharing_a_number_are_refused(self):
         def copy_a_number(invoice, lines, members):

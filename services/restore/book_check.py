@@ -20,14 +20,17 @@ from collections import defaultdict
 
 from odoo.tools import float_compare, float_is_zero
 
+from .reconciliation_check import ReconciliationCheck
+
 ACCOUNT, MOVE, LINE = "account.account", "account.move", "account.move.line"
+PARTIAL = "account.partial.reconcile"
 SALE = ("out_invoice", "out_refund", "out_receipt")
 PURCHASE = ("in_invoice", "in_refund", "in_receipt")
 RECEIVABLE, PAYABLE = "asset_receivable", "liability_payable"
 
 
 class BookCheck:
-    MODELS = (ACCOUNT, MOVE, LINE)
+    MODELS = (ACCOUNT, MOVE, LINE, PARTIAL)
 
     def __init__(self, env, currency):
         self.env = env
@@ -38,15 +41,16 @@ class BookCheck:
         self.accounts = {}  # account id -> (type, code)
         self.sides = {}  # entry id -> "sale", "purchase" or None
         self.unsure = []  # items met before their entry or account (a file in another order)
+        self.reconciliations = ReconciliationCheck(env, self.rounding, self._amount)
 
     def add_columns(self, model, columns):
         """Take a checked batch of ``model``'s records, a column at a time."""
         ids = columns["id"]
         if model == ACCOUNT:
-            for account_id, account_type, code in zip(
-                ids, *self._columns(columns, "account_type", "code_store"), strict=True
+            for account_id, account_type, code, reconcile in zip(
+                ids, *self._columns(columns, "account_type", "code_store", "reconcile"), strict=True
             ):
-                self.accounts[account_id] = (account_type, _code(code) or f"#{account_id}")
+                self.accounts[account_id] = (account_type, _code(code) or f"#{account_id}", reconcile)
         elif model == MOVE:
             entries = zip(ids, *self._columns(columns, "state", "name", "move_type"), strict=True)
             for move_id, state, name, move_type in entries:
@@ -56,22 +60,27 @@ class BookCheck:
                     "sale" if move_type in SALE else "purchase" if move_type in PURCHASE else None
                 )
         elif model == LINE:
-            self._add_lines(ids, *self._columns(columns, "move_id", "debit", "credit", "balance"))
-            for item in zip(
-                ids, *self._columns(columns, "move_id", "account_id", "display_type"), strict=True
-            ):
+            move_ids, account_ids = self._columns(columns, "move_id", "account_id")
+            balances = self._add_lines(ids, move_ids, *self._columns(columns, "debit", "credit", "balance"))
+            self.reconciliations.add_items(self.accounts, ids, move_ids, account_ids, balances)
+            for item in zip(ids, move_ids, account_ids, *self._columns(columns, "display_type"), strict=True):
                 self._check_side(*item)
+        elif model == PARTIAL:
+            partials = self._columns(columns, "debit_move_id", "credit_move_id", "amount")
+            self.reconciliations.add_partials(ids, *partials)
 
     def add_record(self, model, record):
         """Take one checked record of ``model``."""
         self.add_columns(model, {name: [value] for name, value in record.items()} | {"id": [record["id"]]})
 
-    def faulty_entries(self):
+    def faulty_entries(self, line_ids=()):
         """{(model, file id): reason} of the entries and items that break a rule; an item's
-        entry is named too, by that item's fault, since without it the entry would not balance."""
+        entry is named too, by that item's fault, since without it the entry would not balance.
+        ``line_ids``: every journal item of the file."""
         for item in self.unsure:
             self._check_side(*item, last=True)
         faults = dict(self.faults)
+        faults.update(self.reconciliations.faults(self.accounts, self.posted, line_ids))
         for move_id, name in self.posted.items():
             total = self.balances.get(move_id, 0.0)
             if not float_is_zero(total, precision_rounding=self.rounding):
@@ -88,18 +97,21 @@ class BookCheck:
 
     def _add_lines(self, ids, move_ids, debit_column, credit_column, balance_column):
         """Add the items' balances to their entries', and note the items whose balance is not
-        their debit minus their credit (a plain comparison first: 300,000 items are many)."""
-        totals, half = self.balances, self.rounding / 2
+        their debit minus their credit (a plain comparison first: 300,000 items are many).
+        Return the balances (debit minus credit where the file has none)."""
+        totals, half, balances = self.balances, self.rounding / 2, []
         columns = zip(ids, move_ids, debit_column, credit_column, balance_column, strict=True)
         for line_id, move_id, debit, credit, balance in columns:
             debit_minus_credit = (debit or 0.0) - (credit or 0.0)
             if balance is None:  # a file without balances: the restore takes debit minus credit
                 balance = debit_minus_credit
             totals[move_id] += balance
+            balances.append(balance)
             if abs(balance - debit_minus_credit) >= half and float_compare(
                 balance, debit_minus_credit, precision_rounding=self.rounding
             ):
                 self._line_fault(line_id, move_id, debit or 0.0, credit or 0.0, balance)
+        return balances
 
     def _check_side(self, line_id, move_id, account_id, display_type, last=False):
         """Odoo's _check_payable_receivable on one item of an invoice or a bill."""
@@ -110,7 +122,7 @@ class BookCheck:
         side = self.sides[move_id]
         if not side:
             return
-        account_type, code = self.accounts[account_id]
+        account_type, code, _reconcile = self.accounts[account_id]
         wrong, own = (PAYABLE, RECEIVABLE) if side == "sale" else (RECEIVABLE, PAYABLE)
         if account_type == wrong:
             reason = self.env._(

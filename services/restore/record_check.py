@@ -86,7 +86,7 @@ class RecordCheck:
                 self._report_dangling(
                     {relation: targets for relation, targets in dangling.items() if targets}
                 )
-            self._check_books()
+            self._check_books(ids["account.move.line"])
         context.report.skipped = [
             {"model": model, "id": record_id, "reason": reason}
             for (model, record_id), reason in sorted(context.invalid.items(), key=str)
@@ -196,10 +196,10 @@ class RecordCheck:
             rule=messages.get(constraint.name) or constraint.check,
         )
 
-    def _check_books(self):
+    def _check_books(self, line_ids):
         """Refuse a file whose journal entries break a rule Odoo keeps (book_check.py), or skip
         those entries (their items, payments and reconciliations go with them)."""
-        for (model, file_id), reason in sorted(self.books.faulty_entries().items(), key=str):
+        for (model, file_id), reason in sorted(self.books.faulty_entries(line_ids).items(), key=str):
             if not self.context.skip_invalid:
                 raise UserError(
                     self.env._(
