@@ -89,14 +89,23 @@ class TestRestoredBooks(RestoreCase):
             payable = next(
                 account for account in members[ACCOUNTS] if account["account_type"] == "liability_payable"
             )
-            next(line for line in lines if line["display_type"] == "payment_term")["account_id"] = payable[
-                "id"
-            ]
+            moves = {move["id"]: move for move in members[MOVES]}
+            reconciled = {p[side] for p in members[PARTIALS] for side in ("debit_move_id", "credit_move_id")}
+            installment = next(
+                line
+                for line in members[LINES]
+                if line["display_type"] == "payment_term"
+                and line["id"] not in reconciled  # a reconciliation across accounts would be named first
+                and moves[line["move_id"]]["move_type"] == "out_invoice"
+            )
+            installment["account_id"] = payable["id"]
+            found.update(moves[installment["move_id"]])
 
-        forged, invoice_id, _name = self.forge(use_a_payable_account)
+        found = {}
+        forged, _invoice_id, _name = self.forge(use_a_payable_account)
         self.assert_books_refused(
             forged,
-            rf"account\.move {invoice_id}: its journal item \d+: account \S+ is of payable type, "
+            rf"account\.move {found['id']}: its journal item \d+: account \S+ is of payable type, "
             r"but is used in a sale\.",
         )
 
@@ -144,6 +153,35 @@ class TestRestoredBooks(RestoreCase):
             with self.subTest(change=change.__name__):
                 forged, partial_id = forge_partial(change)
                 self.assert_books_refused(forged, rf"account\.partial\.reconcile {partial_id}: {message}\.")
+
+    def test_an_invoice_claiming_to_be_paid_without_its_payment_is_refused(self):
+        def claim_paid(invoice, lines, members):
+            partials = members[PARTIALS]
+            unpaid = next(
+                move
+                for move in members[MOVES]
+                if move["state"] == "posted"
+                and move["move_type"] == "out_invoice"
+                and move["payment_state"] == "not_paid"
+            )
+            installments = [
+                line
+                for line in members[LINES]
+                if line["move_id"] == unpaid["id"] and line["display_type"] == "payment_term"
+            ]
+            self.assertFalse({p["debit_move_id"] for p in partials} & {line["id"] for line in installments})
+            for line in installments:
+                line.update(amount_residual=0.0, amount_residual_currency=0.0, reconciled=True)
+            unpaid.update(payment_state="paid", amount_residual=0.0, amount_residual_signed=0.0)
+            found.update(unpaid)
+
+        found = {}
+        forged, _invoice_id, _name = self.forge(claim_paid)
+        self.assert_books_refused(
+            forged,
+            rf"account\.move {found['id']}: its journal item \d+: its residual is 0\.00, "
+            r"but its reconciliations leave [\d.]+\.",
+        )
 
     def test_two_posted_entries_of_a_journal_sharing_a_number_are_refused(self):
         def copy_a_number(invoice, lines, members):

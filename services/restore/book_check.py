@@ -62,7 +62,8 @@ class BookCheck:
         elif model == LINE:
             move_ids, account_ids = self._columns(columns, "move_id", "account_id")
             balances = self._add_lines(ids, move_ids, *self._columns(columns, "debit", "credit", "balance"))
-            self.reconciliations.add_items(self.accounts, ids, move_ids, account_ids, balances)
+            residuals = self._columns(columns, "amount_residual", "reconciled")
+            self.reconciliations.add_items(self.accounts, (ids, move_ids, account_ids, balances, *residuals))
             for item in zip(ids, move_ids, account_ids, *self._columns(columns, "display_type"), strict=True):
                 self._check_side(*item)
         elif model == PARTIAL:
@@ -74,13 +75,21 @@ class BookCheck:
         self.add_columns(model, {name: [value] for name, value in record.items()} | {"id": [record["id"]]})
 
     def faulty_entries(self, line_ids=()):
-        """{(model, file id): reason} of the entries and items that break a rule; an item's
+        """{(model, file id): reason} of the records that break a rule, the likelier causes
+        first (reconciliations, items and entries, then residuals); an item's
         entry is named too, by that item's fault, since without it the entry would not balance.
         ``line_ids``: every journal item of the file."""
         for item in self.unsure:
             self._check_side(*item, last=True)
-        faults = dict(self.faults)
-        faults.update(self.reconciliations.faults(self.accounts, self.posted, line_ids))
+        faults = self.reconciliations.faults(self.accounts, self.posted, line_ids)
+        for key, reason in self.faults.items():
+            faults.setdefault(key, reason)
+        self._unbalanced_entries(faults)
+        for key, reason in self.reconciliations.item_faults.items():  # residuals: what follows
+            faults.setdefault(key, reason)
+        return faults
+
+    def _unbalanced_entries(self, faults):
         for move_id, name in self.posted.items():
             total = self.balances.get(move_id, 0.0)
             if not float_is_zero(total, precision_rounding=self.rounding):
@@ -93,7 +102,6 @@ class BookCheck:
                         amount=self._amount(total),
                     ),
                 )
-        return faults
 
     def _add_lines(self, ids, move_ids, debit_column, credit_column, balance_column):
         """Add the items' balances to their entries', and note the items whose balance is not
@@ -151,10 +159,11 @@ class BookCheck:
         self._fault(line_id, move_id, reason)
 
     def _fault(self, line_id, move_id, reason):
-        self.faults[(LINE, line_id)] = reason
+        """Note an item's fault, and its entry's first: the entry is what a refusal names."""
         self.faults.setdefault(
             (MOVE, move_id), self.env._("its journal item %(id)s: %(reason)s", id=line_id, reason=reason)
         )
+        self.faults[(LINE, line_id)] = reason
 
     @staticmethod
     def _columns(columns, *names):

@@ -6,6 +6,12 @@ reconciliation, both of posted entries, and no item may be matched for more than
 balance for the debit side, minus its balance for the credit side (Odoo's
 ``_check_amls_exigibility_for_reconciliation`` and the amounts of ``_prepare_reconciliation``).
 
+An item's residual and ``reconciled`` flag derive from its reconciliations, as Odoo's
+``_compute_amount_residual`` has them: on an account that allows reconciliation, the residual
+is the balance less what the item is matched for as the debit side, plus what it is matched for
+as the credit side, and an item claiming to be reconciled has none left; elsewhere both are
+empty. A file claiming an invoice paid without the payment behind it is refused.
+
 Only the items on accounts that allow reconciliation are kept (id, entry, account, balance);
 an item met before its account is kept too, in case.
 """
@@ -14,7 +20,7 @@ from collections import defaultdict
 
 from odoo.tools import float_compare
 
-LINE, PARTIAL = "account.move.line", "account.partial.reconcile"
+MOVE, LINE, PARTIAL = "account.move", "account.move.line", "account.partial.reconcile"
 ALWAYS_RECONCILABLE = ("asset_cash", "liability_credit_card")
 
 
@@ -23,22 +29,51 @@ class ReconciliationCheck:
         self.env = env
         self.rounding = rounding
         self.amount = amount  # how an amount is written in a message
-        self.items = {}  # item id -> (entry, account, balance): items that may be reconciled
+        self.items = {}  # item id -> (entry, account, balance, residual, reconciled): may be reconciled
         self.partials = []  # (partial id, debit item, credit item, amount)
+        self.item_faults = {}  # (model, id) -> reason, of the items and their entries
 
-    def add_items(self, accounts, ids, move_ids, account_ids, balances):
-        """Keep the items that may be reconciled (``balances``: debit minus credit if missing)."""
-        for item_id, move_id, account_id, balance in zip(ids, move_ids, account_ids, balances, strict=True):
+    def add_items(self, accounts, columns):
+        """Keep the items that may be reconciled; check the others' residuals (``columns``: ids,
+        entries, accounts, balances (debit minus credit if missing), residuals, reconciled)."""
+        for item in zip(*columns, strict=True):
+            account_id = item[2]
             if account_id not in accounts or reconcilable(accounts[account_id]):
-                self.items[item_id] = (move_id, account_id, balance)
+                self.items[item[0]] = item[1:]
+            else:
+                self._check_not_reconcilable(*item)
+
+    def _check_not_reconcilable(self, item_id, move_id, _account_id, _balance, residual, reconciled):
+        if reconciled or float_compare(residual or 0.0, 0.0, precision_rounding=self.rounding):
+            self._item_fault(
+                item_id,
+                move_id,
+                self.env._(
+                    "it claims a residual of %(residual)s or to be reconciled, on an account that does not"
+                    " allow reconciliation",
+                    residual=self.amount(residual or 0.0),
+                ),
+            )
+
+    def _item_fault(self, item_id, move_id, reason):
+        self.item_faults.setdefault(
+            (MOVE, move_id), self.env._("its journal item %(id)s: %(reason)s", id=item_id, reason=reason)
+        )
+        self.item_faults[(LINE, item_id)] = reason
 
     def add_partials(self, ids, debit_ids, credit_ids, amounts):
         self.partials += zip(ids, debit_ids, credit_ids, amounts, strict=True)
 
     def faults(self, accounts, posted, line_ids):
-        """{(PARTIAL, id): reason} of the partial reconciliations Odoo would not have made.
+        """{(PARTIAL, id): reason} of the partial reconciliations Odoo would not have made; the
+        items whose residual is not what their reconciliations leave, and their entries, are
+        added to ``item_faults``.
         ``line_ids``: every item of the file (an item not kept is on an account that does not
         allow reconciliation)."""
+        for item_id, item in list(self.items.items()):  # items met before their account
+            if item[1] in accounts and not reconcilable(accounts[item[1]]):
+                del self.items[item_id]
+                self._check_not_reconcilable(item_id, *item)
         faults, matched = {}, defaultdict(list)
         for partial_id, debit_id, credit_id, amount in self.partials:
             if reason := self._pair_fault(accounts, posted, line_ids, debit_id, credit_id):
@@ -57,7 +92,30 @@ class ReconciliationCheck:
                     held=self.amount(held),
                 )
                 faults.update({(PARTIAL, partial_id): reason for partial_id, _amount in partials})
+        self._check_residuals(accounts, matched)
         return faults
+
+    def _check_residuals(self, accounts, matched):
+        """The residual each kept item claims, against what its valid reconciliations leave."""
+        for item_id, (move_id, account_id, balance, residual, reconciled) in self.items.items():
+            if account_id not in accounts or residual is None:
+                continue  # an account the file does not describe, or a file without residuals
+            as_debit = sum(amount for _partial_id, amount in matched.get((item_id, 1), ()))
+            as_credit = sum(amount for _partial_id, amount in matched.get((item_id, -1), ()))
+            left = balance - as_debit + as_credit
+            if float_compare(residual, left, precision_rounding=self.rounding):
+                reason = self.env._(
+                    "its residual is %(residual)s, but its reconciliations leave %(left)s",
+                    residual=self.amount(residual),
+                    left=self.amount(left),
+                )
+            elif reconciled and float_compare(left, 0.0, precision_rounding=self.rounding):
+                reason = self.env._(
+                    "it claims to be reconciled, but %(left)s is left", left=self.amount(left)
+                )
+            else:
+                continue
+            self._item_fault(item_id, move_id, reason)
 
     def _pair_fault(self, accounts, posted, line_ids, debit_id, credit_id):
         for item_id in (debit_id, credit_id):
@@ -67,10 +125,8 @@ class ReconciliationCheck:
                 )
         if debit_id not in self.items or credit_id not in self.items:
             return None  # an item the file lacks: a dangling reference, refused as such
-        (debit_move, debit_account, _balance), (credit_move, credit_account, _balance2) = (
-            self.items[debit_id],
-            self.items[credit_id],
-        )
+        debit_move, debit_account = self.items[debit_id][:2]
+        credit_move, credit_account = self.items[credit_id][:2]
         if debit_account != credit_account:
             return self.env._(
                 "it reconciles journal items %(debit)s and %(credit)s of different accounts (%(accounts)s)",

@@ -199,7 +199,7 @@ class RecordCheck:
     def _check_books(self, line_ids):
         """Refuse a file whose journal entries break a rule Odoo keeps (book_check.py), or skip
         those entries (their items, payments and reconciliations go with them)."""
-        for (model, file_id), reason in sorted(self.books.faulty_entries(line_ids).items(), key=str):
+        for (model, file_id), reason in self.books.faulty_entries(line_ids).items():
             if not self.context.skip_invalid:
                 raise UserError(
                     self.env._(
