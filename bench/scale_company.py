@@ -85,6 +85,29 @@ if copies:
     cr.execute("""UPDATE account_move_line l SET move_name = m.name
                     FROM bench_map b JOIN account_move m ON m.id = b.new_id
                    WHERE l.move_id = b.new_id""")
+# copies have no reconciliation: their residuals are their balances on the accounts that allow
+# reconciliation, and their invoices unpaid, as Odoo would have them (a restore checks it)
+reconcilable = "a.reconcile OR a.account_type IN ('asset_cash', 'liability_credit_card')"
+cr.execute(
+    f"""UPDATE account_move_line l
+           SET amount_residual = CASE WHEN {reconcilable} THEN l.balance ELSE 0 END,
+               amount_residual_currency = CASE WHEN {reconcilable} THEN l.amount_currency ELSE 0 END,
+               reconciled = false
+          FROM account_account a
+         WHERE a.id = l.account_id AND l.company_id = %s
+           AND NOT EXISTS (SELECT 1 FROM account_partial_reconcile p
+                            WHERE l.id IN (p.debit_move_id, p.credit_move_id))""",
+    [company.id],
+)
+cr.execute(
+    """UPDATE account_move m
+          SET payment_state = 'not_paid', amount_residual = amount_total,
+              amount_residual_signed = amount_total_signed
+        WHERE m.company_id = %s AND m.move_type IN ('out_invoice', 'out_refund', 'in_invoice', 'in_refund')
+          AND NOT EXISTS (SELECT 1 FROM account_move_line l JOIN account_partial_reconcile p
+                                 ON l.id IN (p.debit_move_id, p.credit_move_id) WHERE l.move_id = m.id)""",
+    [company.id],
+)
 cr.execute("SELECT count(*) FROM account_move_line WHERE company_id = %s", [company.id])
 print(f"Bench Co (id {company.id}): {cr.fetchone()[0]} journal items")
 env.cr.commit()  # odoo-bin shell rolls back otherwise
