@@ -183,6 +183,25 @@ class TestRestoredBooks(RestoreCase):
             r"but its reconciliations leave [\d.]+\.",
         )
 
+    def test_an_invoice_residual_that_is_not_its_installments_is_refused(self):
+        def zero_the_residual(invoice, lines, members):
+            unpaid = next(
+                move
+                for move in members[MOVES]
+                if move["state"] == "posted"
+                and move["move_type"] == "out_invoice"
+                and move["amount_residual"]
+            )
+            unpaid.update(amount_residual=0.0, amount_residual_signed=0.0)
+            found.update(unpaid)
+
+        found = {}
+        forged, _invoice_id, _name = self.forge(zero_the_residual)
+        self.assert_books_refused(
+            forged,
+            rf"account\.move {found['id']}: its residual is 0\.00, but its installments leave [\d.]+\.",
+        )
+
     def test_two_posted_entries_of_a_journal_sharing_a_number_are_refused(self):
         def copy_a_number(invoice, lines, members):
             other, _lines = posted_invoice(members, number=1)

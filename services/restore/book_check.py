@@ -8,6 +8,7 @@ says which entries break a rule of Odoo's:
 
 - a journal item's ``balance`` is its ``debit`` minus its ``credit``;
 - a posted entry is balanced: its items' balances add up to zero (in company currency);
+- an invoice's or a bill's residual is its installments' residuals (``_compute_amount``);
 - an invoice's or a bill's items sit on receivable or payable accounts as Odoo's
   ``_check_payable_receivable`` has them: no payable account in a sale, no receivable account
   in a purchase, and an item is on the receivable (payable) account exactly when it is an
@@ -42,6 +43,8 @@ class BookCheck:
         self.sides = {}  # entry id -> "sale", "purchase" or None
         self.unsure = []  # items met before their entry or account (a file in another order)
         self.reconciliations = ReconciliationCheck(env, self.rounding, self._amount)
+        self.invoice_residuals = {}  # invoice or bill id -> its residual (company currency)
+        self.installment_residuals = defaultdict(float)  # entry id -> its installments' residuals
 
     def add_columns(self, model, columns):
         """Take a checked batch of ``model``'s records, a column at a time."""
@@ -52,20 +55,29 @@ class BookCheck:
             ):
                 self.accounts[account_id] = (account_type, _code(code) or f"#{account_id}", reconcile)
         elif model == MOVE:
-            entries = zip(ids, *self._columns(columns, "state", "name", "move_type"), strict=True)
-            for move_id, state, name, move_type in entries:
+            columns_read = self._columns(columns, "state", "name", "move_type", "amount_residual_signed")
+            for move_id, state, name, move_type, residual in zip(ids, *columns_read, strict=True):
                 if state == "posted":
                     self.posted[move_id] = name
                 self.sides[move_id] = (
                     "sale" if move_type in SALE else "purchase" if move_type in PURCHASE else None
                 )
+                if self.sides[move_id] and residual is not None:
+                    self.invoice_residuals[move_id] = residual
         elif model == LINE:
             move_ids, account_ids = self._columns(columns, "move_id", "account_id")
             balances = self._add_lines(ids, move_ids, *self._columns(columns, "debit", "credit", "balance"))
-            residuals = self._columns(columns, "amount_residual", "reconciled")
-            self.reconciliations.add_items(self.accounts, (ids, move_ids, account_ids, balances, *residuals))
-            for item in zip(ids, move_ids, account_ids, *self._columns(columns, "display_type"), strict=True):
+            residuals, reconciled, display_types = self._columns(
+                columns, "amount_residual", "reconciled", "display_type"
+            )
+            self.reconciliations.add_items(
+                self.accounts, (ids, move_ids, account_ids, balances, residuals, reconciled)
+            )
+            for item in zip(ids, move_ids, account_ids, display_types, strict=True):
                 self._check_side(*item)
+            for move_id, display_type, residual in zip(move_ids, display_types, residuals, strict=True):
+                if display_type == "payment_term":
+                    self.installment_residuals[move_id] += residual or 0.0
         elif model == PARTIAL:
             partials = self._columns(columns, "debit_move_id", "credit_move_id", "amount")
             self.reconciliations.add_partials(ids, *partials)
@@ -85,9 +97,25 @@ class BookCheck:
         for key, reason in self.faults.items():
             faults.setdefault(key, reason)
         self._unbalanced_entries(faults)
+        self._invoice_residuals(faults)
         for key, reason in self.reconciliations.item_faults.items():  # residuals: what follows
             faults.setdefault(key, reason)
         return faults
+
+    def _invoice_residuals(self, faults):
+        """An invoice's or bill's residual is its installments' (Odoo's _compute_amount:
+        ``amount_residual_signed``, in company currency)."""
+        for move_id, residual in self.invoice_residuals.items():
+            left = self.installment_residuals.get(move_id, 0.0)
+            if float_compare(residual, left, precision_rounding=self.rounding):
+                faults.setdefault(
+                    (MOVE, move_id),
+                    self.env._(
+                        "its residual is %(residual)s, but its installments leave %(left)s",
+                        residual=self._amount(residual),
+                        left=self._amount(left),
+                    ),
+                )
 
     def _unbalanced_entries(self, faults):
         for move_id, name in self.posted.items():
