@@ -29,6 +29,12 @@ def format_books(books):
         f"    {code:<10} {name[:40]:<40} {debit:>15,.2f} {credit:>15,.2f}"
         for code, name, debit, credit in books["accounts"]
     ]
+    if books.get("open"):
+        lines.append("  Open invoices and bills:")
+        lines += [
+            f"    {name[:20]:<20} {partner[:30]:<30} {residual:>15,.2f}"
+            for name, partner, residual in books["open"]
+        ]
     if books.get("partners"):
         lines.append("  Receivables and payables:")
         lines += [f"    {name[:51]:<51} {balance:>15,.2f}" for name, balance in books["partners"]]

@@ -250,6 +250,24 @@ class TestRestoredBooks(RestoreCase):
             self.source_fingerprint["trial_balance"],
         )
         self.assertEqual(dict(books["partners"]), self.source_fingerprint["partner_balances"])
+        source_open = self.env["account.move"].search(
+            [
+                ("company_id", "=", self.company.id),
+                ("state", "=", "posted"),
+                ("amount_residual_signed", "!=", 0),
+            ]
+        )
+        self.assertTrue(
+            source_open.filtered(lambda move: move.is_invoice(True)), "the test needs open invoices"
+        )
+        self.assertEqual(
+            books["open"],
+            sorted(
+                [move.name, move.partner_id.name or "", round(move.amount_residual_signed, 2)]
+                for move in source_open.filtered(lambda move: move.is_invoice(True))
+            ),
+        )
+        self.assertIn("Open invoices and bills:", restore.report_text)
         self.assertIn("Books verified against the file", restore.report_text)
         self.assertIn("Trial balance:", restore.report_text)
 

@@ -5,8 +5,9 @@ While the writer streams the file's journal entries and items, ``BookFigures`` a
 account and partner, the debits and credits of the items of posted entries as the file has
 them. Once every row is written, the same sums are read from the entries the restore wrote, and
 the two are compared at the rounding of the company's currency. A difference fails the restore,
-which is rolled back, and names it. The figures go to the report: the trial balance per account
-and the balance of each partner on receivable and payable accounts.
+which is rolled back, and names it. The figures go to the report: the trial balance per account,
+the balance of each partner on receivable and payable accounts, and the open invoices and bills
+with their residuals (each the file's).
 
 Entries that *skip invalid* left out, whole or in part, are compared on neither side.
 """
@@ -17,6 +18,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL, float_compare
 
 MOVE, LINE = "account.move", "account.move.line"
+INVOICES = ("out_invoice", "out_refund", "out_receipt", "in_invoice", "in_refund", "in_receipt")
 SHOWN = 10  # differences named in the refusal
 
 
@@ -27,6 +29,7 @@ class BookFigures:
         self.posted = set()  # file ids of the posted entries
         self.sums = collections.defaultdict(lambda: [0.0, 0.0])  # (account, partner) -> debit, credit
         self.items = collections.Counter()  # posted entry -> its items in the file
+        self.residuals = {}  # posted invoice or bill -> its residual in the file (company currency)
 
     def watch(self, model, records):
         """``records`` of ``model`` as the writer gets them, added up on the way."""
@@ -40,6 +43,8 @@ class BookFigures:
         for record in records:
             if record.get("state") == "posted":
                 self.posted.add(record["id"])
+                if record.get("move_type") in INVOICES:
+                    self.residuals[record["id"]] = record.get("amount_residual_signed") or 0.0
             yield record
 
     def _watch_items(self, records):
@@ -74,7 +79,42 @@ class BookFigures:
                     "\n".join(differences[:SHOWN]),
                 )
             )
-        return self._figures(restored, len(written), len(incomplete))
+        figures = self._figures(restored, len(written), len(incomplete))
+        figures["open"] = self._open_invoices(written)
+        return figures
+
+    def _open_invoices(self, written):
+        """The restored invoices and bills with a residual, each checked against the file's."""
+        invoices = {new_id: file_id for file_id, new_id in written.items() if file_id in self.residuals}
+        self.context.cr.execute(
+            """SELECT move.id, move.name, partner.name, move.amount_residual_signed
+                 FROM account_move move LEFT JOIN res_partner partner ON partner.id = move.partner_id
+                WHERE move.id = ANY(%s) ORDER BY move.name, move.id""",
+            [list(invoices)],
+        )
+        rounding, open_invoices, differences = self.context.company.currency_id.rounding, [], []
+        for move_id, name, partner, residual in self.context.cr.fetchall():
+            expected = self.residuals[invoices[move_id]]
+            if float_compare(float(residual or 0), expected, precision_rounding=rounding):
+                differences.append(
+                    self.env._(
+                        "%(name)s: the file has a residual of %(expected).2f; "
+                        "the restore wrote %(residual).2f",
+                        name=name,
+                        expected=expected,
+                        residual=float(residual or 0),
+                    )
+                )
+            elif float_compare(expected, 0.0, precision_rounding=rounding):
+                open_invoices.append([name, partner or "", round(expected, 2)])
+        if differences:
+            raise UserError(
+                self.env._(
+                    "The restored books differ from the file's, so nothing was restored:\n%s",
+                    "\n".join(differences[:SHOWN]),
+                )
+            )
+        return open_invoices
 
     def _incomplete(self, written):
         """The posted entries of which the restore wrote fewer items than the file holds."""
