@@ -19,6 +19,13 @@ def posted_invoice(members, number=0):
     return invoice, [line for line in members[LINES] if line["move_id"] == invoice["id"]]
 
 
+def raise_a_debit(invoice, lines, members):
+    """One debit of the invoice raised by 100, its balance with it: the entry no longer balances."""
+    line = next(line for line in lines if line["debit"])
+    line["debit"] += 100
+    line["balance"] += 100
+
+
 @tagged("post_install", "-at_install")
 class TestRestoredBooks(RestoreCase):
     """Whatever a file from elsewhere says, the books that land are books Odoo could have made:
@@ -45,11 +52,6 @@ class TestRestoredBooks(RestoreCase):
         self.assertEqual(fingerprint(self.company), before)
 
     def test_an_unbalanced_posted_entry_is_refused(self):
-        def raise_a_debit(invoice, lines, members):
-            line = next(line for line in lines if line["debit"])
-            line["debit"] += 100
-            line["balance"] += 100
-
         forged, invoice_id, name = self.forge(raise_a_debit)
         self.assert_books_refused(
             forged,
@@ -211,11 +213,6 @@ class TestRestoredBooks(RestoreCase):
         self.assert_books_refused(forged, r"account_move_unique_name")
 
     def test_with_skip_invalid_the_faulty_entry_is_left_out_and_the_rest_restored(self):
-        def raise_a_debit(invoice, lines, members):
-            line = next(line for line in lines if line["debit"])
-            line["debit"] += 100
-            line["balance"] += 100
-
         forged, invoice_id, name = self.forge(raise_a_debit)
         target = self.new_company("DZ Books Skipped Co")
         restore = self.restore(target, forged, skip_invalid=True)
