@@ -10,7 +10,10 @@ RUN_ID=$$
 TEMPLATE_MODULES=${DZ_TEMPLATE_MODULES:-account,sale_management,purchase,hr_expense}
 TEMPLATE_DB=dz_template_$RUN_ID
 # Developers may keep the template between runs with DZ_REUSE_TEMPLATE=1 (CI never does).
-[ -n "${DZ_REUSE_TEMPLATE:-}" ] && [ -z "${CI:-}" ] && TEMPLATE_DB=dz_template_reused_${TEMPLATE_MODULES//[,_]/}
+# (named by a digest of the modules: PostgreSQL cuts names at 63 bytes, and the demo templates
+# add a suffix to it)
+[ -n "${DZ_REUSE_TEMPLATE:-}" ] && [ -z "${CI:-}" ] \
+    && TEMPLATE_DB=dz_template_reused_$(printf '%s' "$TEMPLATE_MODULES" | md5sum | cut -c1-12)
 TEST_DB=dz_test_$RUN_ID
 LOG_DIR=${DZ_LOG_DIR:-$DZ_HOME/logs}
 mkdir -p "$LOG_DIR"

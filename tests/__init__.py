@@ -12,6 +12,7 @@ from . import (
     test_restore_books,
     test_restore_cli,
     test_restore_job,
+    test_restore_model_rules,
     test_restore_properties,
     test_restore_refusals,
     test_restore_upload,

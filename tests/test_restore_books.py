@@ -204,6 +204,51 @@ class TestRestoredBooks(RestoreCase):
             rf"account\.move {found['id']}: its residual is 0\.00, but its installments leave [\d.]+\.",
         )
 
+    def test_amounts_that_are_not_what_the_items_make_are_refused(self):
+        def raise_the_total(invoice, lines, members):
+            invoice["amount_total_signed"] += 100
+            invoice["amount_total"] += 100
+
+        def lower_the_tax(invoice, lines, members):
+            self.assertTrue(invoice["amount_tax_signed"], "the test needs a taxed invoice")
+            invoice["amount_tax_signed"] -= 1
+
+        for change, amount in ((raise_the_total, "total"), (lower_the_tax, "tax")):
+            with self.subTest(change=change.__name__):
+                forged, invoice_id, _name = self.forge(change)
+                self.assert_books_refused(
+                    forged,
+                    rf"account\.move {invoice_id}: its {amount} is [\d.]+, but its items make [\d.]+\.",
+                )
+
+    def test_a_payment_state_that_the_residual_contradicts_is_refused(self):
+        def unpaid_invoice(members):
+            return next(
+                move
+                for move in members[MOVES]
+                if move["state"] == "posted"
+                and move["move_type"] == "out_invoice"
+                and move["payment_state"] == "not_paid"
+            )
+
+        def claim_paid(invoice, lines, members):
+            found.update(unpaid_invoice(members), payment_state="paid")
+            unpaid_invoice(members)["payment_state"] = "paid"  # its residuals still say unpaid
+
+        def pay_an_entry(invoice, lines, members):
+            entry = next(move for move in members[MOVES] if move["move_type"] == "entry")
+            entry["payment_state"] = "paid"
+            found.update(entry)
+
+        for change, message in (
+            (claim_paid, r"its payment state: it is paid, but [\d.]+ is left to pay"),
+            (pay_an_entry, r"its payment state: it is paid, but only a posted invoice or bill can be"),
+        ):
+            with self.subTest(change=change.__name__):
+                found = {}
+                forged, _invoice_id, _name = self.forge(change)
+                self.assert_books_refused(forged, rf"account\.move {found['id']}: {message}\.")
+
     def test_two_posted_entries_of_a_journal_sharing_a_number_are_refused(self):
         def copy_a_number(invoice, lines, members):
             other, _lines = posted_invoice(members, number=1)

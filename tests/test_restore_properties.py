@@ -127,6 +127,11 @@ class TestRestoreProperties(RestoreCase):
         tables = self._tables(report["counts"])
         last_ids = self._last_ids(tables)
         restore = self.restore(self.target, content, mode="merge")  # into an empty company
+        if restore.state == "failed" and "break rules of their models" in (restore.error or ""):
+            # the models' own rules run on the written rows (model_rules.py): refused, rolled back
+            self.assertEqual(self._state(), before, f"refused ({restore.error[:300]}) but changed")
+            self.outcomes["refused by the models' rules"] += 1
+            return
         self.assertEqual(restore.state, "done", f"the check accepted it, the job failed: {restore.error}")
         self._assert_references_inside(tables)
         self._assert_documents_on_restored_records(last_ids)

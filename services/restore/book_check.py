@@ -8,7 +8,12 @@ says which entries break a rule of Odoo's:
 
 - a journal item's ``balance`` is its ``debit`` minus its ``credit``;
 - a posted entry is balanced: its items' balances add up to zero (in company currency);
-- an invoice's or a bill's residual is its installments' residuals (``_compute_amount``);
+- an invoice's or a bill's residual is its installments' residuals, and an entry's untaxed,
+  tax and total amounts are what its items make (``_compute_amount``, in company currency);
+- a payment state says what the residual says (``_compute_payment_state``): only a posted
+  invoice or bill is paid, in payment, partially paid or reversed; one with nothing left to
+  pay is not unpaid nor partially paid; one with something left is not reversed, nor paid or
+  in payment unless a payment without entry is matched to it;
 - an invoice's or a bill's items sit on receivable or payable accounts as Odoo's
   ``_check_payable_receivable`` has them: no payable account in a sale, no receivable account
   in a purchase, and an item is on the receivable (payable) account exactly when it is an
@@ -45,6 +50,9 @@ class BookCheck:
         self.reconciliations = ReconciliationCheck(env, self.rounding, self._amount)
         self.invoice_residuals = {}  # invoice or bill id -> its residual (company currency)
         self.installment_residuals = defaultdict(float)  # entry id -> its installments' residuals
+        self.amounts = {}  # entry id -> (untaxed, tax, total) signed, as the file has them
+        self.made = defaultdict(lambda: [0.0, 0.0, 0.0])  # entry id -> what its items make of them
+        self.payment_states = {}  # entry id -> reason its payment state is one Odoo would not give
 
     def add_columns(self, model, columns):
         """Take a checked batch of ``model``'s records, a column at a time."""
@@ -64,6 +72,12 @@ class BookCheck:
                 )
                 if self.sides[move_id] and residual is not None:
                     self.invoice_residuals[move_id] = residual
+            amounts = self._columns(
+                columns, "amount_untaxed_signed", "amount_tax_signed", "amount_total_signed"
+            )
+            for move_id, *signed in zip(ids, *amounts, strict=True):
+                self.amounts[move_id] = signed
+            self._check_payment_states(ids, columns)
         elif model == LINE:
             move_ids, account_ids = self._columns(columns, "move_id", "account_id")
             balances = self._add_lines(ids, move_ids, *self._columns(columns, "debit", "credit", "balance"))
@@ -78,6 +92,9 @@ class BookCheck:
             for move_id, display_type, residual in zip(move_ids, display_types, residuals, strict=True):
                 if display_type == "payment_term":
                     self.installment_residuals[move_id] += residual or 0.0
+            debits, tax_lines = self._columns(columns, "debit", "tax_repartition_line_id")
+            for item in zip(move_ids, display_types, tax_lines, debits, balances, strict=True):
+                self._add_to_amounts(*item)
         elif model == PARTIAL:
             partials = self._columns(columns, "debit_move_id", "credit_move_id", "amount")
             self.reconciliations.add_partials(ids, *partials)
@@ -98,6 +115,9 @@ class BookCheck:
             faults.setdefault(key, reason)
         self._unbalanced_entries(faults)
         self._invoice_residuals(faults)
+        self._entry_amounts(faults)
+        for move_id, reason in self.payment_states.items():
+            faults.setdefault((MOVE, move_id), reason)
         for key, reason in self.reconciliations.item_faults.items():  # residuals: what follows
             faults.setdefault(key, reason)
         return faults
@@ -116,6 +136,83 @@ class BookCheck:
                         left=self._amount(left),
                     ),
                 )
+
+    def _add_to_amounts(self, move_id, display_type, tax_line, debit, balance):
+        """Odoo's _compute_amount, item by item: an invoice's product and rounding items make its
+        untaxed amount, its tax items (and tax rounding) its tax; an entry's debits its total."""
+        made = self.made[move_id]
+        if display_type == "tax" or (display_type == "rounding" and tax_line):
+            made[1] -= balance
+        elif display_type in ("product", "rounding"):
+            made[0] -= balance
+        if debit:
+            made[2] += balance
+
+    def _entry_amounts(self, faults):
+        """Each entry's untaxed, tax and total amounts (company currency) against its items'."""
+        names = (
+            self.env._("untaxed amount"),
+            self.env._("tax"),
+            self.env._("total"),
+        )
+        for move_id, signed in self.amounts.items():
+            untaxed, tax, debits = self.made.get(move_id, (0.0, 0.0, 0.0))
+            expected = (untaxed, tax, untaxed + tax) if self.sides.get(move_id) else (0.0, 0.0, abs(debits))
+            for name, value, made in zip(names, signed, expected, strict=True):
+                if value is not None and float_compare(value, made, precision_rounding=self.rounding):
+                    faults.setdefault(
+                        (MOVE, move_id),
+                        self.env._(
+                            "its %(amount)s is %(value)s, but its items make %(made)s",
+                            amount=name,
+                            value=self._amount(value),
+                            made=self._amount(made),
+                        ),
+                    )
+                    break
+
+    def _check_payment_states(self, ids, columns):
+        """Payment states Odoo's _compute_payment_state would not give (see the module's doc).
+        Residuals are compared in company currency and in the invoice's: "nothing left" when
+        both are zero, "something left" when neither is."""
+        rows = zip(
+            ids,
+            *self._columns(
+                columns,
+                "state",
+                "move_type",
+                "payment_state",
+                "amount_residual_signed",
+                "amount_residual",
+                "matched_payment_ids",
+            ),
+            strict=True,
+        )
+        for move_id, state, move_type, payment_state, residual, residual_currency, matched in rows:
+            invoice = state == "posted" and move_type in SALE + PURCHASE
+            if payment_state in (None, "blocked", "invoicing_legacy") or (
+                payment_state == "not_paid" and not invoice
+            ):
+                continue
+            left = [
+                not float_is_zero(value or 0.0, precision_rounding=self.rounding)
+                for value in (residual, residual_currency)
+            ]
+            if not invoice:
+                reason = self.env._("it is %s, but only a posted invoice or bill can be", payment_state)
+            elif not any(left) and payment_state in ("not_paid", "partial"):
+                reason = self.env._("it is %s, but nothing is left to pay", payment_state)
+            elif all(left) and (
+                payment_state == "reversed" or (payment_state in ("paid", "in_payment") and not matched)
+            ):
+                reason = self.env._(
+                    "it is %(state)s, but %(residual)s is left to pay",
+                    state=payment_state,
+                    residual=self._amount(residual),
+                )
+            else:
+                continue
+            self.payment_states[move_id] = self.env._("its payment state: %s", reason)
 
     def _unbalanced_entries(self, faults):
         for move_id, name in self.posted.items():

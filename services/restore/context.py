@@ -63,7 +63,7 @@ class RestoreReport:
 class RestoreContext:
     """One restore of a backup ``reader`` into ``company``: what its phases read and add to."""
 
-    def __init__(self, env, company, reader, mode, skip_invalid, progress):
+    def __init__(self, env, company, reader, mode, skip_invalid, progress, invalid=None):
         self.env = env
         self.cr = env.cr
         self.company = company
@@ -75,9 +75,12 @@ class RestoreContext:
         self.progress = progress or (lambda done, total: None)
         self.scope = env["danger.zone.scope"]._danger_zone_scope(company, ("attachments",))
         self.trust = Trust.NONE
+        self.signed = False  # this database made the file: its signature matches
         self.remap = Remap()  # (model, backup id) -> id here: the only way references travel
         self.report = RestoreReport(mode)
-        self.invalid = {}  # (model, backup id) -> reason, found by the record check
+        # (model, backup id) -> reason, found by the record check (or by the models' rules on
+        # an earlier try of a restore that skips invalid records)
+        self.invalid = dict(invalid or {})
         self.skipped = []  # (model, backup id, reason), while writing
         self.cleared = []  # warnings: references left empty, defaults gone
         self.counts = {}  # model -> records restored (written, or matched to an existing one)

@@ -33,7 +33,7 @@ class FileCheck:
         """Check the file; add what is wrong to the report. ``proven``: a full check of this
         very content passed already (only the database's side is checked again)."""
         context, report = self.context, self.context.report
-        signed = self._check_signature()
+        context.signed = signed = self._check_signature()
         context.trust = Trust.PROVEN if proven else Trust.SIGNED if signed else Trust.NONE
         checks_records = context.trust.checks_records(context.skip_invalid)
         with context.format_errors():

@@ -17,15 +17,27 @@ from .database_check import DatabaseCheck
 from .file_check import FileCheck
 from .foreign_keys import ForeignKeyCheck
 from .keys import KeyResolver
+from .model_rules import ModelRules
 from .references import ReferenceWriter
 from .table_writer import TableWriter
+
+SHOWN = 10  # faults named in a refusal
+TRIES = 3  # restores of one file, each leaving out more records that break their models' rules
+
+
+class BrokenRules(Exception):
+    """Records that break their models' rules, found after writing, to be left out by a new try."""
+
+    def __init__(self, faults):
+        super().__init__(faults)
+        self.faults = faults
 
 
 class RestorePipeline:
     """One restore of a backup ``reader`` into ``company`` (``mode``: replace or merge)."""
 
-    def __init__(self, env, company, reader, mode="replace", skip_invalid=False, progress=None):
-        self.context = context = RestoreContext(env, company, reader, mode, skip_invalid, progress)
+    def __init__(self, env, company, reader, mode="replace", skip_invalid=False, progress=None, invalid=None):
+        self.context = context = RestoreContext(env, company, reader, mode, skip_invalid, progress, invalid)
         self.env = env
         self.columns = ColumnMapping(context)
         self.keys = KeyResolver(context)
@@ -34,6 +46,7 @@ class RestorePipeline:
         self.writer = TableWriter(context, self.columns, self.keys, self.figures)
         self.references = ReferenceWriter(context)
         self.order = []  # models in the order their rows were written
+        self.tries = 1
 
     # ------------------------------------------------------------------
     # Check: read everything, write nothing
@@ -103,10 +116,17 @@ class RestorePipeline:
         if not context.report.ok:
             raise UserError(self.env._("The restore was refused:\n%s", "\n".join(context.report.errors)))
         context.trust = Trust.PROVEN  # every line is known good now: checked, proven or made here
-        for name, phase in self._phases():
-            with timed(name):
-                phase()
-        report = context.report
+        try:
+            with self.env.cr.savepoint():  # rolled back (cache cleared) for a new try
+                for name, phase in self._phases():
+                    with timed(name):
+                        phase()
+        except BrokenRules as broken:  # skipping invalid records: try again without these
+            return self._without(broken.faults).run(checked=True)
+        return self._report()
+
+    def _report(self):
+        context, report = self.context, self.context.report
         report.restored = dict(context.counts)
         report.warnings += (
             context.cleared + self.writer.unique_values.report() + self.writer.left_out_report()
@@ -117,9 +137,19 @@ class RestorePipeline:
         ]
         return report.as_dict()
 
+    def _without(self, faults):
+        """A new restore of the same file that leaves out ``faults`` besides what this one did."""
+        context = self.context
+        invalid = {**context.invalid, **faults}
+        retry = type(self)(
+            self.env, context.company, context.reader, context.mode, True, context.progress, invalid
+        )
+        retry.tries = self.tries + 1
+        return retry
+
     def _phases(self):
         """(name, step) of the writing phases, in their order."""
-        return [
+        phases = [
             ("purge", self._purge),
             ("write tables", self._write_tables),
             ("write deferred references", self._write_deferred_references),
@@ -128,6 +158,9 @@ class RestorePipeline:
             ("verify the books", self._verify_books),
             ("finish", self._finish),
         ]
+        if not self.context.signed:  # a file signed here is what this database's ORM wrote
+            phases.append(("check the models' rules", self._check_model_rules))
+        return phases
 
     def _purge(self):
         """A replace deletes the company's business data first (its defaults are remembered)."""
@@ -184,6 +217,25 @@ class RestorePipeline:
         self.env.registry.clear_cache()
         Scope = self.env["danger.zone.scope"]
         Scope._danger_zone_after_restore(self.context.company, self.context.remap, self.order)
+
+    def _check_model_rules(self):
+        """Run the restored models' own constraints on the written records (model_rules.py),
+        A record that breaks one fails the restore, or, skipping invalid records, is left out
+        by a new try (``BrokenRules``)."""
+        faults = ModelRules(self.context, self.writer.written).faults()
+        if not faults:
+            return
+        if self.context.skip_invalid and self.tries < TRIES:
+            raise BrokenRules(faults)
+        raise UserError(
+            self.env._(
+                "The restored records break rules of their models, so nothing was restored:\n%s",
+                "\n".join(
+                    f"{model} {backup_id}: {reason}"
+                    for (model, backup_id), reason in sorted(faults.items(), key=str)[:SHOWN]
+                ),
+            )
+        )
 
     def _write_attachment_files(self):
         """Files travel by checksum: write each into the filestore and link its attachments."""

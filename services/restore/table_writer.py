@@ -37,6 +37,7 @@ class TableWriter:
         self.links = defaultdict(list)  # (model, field, relation) -> [(new id, backup id)] of many2many
         self.unique_values = UniqueValues(context, keys.relinked_ids)
         self.on_matched = {}  # document model -> how many were left out: on a matched record
+        self.written = defaultdict(list)  # model -> ids of the rows written (not matched ones)
 
     def insertion_order(self):
         """(models in the order their rows are written, (model, field) written afterwards)."""
@@ -163,6 +164,7 @@ class TableWriter:
                 raise feed.file_error
         if feed.failure:
             self.context.skip_or_raise(builder.model, *feed.failure)
+        self.written[builder.model] += feed.written
         if written := feed.written:
             self.context.foreign_keys.wrote(table, SQL("t.id BETWEEN %s AND %s", min(written), max(written)))
         self._count(builder.model, len(written))
@@ -226,6 +228,7 @@ class TableWriter:
         self._copy(builder, table, lines, rows)
         for new_id, record, deferred in rows:
             self._remember(builder, new_id, record, deferred)
+        self.written[builder.model] += [new_id for new_id, _record, _deferred in rows]
         self._count(builder.model, len(rows))
 
     def _copy(self, builder, table, lines, rows):

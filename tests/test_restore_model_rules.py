@@ -1,0 +1,100 @@
+from unittest.mock import patch
+
+from odoo.tests import tagged
+
+from ..services.restore.model_rules import ModelRules
+from .restore_case import RestoreCase, fingerprint, rewrite_backup
+
+PARTNERS = "data/res.partner.jsonl"
+LOOP = ("DZ Loop North", "DZ Loop South")
+
+
+def add_a_partner_loop(members, manifest):
+    """Two new partners of the file, each the other's parent: Odoo refuses recursive hierarchies
+    in a Python constraint, which no check of the file itself knows."""
+    customer = next(p for p in members[PARTNERS] if " Customer " in (p.get("name") or ""))
+    first_id = max(p["id"] for p in members[PARTNERS]) + 1
+    ids = (first_id, first_id + 1)
+    for name, own_id, parent_id in zip(LOOP, ids, reversed(ids), strict=True):
+        partner = {
+            key: value
+            for key, value in customer.items()
+            if manifest_type(manifest, key) not in ("one2many", "many2many")
+        }
+        partner.update(id=own_id, name=name, parent_id=parent_id, commercial_partner_id=own_id, email=None)
+        members[PARTNERS].append(partner)
+
+
+def manifest_type(manifest, field):
+    member = next(m for m in manifest["members"] if m["name"] == PARTNERS)
+    return member["fields"].get(field, {}).get("type")
+
+
+@tagged("post_install", "-at_install")
+class TestRestoredModelRules(RestoreCase):
+    """A file from elsewhere that breaks a Python constraint of a restored model, or the company
+    consistency the ORM keeps, fails its restore with the record and the rule named, and the
+    company is left as it was; skipping invalid records leaves out those records and restores
+    the rest."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.looped = rewrite_backup(cls.content, add_a_partner_loop)
+        cls.foreign = rewrite_backup(cls.content, lambda members, manifest: None)
+
+    def assert_failed_unchanged(self, content, message):
+        target = self.new_company(f"DZ Rules Refused Co {self.id()[-12:]}")
+        before = fingerprint(target)
+        restore = self.restore(target, content)
+        self.assertEqual(restore.state, "failed")
+        self.assertRegex(restore.error, message)
+        self.env.invalidate_all()
+        self.assertEqual(fingerprint(target), before)
+        self.assertFalse(self.env["account.move"].search_count([("company_id", "=", target.id)]))
+        return restore
+
+    def test_a_record_that_breaks_a_constraint_of_its_model_fails_the_restore(self):
+        self.assert_failed_unchanged(
+            self.looped,
+            r"The restored records break rules of their models, so nothing was restored:\n"
+            r"res\.partner \d+: it breaks the rule _check_parent_id of res\.partner: "
+            r"You cannot create recursive Partner hierarchies\.",
+        )
+        self.assertFalse(self.env["res.partner"].search_count([("name", "in", LOOP)]))
+
+    def test_a_record_of_no_company_that_names_the_companys_records_fails_the_restore(self):
+        def share_a_product(members, manifest):
+            templates = members["data/product.template.jsonl"]
+            chair = next(template for template in templates if template["name"] == {"en_US": "Chair"})
+            service = next(template for template in templates if template["id"] != chair["id"])
+            service.update(company_id=None, optional_product_ids=[chair["id"]])
+
+        self.assert_failed_unchanged(
+            rewrite_backup(self.content, share_a_product),
+            r"product\.template \d+: it breaks the rule _check_company of product\.template: "
+            r"Incompatible companies on records",
+        )
+
+    def test_with_skip_invalid_the_records_breaking_a_rule_are_left_out(self):
+        target = self.new_company("DZ Rules Skipped Co")
+        restore = self.restore(target, self.looped, skip_invalid=True)
+        self.assertEqual(restore.state, "done", restore.error)
+        skipped = {entry["model"]: entry["reason"] for entry in restore.report["skipped"]}
+        self.assertEqual(len(restore.report["skipped"]), 2, restore.report["skipped"])
+        self.assertRegex(skipped["res.partner"], r"_check_parent_id.*recursive Partner hierarchies")
+        self.assertFalse(self.env["res.partner"].search_count([("name", "in", LOOP)]))
+        self.env.invalidate_all()
+        self.assertEqual(fingerprint(target), self.source_fingerprint)
+
+    def test_a_file_signed_here_is_not_run_through_the_rules_again(self):
+        """Its hashes prove it is what this database's ORM wrote: the fast path stays."""
+        target = self.new_company("DZ Rules Signed Co")
+        with patch.object(ModelRules, "faults", autospec=True, side_effect=ModelRules.faults) as run:
+            restore = self.restore(target)
+            self.assertEqual(restore.state, "done", restore.error)
+            self.assertFalse(run.called)
+            self.assertEqual(
+                self.restore(self.new_company("DZ Rules Foreign Co"), self.foreign).state, "done"
+            )
+            self.assertTrue(run.called)
