@@ -13,6 +13,8 @@ def format_restore_report(report):
             lines += [f"  {count:>8}  {model}" for model, count in sorted(report[key].items())]
     if report.get("books"):
         lines += format_books(report["books"])
+    if report.get("stock"):
+        lines += format_stock(report["stock"])
     if report.get("skipped"):
         lines.append(f"Skipped ({len(report['skipped'])}):")
         lines += [f"  {item['model']} {item['id']}: {item['reason']}" for item in report["skipped"]]
@@ -38,6 +40,24 @@ def format_books(books):
     if books.get("partners"):
         lines.append("  Receivables and payables:")
         lines += [f"    {name[:51]:<51} {balance:>15,.2f}" for name, balance in books["partners"]]
+    return lines
+
+
+def format_stock(stock):
+    """The stock as restored, which matched the file's."""
+    lines = [f"Stock verified against the file ({stock['quants']} quants):"]
+    if stock.get("quantities"):
+        lines.append("  On hand:")
+        lines += [
+            f"    {product[:40]:<40} {location[:30]:<30} {quantity:>12,.2f}"
+            for product, location, quantity in stock["quantities"]
+        ]
+    if stock.get("valuation"):
+        lines.append("  Valuation:")
+        lines += [
+            f"    {product[:40]:<40} {quantity:>12,.2f} {value:>15,.2f}"
+            for product, quantity, value in stock["valuation"]
+        ]
     return lines
 
 

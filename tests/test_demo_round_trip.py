@@ -1,3 +1,4 @@
+import itertools
 import json
 import os
 import subprocess
@@ -47,6 +48,34 @@ print("NEXT_OPERATIONS", json.dumps({
 env.cr.rollback()
 """
 
+# A restore made to write one quant's quantity wrong, as a wrong remapping would (rolled back).
+MISCOUNTED_RESTORE = """
+import json
+from unittest.mock import patch
+from odoo.addons.danger_zone.services.restore import RestorePipeline
+from odoo.addons.danger_zone.services.restore.source import BackupSource
+company = env["res.company"].browse(%(company)s)
+company = company.with_env(env(user=company.danger_zone_owner_id.id))
+write_settings = RestorePipeline._write_company_settings
+
+def miscount(pipeline):
+    write_settings(pipeline)
+    pipeline.env.cr.execute(
+        "UPDATE stock_quant SET quantity = quantity + 1"
+        " WHERE id = (SELECT min(id) FROM stock_quant WHERE company_id = %%s AND quantity > 0)",
+        [company.id],
+    )
+
+source = BackupSource(path=%(backup)r, name="demo.zip")
+with patch.object(RestorePipeline, "_write_company_settings", miscount):
+    job = company.env["danger.zone.restore"]._request(
+        company, source, source.name, "replace", False, trigger="cli", confirm="RESTORE"
+    )
+    job._run()
+quants = env["stock.quant"].search_count([("company_id", "=", company.id)])
+print("MISCOUNTED", json.dumps([job.state, job.error, quants]))
+"""
+
 # The tables with a company column.
 COMPANY_TABLES = """
 SELECT c.table_name::text FROM information_schema.columns c
@@ -60,6 +89,17 @@ SELECT c.conrelid::regclass::text, a.attname::text
   FROM pg_constraint c JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
  WHERE c.contype = 'f' AND c.confrelid = 'res_company'::regclass
 """
+
+
+def section(output, title):
+    """The indented lines of a report under ``title``."""
+    lines = output.split(f"  {title}\n", 1)[1].splitlines()
+    return list(itertools.takewhile(lambda line: line.startswith("    "), lines))
+
+
+def amount(line):
+    """The amount that ends a report line."""
+    return float(line.split()[-1].replace(",", ""))
 
 
 @tagged("post_install", "-at_install")
@@ -186,7 +226,8 @@ class TestDemoCompanyAcrossDatabases(BaseCase):
         self.assertIn(
             "the restore can run", self._run(odoo_bin_command(*dry_run, "-i", self.backup, "--dry-run"))
         )
-        self._restore(self.target_db, self.target_company)
+        output = self._restore(self.target_db, self.target_company)
+        self._assert_stock_verified(output)
         self.assertEqual(set(self._fingerprint(self.source_db, 1)), set(QUERIES), "every app is installed")
         self._assert_restored_identical(self.target_db, self.target_company)
         # numbering goes on where it was, and a restored draft order is confirmed with its delivery
@@ -195,6 +236,44 @@ class TestDemoCompanyAcrossDatabases(BaseCase):
         self.assertEqual(self._next_operations(self.target_db, self.target_company), expected)
 
         self._assert_deletion_leaves_nothing(self.target_db, self.target_company, "DZ Demo Target")
+
+    def _assert_stock_verified(self, output):
+        """The restore compared the stock it wrote with the file's and printed it: each product's
+        quantity on hand per location, and its valuation."""
+        [(quants,)] = self._query(self.source_db, "SELECT count(*) FROM stock_quant WHERE company_id = 1")
+        self.assertIn(f"Stock verified against the file ({quants} quants):", output)
+        on_hand = self._query(
+            self.source_db,
+            """SELECT l.complete_name, sum(q.quantity) FROM stock_quant q
+                 JOIN stock_location l ON l.id = q.location_id
+                WHERE q.company_id = 1 AND l.usage = 'internal' GROUP BY 1 HAVING sum(q.quantity) > 0""",
+        )
+        self.assertTrue(on_hand, "the demo company has stock on hand")
+        shown = section(output, "On hand:")  # product (40), location (30), quantity
+        for location, quantity in on_hand:
+            in_location = [line for line in shown if line[45:75].strip() == location[:30]]
+            self.assertAlmostEqual(sum(amount(line) for line in in_location), float(quantity), 2)
+        [(value,)] = self._query(
+            self.source_db, "SELECT round(sum(value), 2) FROM stock_valuation_layer WHERE company_id = 1"
+        )
+        self.assertAlmostEqual(sum(amount(line) for line in section(output, "Valuation:")), float(value), 2)
+
+    def test_stock_that_differs_from_the_file_fails_the_restore(self):
+        """A restore that wrote one quantity on hand wrong (as a wrong remapping would) is caught
+        by the verification: the restore fails with the product and location named, and rolls
+        back."""
+        company = self._new_company(self.target_db, "DZ Demo Miscounted")
+        shell = odoo_bin_command("shell", "-d", self.target_db, "--log-level=warn", "--no-http")
+        output = self._run(shell, stdin=MISCOUNTED_RESTORE % {"company": company, "backup": self.backup})
+        printed = next(line for line in output.splitlines() if line.startswith("MISCOUNTED"))
+        state, error, quants = json.loads(printed[len("MISCOUNTED") :])
+        self.assertEqual(state, "failed")
+        self.assertRegex(
+            error,
+            r"^The restored stock differs from the file's, so nothing was restored:\n"
+            r".+, .+: the file has quantity [\d.]+; the restore wrote quantity [\d.]+",
+        )
+        self.assertEqual(quants, 0)
 
     def _assert_deletion_leaves_nothing(self, database, company_id, name):
         """Deleting the company leaves no row that names it, and makes no row shared."""

@@ -50,6 +50,7 @@ class RestoreReport:
     deleted: dict = None
     restored: dict = None
     books: dict = None  # the books as restored, verified against the file's (book_figures.py)
+    stock: dict = None  # the stock as restored, verified against the file's (stock_figures.py)
 
     @property
     def ok(self):

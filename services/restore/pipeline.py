@@ -19,6 +19,7 @@ from .foreign_keys import ForeignKeyCheck
 from .keys import KeyResolver
 from .model_rules import ModelRules
 from .references import ReferenceWriter
+from .stock_figures import StockFigures
 from .table_writer import TableWriter
 
 SHOWN = 10  # faults named in a refusal
@@ -43,7 +44,8 @@ class RestorePipeline:
         self.keys = KeyResolver(context)
         self.company_settings = CompanySettings(context, self.columns)
         self.figures = BookFigures(context)
-        self.writer = TableWriter(context, self.columns, self.keys, self.figures)
+        self.stock = StockFigures(context)
+        self.writer = TableWriter(context, self.columns, self.keys, (self.figures, self.stock))
         self.references = ReferenceWriter(context)
         self.order = []  # models in the order their rows were written
         self.tries = 1
@@ -156,6 +158,7 @@ class RestorePipeline:
             ("check foreign keys", self._check_foreign_keys),
             ("write company settings", self._write_company_settings),
             ("verify the books", self._verify_books),
+            ("verify the stock", self._verify_stock),
             ("finish", self._finish),
         ]
         if not self.context.signed:  # a file signed here is what this database's ORM wrote
@@ -200,6 +203,10 @@ class RestorePipeline:
     def _verify_books(self):
         """Compare the books written with the file's (book_figures.py); a difference fails."""
         self.context.report.books = self.figures.verify()
+
+    def _verify_stock(self):
+        """Compare the stock written with the file's (stock_figures.py); a difference fails."""
+        self.context.report.stock = self.stock.verify()
 
     def _write_company_settings(self):
         self.company_settings.write_settings()

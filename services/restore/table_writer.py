@@ -26,9 +26,9 @@ DOCUMENT_MODELS = ("mail.message", "mail.followers", "mail.activity", "ir.attach
 
 
 class TableWriter:
-    def __init__(self, context, columns, keys, figures=None):
+    def __init__(self, context, columns, keys, watchers=()):
         self.context = context
-        self.figures = figures  # BookFigures: sees the journal entries and items as they go
+        self.watchers = watchers  # BookFigures, StockFigures: see the records as they go
         self.env = context.env
         self.cr = context.cr
         self.columns = columns
@@ -81,8 +81,8 @@ class TableWriter:
         builder = self.columns.builder(model, member, deferred)
         table = self.env[model]._table
         records = self._records_to_insert(model, member)
-        if self.figures:
-            records = self.figures.watch(model, records)
+        for watcher in self.watchers:
+            records = watcher.watch(model, records)
         if self.context.skip_invalid:  # the bad rows are found one COPY at a time
             with self.context.format_errors():
                 self._insert_in_chunks(builder, table, records)
