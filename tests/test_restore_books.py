@@ -249,6 +249,52 @@ class TestRestoredBooks(RestoreCase):
                 forged, _invoice_id, _name = self.forge(change)
                 self.assert_books_refused(forged, rf"account\.move {found['id']}: {message}\.")
 
+    def test_an_invoice_in_a_purchase_journal_is_refused(self):
+        def move_to_a_purchase_journal(invoice, lines, members):
+            journals = members["data/account.journal.jsonl"]
+            invoice["journal_id"] = next(
+                journal["id"] for journal in journals if journal["type"] == "purchase"
+            )
+
+        forged, invoice_id, _name = self.forge(move_to_a_purchase_journal)
+        self.assert_books_refused(
+            forged, rf"account\.move {invoice_id}: it is a sale document in a purchase journal\."
+        )
+
+    def test_orders_whose_totals_are_not_their_lines_are_refused(self):
+        def forge_order(model, change):
+            found = {}
+
+            def mutate(members, manifest):
+                order = members[f"data/{model}.jsonl"][0]
+                change(order)
+                found.update(order)
+
+            return rewrite_backup(self.content, mutate), found["id"]
+
+        def raise_the_untaxed_amount(order):
+            order["amount_untaxed"] += 10
+            order["amount_total"] += 10
+
+        def raise_the_total(order):
+            order["amount_total"] += 10
+
+        for model, change, message in (
+            (
+                "sale.order",
+                raise_the_untaxed_amount,
+                r"its untaxed amount is [\d.]+, but its lines make [\d.]+",
+            ),
+            (
+                "purchase.order",
+                raise_the_total,
+                r"its total is [\d.]+, but its untaxed amount and taxes make [\d.]+",
+            ),
+        ):
+            with self.subTest(model=model):
+                forged, order_id = forge_order(model, change)
+                self.assert_books_refused(forged, rf"{model.replace('.', '[.]')} {order_id}: {message}\.")
+
     def test_two_posted_entries_of_a_journal_sharing_a_number_are_refused(self):
         def copy_a_number(invoice, lines, members):
             other, _lines = posted_invoice(members, number=1)

@@ -10,6 +10,7 @@ says which entries break a rule of Odoo's:
 - a posted entry is balanced: its items' balances add up to zero (in company currency);
 - an invoice's or a bill's residual is its installments' residuals, and an entry's untaxed,
   tax and total amounts are what its items make (``_compute_amount``, in company currency);
+- an invoice is in a sale journal and a bill in a purchase journal (``_check_journal_move_type``);
 - a payment state says what the residual says (``_compute_payment_state``): only a posted
   invoice or bill is paid, in payment, partially paid or reversed; one with nothing left to
   pay is not unpaid nor partially paid; one with something left is not reversed, nor paid or
@@ -28,7 +29,7 @@ from odoo.tools import float_compare, float_is_zero
 
 from .reconciliation_check import ReconciliationCheck
 
-ACCOUNT, MOVE, LINE = "account.account", "account.move", "account.move.line"
+ACCOUNT, JOURNAL, MOVE, LINE = "account.account", "account.journal", "account.move", "account.move.line"
 PARTIAL = "account.partial.reconcile"
 SALE = ("out_invoice", "out_refund", "out_receipt")
 PURCHASE = ("in_invoice", "in_refund", "in_receipt")
@@ -36,7 +37,7 @@ RECEIVABLE, PAYABLE = "asset_receivable", "liability_payable"
 
 
 class BookCheck:
-    MODELS = (ACCOUNT, MOVE, LINE, PARTIAL)
+    MODELS = (ACCOUNT, JOURNAL, MOVE, LINE, PARTIAL)
 
     def __init__(self, env, currency):
         self.env = env
@@ -53,51 +54,68 @@ class BookCheck:
         self.amounts = {}  # entry id -> (untaxed, tax, total) signed, as the file has them
         self.made = defaultdict(lambda: [0.0, 0.0, 0.0])  # entry id -> what its items make of them
         self.payment_states = {}  # entry id -> reason its payment state is one Odoo would not give
+        self.journal_types = {}  # journal id -> its type
+        self.invoice_journals = {}  # invoice or bill id -> its journal
 
     def add_columns(self, model, columns):
         """Take a checked batch of ``model``'s records, a column at a time."""
-        ids = columns["id"]
-        if model == ACCOUNT:
-            for account_id, account_type, code, reconcile in zip(
-                ids, *self._columns(columns, "account_type", "code_store", "reconcile"), strict=True
-            ):
-                self.accounts[account_id] = (account_type, _code(code) or f"#{account_id}", reconcile)
-        elif model == MOVE:
-            columns_read = self._columns(columns, "state", "name", "move_type", "amount_residual_signed")
-            for move_id, state, name, move_type, residual in zip(ids, *columns_read, strict=True):
-                if state == "posted":
-                    self.posted[move_id] = name
-                self.sides[move_id] = (
-                    "sale" if move_type in SALE else "purchase" if move_type in PURCHASE else None
-                )
-                if self.sides[move_id] and residual is not None:
+        add = {
+            ACCOUNT: self._add_accounts,
+            JOURNAL: self._add_journals,
+            MOVE: self._add_entries,
+            LINE: self._add_items,
+            PARTIAL: self._add_partials,
+        }[model]
+        add(columns["id"], columns)
+
+    def _add_accounts(self, ids, columns):
+        for account_id, account_type, code, reconcile in zip(
+            ids, *self._columns(columns, "account_type", "code_store", "reconcile"), strict=True
+        ):
+            self.accounts[account_id] = (account_type, _code(code) or f"#{account_id}", reconcile)
+
+    def _add_journals(self, ids, columns):
+        self.journal_types.update(zip(ids, *self._columns(columns, "type"), strict=True))
+
+    def _add_entries(self, ids, columns):
+        columns_read = self._columns(
+            columns, "state", "name", "move_type", "amount_residual_signed", "journal_id"
+        )
+        for move_id, state, name, move_type, residual, journal_id in zip(ids, *columns_read, strict=True):
+            if state == "posted":
+                self.posted[move_id] = name
+            side = "sale" if move_type in SALE else "purchase" if move_type in PURCHASE else None
+            self.sides[move_id] = side
+            if side:
+                self.invoice_journals[move_id] = journal_id
+                if residual is not None:
                     self.invoice_residuals[move_id] = residual
-            amounts = self._columns(
-                columns, "amount_untaxed_signed", "amount_tax_signed", "amount_total_signed"
-            )
-            for move_id, *signed in zip(ids, *amounts, strict=True):
-                self.amounts[move_id] = signed
-            self._check_payment_states(ids, columns)
-        elif model == LINE:
-            move_ids, account_ids = self._columns(columns, "move_id", "account_id")
-            balances = self._add_lines(ids, move_ids, *self._columns(columns, "debit", "credit", "balance"))
-            residuals, reconciled, display_types = self._columns(
-                columns, "amount_residual", "reconciled", "display_type"
-            )
-            self.reconciliations.add_items(
-                self.accounts, (ids, move_ids, account_ids, balances, residuals, reconciled)
-            )
-            for item in zip(ids, move_ids, account_ids, display_types, strict=True):
-                self._check_side(*item)
-            for move_id, display_type, residual in zip(move_ids, display_types, residuals, strict=True):
-                if display_type == "payment_term":
-                    self.installment_residuals[move_id] += residual or 0.0
-            debits, tax_lines = self._columns(columns, "debit", "tax_repartition_line_id")
-            for item in zip(move_ids, display_types, tax_lines, debits, balances, strict=True):
-                self._add_to_amounts(*item)
-        elif model == PARTIAL:
-            partials = self._columns(columns, "debit_move_id", "credit_move_id", "amount")
-            self.reconciliations.add_partials(ids, *partials)
+        amounts = self._columns(columns, "amount_untaxed_signed", "amount_tax_signed", "amount_total_signed")
+        for move_id, *signed in zip(ids, *amounts, strict=True):
+            self.amounts[move_id] = signed
+        self._check_payment_states(ids, columns)
+
+    def _add_items(self, ids, columns):
+        move_ids, account_ids = self._columns(columns, "move_id", "account_id")
+        balances = self._add_lines(ids, move_ids, *self._columns(columns, "debit", "credit", "balance"))
+        residuals, reconciled, display_types = self._columns(
+            columns, "amount_residual", "reconciled", "display_type"
+        )
+        self.reconciliations.add_items(
+            self.accounts, (ids, move_ids, account_ids, balances, residuals, reconciled)
+        )
+        for item in zip(ids, move_ids, account_ids, display_types, strict=True):
+            self._check_side(*item)
+        for move_id, display_type, residual in zip(move_ids, display_types, residuals, strict=True):
+            if display_type == "payment_term":
+                self.installment_residuals[move_id] += residual or 0.0
+        debits, tax_lines = self._columns(columns, "debit", "tax_repartition_line_id")
+        for item in zip(move_ids, display_types, tax_lines, debits, balances, strict=True):
+            self._add_to_amounts(*item)
+
+    def _add_partials(self, ids, columns):
+        partials = self._columns(columns, "debit_move_id", "credit_move_id", "amount")
+        self.reconciliations.add_partials(ids, *partials)
 
     def add_record(self, model, record):
         """Take one checked record of ``model``."""
@@ -116,6 +134,7 @@ class BookCheck:
         self._unbalanced_entries(faults)
         self._invoice_residuals(faults)
         self._entry_amounts(faults)
+        self._invoice_journals(faults)
         for move_id, reason in self.payment_states.items():
             faults.setdefault((MOVE, move_id), reason)
         for key, reason in self.reconciliations.item_faults.items():  # residuals: what follows
@@ -134,6 +153,21 @@ class BookCheck:
                         "its residual is %(residual)s, but its installments leave %(left)s",
                         residual=self._amount(residual),
                         left=self._amount(left),
+                    ),
+                )
+
+    def _invoice_journals(self, faults):
+        """Odoo's _check_journal_move_type: a sale document in a sale journal, a purchase
+        document in a purchase journal."""
+        for move_id, journal_id in self.invoice_journals.items():
+            side, journal_type = self.sides[move_id], self.journal_types.get(journal_id)
+            if journal_type is not None and journal_type != side:
+                faults.setdefault(
+                    (MOVE, move_id),
+                    self.env._(
+                        "it is a %(side)s document in a %(type)s journal",
+                        side=self.env._("sale") if side == "sale" else self.env._("purchase"),
+                        type=journal_type,
                     ),
                 )
 

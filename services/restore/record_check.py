@@ -14,6 +14,7 @@ from ...engine import BackupFormatError
 from ...engine.validation import columns_checker, record_checker
 from ..scope_rules import COMPANY_MODEL, MAGIC_FIELDS
 from .book_check import BookCheck
+from .order_check import OrderCheck
 from .table_constraints import SHOWN, ConstraintRows, not_null_columns
 from .unique_values import fitted_columns
 
@@ -66,6 +67,7 @@ class RecordCheck:
         self.keys = keys
         self.data_ids = defaultdict(set)  # model -> ids of the file's data records (the company's left out)
         self.books = BookCheck(context.env, context.company.currency_id)
+        self.orders = OrderCheck(context.env, context.company.currency_id)
 
     def run(self):
         """Check every record; count each data member's good records in the report, and note
@@ -126,8 +128,9 @@ class RecordCheck:
             self._column_references(references, columns, referenced)
             if rows:
                 rows.add_columns(columns, len(batch))
-            if written and member["model"] in BookCheck.MODELS:
-                self.books.add_columns(member["model"], columns)
+            if written:
+                for check in self._derived_checks(member["model"]):
+                    check.add_columns(member["model"], columns)
         if written:
             self.data_ids[member["model"]] |= own_ids - self._key_ids(member["model"])
         if rows:
@@ -196,10 +199,15 @@ class RecordCheck:
             rule=messages.get(constraint.name) or constraint.check,
         )
 
+    def _derived_checks(self, model):
+        """The checks of values Odoo derives that take the records of ``model``."""
+        return [check for check in (self.books, self.orders) if model in check.MODELS]
+
     def _check_books(self, line_ids):
-        """Refuse a file whose journal entries break a rule Odoo keeps (book_check.py), or skip
-        those entries (their items, payments and reconciliations go with them)."""
-        for (model, file_id), reason in self.books.faulty_entries(line_ids).items():
+        """Refuse a file whose journal entries or orders break a rule Odoo keeps (book_check.py,
+        order_check.py), or skip those records (what needs them goes with them)."""
+        faults = {**self.books.faulty_entries(line_ids), **self.orders.faults()}
+        for (model, file_id), reason in faults.items():
             if not self.context.skip_invalid:
                 raise UserError(
                     self.env._(
@@ -251,8 +259,9 @@ class RecordCheck:
                     referenced[relation].add(target_id)
                 if rows:
                     rows.add_record(record)
-                if member["kind"] == "data" and model in BookCheck.MODELS:
-                    self.books.add_record(model, record)
+                if member["kind"] == "data":
+                    for derived in self._derived_checks(model):
+                        derived.add_record(model, record)
             return passed
 
         return check_batch
