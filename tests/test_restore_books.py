@@ -185,6 +185,26 @@ class TestRestoredBooks(RestoreCase):
             r"but its reconciliations leave [\d.]+\.",
         )
 
+    def test_a_residual_in_currency_that_is_not_what_the_reconciliations_leave_is_refused(self):
+        def zero_the_residual_in_currency(invoice, lines, members):
+            reconciled = {p[side] for p in members[PARTIALS] for side in ("debit_move_id", "credit_move_id")}
+            installment = next(
+                line
+                for line in members[LINES]
+                if line["display_type"] == "payment_term" and line["id"] not in reconciled
+            )
+            self.assertTrue(installment["amount_residual_currency"], "the test needs an open installment")
+            installment["amount_residual_currency"] = 0.0  # its residual in company currency stays
+            found.update(installment)
+
+        found = {}
+        forged, _invoice_id, _name = self.forge(zero_the_residual_in_currency)
+        self.assert_books_refused(
+            forged,
+            rf"account\.move {found['move_id']}: its journal item {found['id']}: "
+            r"its residual in its currency is 0\.00, but its reconciliations leave [\d.]+\.",
+        )
+
     def test_an_invoice_residual_that_is_not_its_installments_is_refused(self):
         def zero_the_residual(invoice, lines, members):
             unpaid = next(

@@ -104,6 +104,8 @@ class BookCheck:
         self.reconciliations.add_items(
             self.accounts, (ids, move_ids, account_ids, balances, residuals, reconciled)
         )
+        in_currency = self._columns(columns, "currency_id", "amount_currency", "amount_residual_currency")
+        self.reconciliations.add_currency_amounts(item_columns=(ids, *in_currency))
         for item in zip(ids, move_ids, account_ids, display_types, strict=True):
             self._check_side(*item)
         for move_id, display_type, residual in zip(move_ids, display_types, residuals, strict=True):
@@ -116,6 +118,12 @@ class BookCheck:
     def _add_partials(self, ids, columns):
         partials = self._columns(columns, "debit_move_id", "credit_move_id", "amount")
         self.reconciliations.add_partials(ids, *partials)
+        in_currency = self._columns(columns, "debit_amount_currency", "credit_amount_currency")
+        self.reconciliations.add_currency_amounts(partial_columns=(ids, *in_currency))
+
+    def set_currencies(self, roundings):
+        """The rounding of each currency of the file (file id -> rounding), for residuals in them."""
+        self.reconciliations.currency_rounding = roundings
 
     def add_record(self, model, record):
         """Take one checked record of ``model``."""

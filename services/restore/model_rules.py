@@ -21,6 +21,16 @@ BATCH = 1000  # records checked together (the ORM prefetches a batch at a time)
 CHECKED_IN_FILE = ("account.move", "account.move.line", "account.partial.reconcile")
 
 
+def rule_name(check):
+    """The name of a constraint method. Odoo wraps one whose fields are computed (a callable
+    ``@api.constrains``) in a ``wrapper`` of its own: the method is the wrapped one."""
+    if check.__name__ == "wrapper" and check.__closure__:
+        wrapped = [cell.cell_contents for cell in check.__closure__ if callable(cell.cell_contents)]
+        if wrapped:
+            return wrapped[0].__name__
+    return check.__name__
+
+
 class ModelRules:
     def __init__(self, context, written):
         self.context = context
@@ -51,11 +61,8 @@ class ModelRules:
         their partners are matched to this database's, which keep their own companies (a
         timesheet of the administrator names his partner, of the database's first company).
         ``history_rules`` guard changes, not data (``_danger_zone_history_rules``): left out."""
-        rules = [
-            (check.__name__, check)
-            for check in Model._constraint_methods
-            if check.__name__ not in history_rules
-        ]
+        named = [(rule_name(check), check) for check in Model._constraint_methods]
+        rules = [(name, check) for name, check in named if name not in history_rules]
         checked = [
             name
             for name, field in Model._fields.items()

@@ -9,8 +9,9 @@ balance for the debit side, minus its balance for the credit side (Odoo's
 An item's residual and ``reconciled`` flag derive from its reconciliations, as Odoo's
 ``_compute_amount_residual`` has them: on an account that allows reconciliation, the residual
 is the balance less what the item is matched for as the debit side, plus what it is matched for
-as the credit side, and an item claiming to be reconciled has none left; elsewhere both are
-empty. A file claiming an invoice paid without the payment behind it is refused.
+as the credit side (and so in the item's own currency, with the partials' amounts in currency),
+and an item claiming to be reconciled has none left; elsewhere both are empty. A file claiming
+an invoice paid without the payment behind it is refused.
 
 Only the items on accounts that allow reconciliation are kept (id, entry, account, balance);
 an item met before its account is kept too, in case.
@@ -32,6 +33,9 @@ class ReconciliationCheck:
         self.items = {}  # item id -> (entry, account, balance, residual, reconciled): may be reconciled
         self.partials = []  # (partial id, debit item, credit item, amount)
         self.item_faults = {}  # (model, id) -> reason, of the items and their entries
+        self.in_currency = {}  # kept item id -> (currency, amount in it, residual in it)
+        self.partial_currency = {}  # partial id -> (debit amount, credit amount) in the items' currencies
+        self.currency_rounding = {}  # currency id of the file -> its rounding (company's if unknown)
 
     def add_items(self, accounts, columns):
         """Keep the items that may be reconciled; check the others' residuals (``columns``: ids,
@@ -64,6 +68,17 @@ class ReconciliationCheck:
     def add_partials(self, ids, debit_ids, credit_ids, amounts):
         self.partials += zip(ids, debit_ids, credit_ids, amounts, strict=True)
 
+    def add_currency_amounts(self, item_columns=None, partial_columns=None):
+        """The amounts in the items' own currencies: (ids, currencies, amounts, residuals) of
+        items, or (ids, debit amounts, credit amounts) of partial reconciliations."""
+        if item_columns:
+            for item_id, *values in zip(*item_columns, strict=True):
+                if item_id in self.items:
+                    self.in_currency[item_id] = values
+        if partial_columns:
+            for partial_id, *values in zip(*partial_columns, strict=True):
+                self.partial_currency[partial_id] = values
+
     def faults(self, accounts, posted, line_ids):
         """{(PARTIAL, id): reason} of the partial reconciliations Odoo would not have made; the
         items whose residual is not what their reconciliations leave, and their entries, are
@@ -93,6 +108,7 @@ class ReconciliationCheck:
                 )
                 faults.update({(PARTIAL, partial_id): reason for partial_id, _amount in partials})
         self._check_residuals(accounts, matched)
+        self._check_residuals_in_currency(accounts, matched)
         return faults
 
     def _check_residuals(self, accounts, matched):
@@ -116,6 +132,37 @@ class ReconciliationCheck:
             else:
                 continue
             self._item_fault(item_id, move_id, reason)
+
+    def _check_residuals_in_currency(self, accounts, matched):
+        """The residual each kept item claims in its own currency, against what its valid
+        reconciliations leave there (Odoo's _compute_amount_residual: the amount in currency,
+        less the partials' debit amounts in currency where the item is the debit side, plus
+        their credit amounts in currency where it is the credit side)."""
+        for item_id, (currency_id, amount, residual) in self.in_currency.items():
+            if item_id not in self.items or residual is None or amount is None:
+                continue
+            move_id, account_id = self.items[item_id][:2]
+            if account_id not in accounts:
+                continue
+            as_debit = sum(
+                self.partial_currency.get(p, (0.0, 0.0))[0] or 0.0 for p, _a in matched.get((item_id, 1), ())
+            )
+            as_credit = sum(
+                self.partial_currency.get(p, (0.0, 0.0))[1] or 0.0 for p, _a in matched.get((item_id, -1), ())
+            )
+            left = amount - as_debit + as_credit
+            rounding = self.currency_rounding.get(currency_id, self.rounding)
+            if float_compare(residual, left, precision_rounding=rounding):
+                self._item_fault(
+                    item_id,
+                    move_id,
+                    self.env._(
+                        "its residual in its currency is %(residual)s, but its reconciliations leave"
+                        " %(left)s",
+                        residual=self.amount(residual),
+                        left=self.amount(left),
+                    ),
+                )
 
     def _pair_fault(self, accounts, posted, line_ids, debit_id, credit_id):
         for item_id in (debit_id, credit_id):

@@ -74,6 +74,7 @@ class RecordCheck:
         the invalid ones (``context.invalid``) when they may be skipped."""
         context = self.context
         ids, referenced = defaultdict(set), defaultdict(set)
+        self.books.set_currencies(self._currency_roundings())
         with cycle_collector_paused(), context.format_errors():
             for member in context.members.values():
                 count = self._check_member(member, ids, referenced)
@@ -93,6 +94,22 @@ class RecordCheck:
             {"model": model, "id": record_id, "reason": reason}
             for (model, record_id), reason in sorted(context.invalid.items(), key=str)
         ]
+
+    def _currency_roundings(self):
+        """File id of each currency of the file -> the rounding this database has for it (by
+        its code; read before the member is checked, so only well-formed values count)."""
+        codes = {
+            record["id"]: record["name"]
+            for record in self.context.records("res.currency", "keys")
+            if type(record.get("id")) is int and isinstance(record.get("name"), str)
+        }
+        currencies = (
+            self.env["res.currency"]
+            .with_context(active_test=False)
+            .search([("name", "in", list(set(codes.values())))])
+        )
+        rounding = {currency.name: currency.rounding for currency in currencies}
+        return {file_id: rounding[code] for file_id, code in codes.items() if code in rounding}
 
     def _known(self, ids, relation):
         """The ids a reference to ``relation`` may name: the file's records of that model, or
