@@ -51,6 +51,55 @@ JSON_VALUES = st.recursive(
     max_leaves=4,
 )
 LINES = "data/account.move.line.jsonl"
+# (member, fields) whose values Odoo derives or adds up: the "books" mutation changes one
+DERIVED = (
+    (LINES, ("debit", "credit", "balance", "amount_residual", "amount_residual_currency")),
+    (
+        "data/account.move.jsonl",
+        (
+            "amount_total_signed",
+            "amount_tax_signed",
+            "amount_residual_signed",
+            "amount_residual",
+            "payment_state",
+        ),
+    ),
+    ("data/sale.order.jsonl", ("amount_untaxed", "amount_total")),
+    ("data/purchase.order.jsonl", ("amount_untaxed", "amount_tax")),
+)
+PAYMENT_STATES = ("not_paid", "in_payment", "paid", "partial", "reversed")
+# Restored rows whose derived values are not what Odoo would derive: none may exist
+UNTRUE_DERIVED_VALUES = {
+    "an invoice's residual is its installments'": """
+        SELECT move.name FROM account_move move
+         WHERE move.company_id = %(company)s AND move.move_type != 'entry'
+           AND ROUND(move.amount_residual_signed - COALESCE((
+                 SELECT SUM(line.amount_residual) FROM account_move_line line
+                  WHERE line.move_id = move.id AND line.display_type = 'payment_term'), 0), 2) != 0""",
+    "an invoice's total is what its items make": """
+        SELECT move.name FROM account_move move
+         WHERE move.company_id = %(company)s AND move.move_type != 'entry'
+           AND ROUND(move.amount_total_signed + COALESCE((
+                 SELECT SUM(line.balance) FROM account_move_line line WHERE line.move_id = move.id
+                    AND line.display_type IN ('product', 'tax', 'rounding')), 0), 2) != 0""",
+    "a payment state says what the residual says": """
+        SELECT move.name FROM account_move move
+         WHERE move.company_id = %(company)s AND move.state = 'posted' AND (
+               (move.payment_state IN ('paid', 'reversed')
+                AND ROUND(move.amount_residual_signed, 2) != 0 AND ROUND(move.amount_residual, 2) != 0
+                AND NOT EXISTS (SELECT 1 FROM account_move__account_payment m WHERE m.invoice_id = move.id))
+            OR (move.payment_state IN ('not_paid', 'partial') AND move.move_type != 'entry'
+                AND ROUND(move.amount_residual_signed, 2) = 0 AND ROUND(move.amount_residual, 2) = 0))""",
+    **{
+        f"a {table}'s totals are its lines'": f"""
+        SELECT o.name FROM {table} o
+         WHERE o.company_id = %(company)s
+           AND (ROUND(o.amount_total - o.amount_untaxed - o.amount_tax, 2) != 0
+                OR ROUND(o.amount_untaxed - COALESCE((SELECT SUM(l.price_subtotal)
+                     FROM {table}_line l WHERE l.order_id = o.id), 0), 2) != 0)"""  # noqa: S608
+        for table in ("sale_order", "purchase_order")
+    },
+}
 SYSTEM_COUNTS = ("res.users", "res.groups", "ir.rule", "ir.cron", "ir.config_parameter", "res.company")
 
 
@@ -212,12 +261,19 @@ class TestRestoreProperties(RestoreCase):
         return None
 
     def _mutate_books(self, data, members):
-        """Books that lie: an amount of a journal item changed, by a lot or by a rounding."""
-        lines = members[LINES] = [dict(record) for record in members[LINES]]
-        line = data.draw(st.sampled_from(lines), label="journal item")
-        field = data.draw(st.sampled_from(["debit", "credit", "balance"]), label="amount")
+        """Books that lie: an amount of a journal item, or a value Odoo derives of an entry, an
+        item or an order, changed by a lot or by a rounding; or a payment state changed."""
+        name, fields = data.draw(st.sampled_from(DERIVED), label="books member")
+        if not members.get(name):
+            return
+        records = members[name] = [dict(record) for record in members[name]]
+        record = data.draw(st.sampled_from(records), label="record")
+        field = data.draw(st.sampled_from(fields), label="field")
+        if field == "payment_state":
+            record[field] = data.draw(st.sampled_from(PAYMENT_STATES), label="payment state")
+            return
         change = data.draw(st.sampled_from([100, -100, 0.01, 0.004, 1e-9]), label="change")
-        line[field] = (line[field] or 0) + change
+        record[field] = (record.get(field) or 0) + change
 
     def _mutate_record(self, data, kind, entry, record, members):
         fields = entry["fields"]
@@ -272,7 +328,8 @@ class TestRestoreProperties(RestoreCase):
 
     def _assert_books_balance(self):
         """Every restored journal item's balance is its debit minus its credit, and every
-        restored posted entry balances, at the currency's rounding (as Odoo's _check_balanced)."""
+        restored posted entry balances, at the currency's rounding (as Odoo's _check_balanced);
+        residuals, totals and payment states are what Odoo derives (UNTRUE_DERIVED_VALUES)."""
         cr = self.env.cr
         cr.execute(
             """SELECT line.id FROM account_move_line line
@@ -287,6 +344,9 @@ class TestRestoreProperties(RestoreCase):
             [self.target.id],
         )
         self.assertFalse(cr.fetchall(), "every posted entry balances")
+        for rule, query in UNTRUE_DERIVED_VALUES.items():
+            cr.execute(query, {"company": self.target.id})
+            self.assertFalse(cr.fetchall(), rule)
 
     def _last_ids(self, tables):
         """The last id of each table before the restore (documents name records by id)."""
