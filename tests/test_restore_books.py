@@ -281,6 +281,45 @@ class TestRestoredBooks(RestoreCase):
             forged, rf"account\.move {invoice_id}: it is a sale document in a purchase journal\."
         )
 
+    def test_off_balance_accounts_odoo_would_not_allow_are_refused(self):
+        def make_off_balance(account_of):
+            def change(invoice, lines, members):
+                moves = {move["id"]: move for move in members[MOVES]}
+                line = account_of(members, moves)
+                account = next(a for a in members[ACCOUNTS] if a["id"] == line["account_id"])
+                account["account_type"] = "off_balance"
+                found.update(line)
+
+            return change
+
+        def taxed_sale_line(members, moves):
+            return next(
+                line
+                for line in members[LINES]
+                if line["display_type"] == "product"
+                and line["tax_ids"]
+                and moves[line["move_id"]]["state"] == "posted"
+            )
+
+        def payment_line(members, moves):
+            accounts = {account["id"]: account for account in members[ACCOUNTS]}
+            return next(
+                line
+                for line in members[LINES]
+                if moves[line["move_id"]]["move_type"] == "entry"
+                and accounts[line["account_id"]]["account_type"]
+                not in ("asset_receivable", "liability_payable")
+            )
+
+        for account_of, message in (
+            (taxed_sale_line, r"its journal item \d+: an item on an off-balance account cannot have taxes"),
+            (payment_line, r"an entry with an off-balance account must have only off-balance accounts"),
+        ):
+            with self.subTest(account_of.__name__):
+                found = {}
+                forged, _invoice_id, _name = self.forge(make_off_balance(account_of))
+                self.assert_books_refused(forged, rf"account\.move \d+: {message}")
+
     def test_orders_whose_totals_are_not_their_lines_are_refused(self):
         def forge_order(model, change):
             found = {}

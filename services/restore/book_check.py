@@ -11,6 +11,8 @@ says which entries break a rule of Odoo's:
 - an invoice's or a bill's residual is its installments' residuals, and an entry's untaxed,
   tax and total amounts are what its items make (``_compute_amount``, in company currency);
 - an invoice is in a sale journal and a bill in a purchase journal (``_check_journal_move_type``);
+- an entry with an item on an off-balance account has only such items, with no taxes and not
+  reconciled (``_check_off_balance``);
 - a payment state says what the residual says (``_compute_payment_state``): only a posted
   invoice or bill is paid, in payment, partially paid or reversed; one with nothing left to
   pay is not unpaid nor partially paid; one with something left is not reversed, nor paid or
@@ -34,6 +36,8 @@ PARTIAL = "account.partial.reconcile"
 SALE = ("out_invoice", "out_refund", "out_receipt")
 PURCHASE = ("in_invoice", "in_refund", "in_receipt")
 RECEIVABLE, PAYABLE = "asset_receivable", "liability_payable"
+OFF_BALANCE_TYPE = "off_balance"
+OFF_BALANCE, ON_BALANCE = 1, 2  # the kinds of accounts an entry's items are on
 
 
 class BookCheck:
@@ -55,6 +59,8 @@ class BookCheck:
         self.made = defaultdict(lambda: [0.0, 0.0, 0.0])  # entry id -> what its items make of them
         self.payment_states = {}  # entry id -> reason its payment state is one Odoo would not give
         self.journal_types = {}  # journal id -> its type
+        self.balance_sheet = defaultdict(int)  # entry id -> OFF_BALANCE | ON_BALANCE of its items' accounts
+        self.unsure_off_balance = []  # items met before their account
         self.invoice_journals = {}  # invoice or bill id -> its journal
 
     def add_columns(self, model, columns):
@@ -114,6 +120,9 @@ class BookCheck:
         debits, tax_lines = self._columns(columns, "debit", "tax_repartition_line_id")
         for item in zip(move_ids, display_types, tax_lines, debits, balances, strict=True):
             self._add_to_amounts(*item)
+        taxes, tax_of_line = self._columns(columns, "tax_ids", "tax_line_id")
+        for item in zip(ids, move_ids, account_ids, taxes, tax_of_line, reconciled, strict=True):
+            self._check_off_balance(*item)
 
     def _add_partials(self, ids, columns):
         partials = self._columns(columns, "debit_move_id", "credit_move_id", "amount")
@@ -136,6 +145,9 @@ class BookCheck:
         ``line_ids``: every journal item of the file."""
         for item in self.unsure:
             self._check_side(*item, last=True)
+        for item in self.unsure_off_balance:
+            self._check_off_balance(*item, last=True)
+        self._mixed_balance_sheets()
         faults = self.reconciliations.faults(self.accounts, self.posted, line_ids)
         for key, reason in self.faults.items():
             faults.setdefault(key, reason)
@@ -287,6 +299,33 @@ class BookCheck:
             ):
                 self._line_fault(line_id, move_id, debit or 0.0, credit or 0.0, balance)
         return balances
+
+    def _check_off_balance(self, line_id, move_id, account_id, taxes, tax_line, reconciled, last=False):
+        """Odoo's _check_off_balance on one item: an item on an off-balance account has no tax,
+        is not reconciled, and its entry's other items are off-balance too (see
+        ``_mixed_balance_sheets``)."""
+        if account_id not in self.accounts:
+            if not last:  # its account comes later in the file
+                self.unsure_off_balance.append((line_id, move_id, account_id, taxes, tax_line, reconciled))
+            return
+        if self.accounts[account_id][0] != OFF_BALANCE_TYPE:
+            self.balance_sheet[move_id] |= ON_BALANCE
+            return
+        self.balance_sheet[move_id] |= OFF_BALANCE
+        if taxes or tax_line or reconciled:
+            self._fault(
+                line_id,
+                move_id,
+                self.env._("an item on an off-balance account cannot have taxes nor be reconciled"),
+            )
+
+    def _mixed_balance_sheets(self):
+        for move_id, kinds in self.balance_sheet.items():
+            if kinds == OFF_BALANCE | ON_BALANCE:
+                self.faults.setdefault(
+                    (MOVE, move_id),
+                    self.env._("an entry with an off-balance account must have only off-balance accounts"),
+                )
 
     def _check_side(self, line_id, move_id, account_id, display_type, last=False):
         """Odoo's _check_payable_receivable on one item of an invoice or a bill."""
