@@ -320,6 +320,30 @@ class TestRestoredBooks(RestoreCase):
                 forged, _invoice_id, _name = self.forge(make_off_balance(account_of))
                 self.assert_books_refused(forged, rf"account\.move \d+: {message}")
 
+    def test_an_item_whose_unit_is_not_of_its_products_category_is_refused(self):
+        def use_a_unit_of_another_category(invoice, lines, members):
+            units, categories = members["data/uom.uom.jsonl"], members["data/uom.category.jsonl"]
+            category = dict(categories[0], id=max(c["id"] for c in categories) + 1, name="DZ Test Category")
+            unit = dict(
+                units[0],
+                id=max(u["id"] for u in units) + 1,
+                name={"en_US": "DZ Test Unit"},
+                category_id=category["id"],
+            )
+            categories.append(category)
+            units.append(unit)
+            line = next(line for line in lines if line["display_type"] == "product" and line["product_id"])
+            line["product_uom_id"] = unit["id"]
+            found.update(line)
+
+        found = {}
+        forged, invoice_id, _name = self.forge(use_a_unit_of_another_category)
+        self.assert_books_refused(
+            forged,
+            rf"account\.move {invoice_id}: its journal item {found['id']}: "
+            r"its unit of measure is not of the category of its product's unit\.",
+        )
+
     def test_orders_whose_totals_are_not_their_lines_are_refused(self):
         def forge_order(model, change):
             found = {}

@@ -11,6 +11,7 @@ says which entries break a rule of Odoo's:
 - an invoice's or a bill's residual is its installments' residuals, and an entry's untaxed,
   tax and total amounts are what its items make (``_compute_amount``, in company currency);
 - an invoice is in a sale journal and a bill in a purchase journal (``_check_journal_move_type``);
+- an item's unit of measure is of its product's category (``_check_product_uom_category_id``);
 - an entry with an item on an off-balance account has only such items, with no taxes and not
   reconciled (``_check_off_balance``);
 - a payment state says what the residual says (``_compute_payment_state``): only a posted
@@ -37,11 +38,12 @@ SALE = ("out_invoice", "out_refund", "out_receipt")
 PURCHASE = ("in_invoice", "in_refund", "in_receipt")
 RECEIVABLE, PAYABLE = "asset_receivable", "liability_payable"
 OFF_BALANCE_TYPE = "off_balance"
+PRODUCT, TEMPLATE, UOM = "product.product", "product.template", "uom.uom"
 OFF_BALANCE, ON_BALANCE = 1, 2  # the kinds of accounts an entry's items are on
 
 
 class BookCheck:
-    MODELS = (ACCOUNT, JOURNAL, MOVE, LINE, PARTIAL)
+    MODELS = (ACCOUNT, JOURNAL, MOVE, LINE, PARTIAL, PRODUCT, TEMPLATE, UOM)
 
     def __init__(self, env, currency):
         self.env = env
@@ -61,6 +63,8 @@ class BookCheck:
         self.journal_types = {}  # journal id -> its type
         self.balance_sheet = defaultdict(int)  # entry id -> OFF_BALANCE | ON_BALANCE of its items' accounts
         self.unsure_off_balance = []  # items met before their account
+        self.units = {PRODUCT: {}, TEMPLATE: {}, UOM: {}}  # product -> template -> unit -> category
+        self.items_by_unit = defaultdict(list)  # (product, unit) -> [(item, entry)] of the items
         self.invoice_journals = {}  # invoice or bill id -> its journal
 
     def add_columns(self, model, columns):
@@ -71,6 +75,9 @@ class BookCheck:
             MOVE: self._add_entries,
             LINE: self._add_items,
             PARTIAL: self._add_partials,
+            PRODUCT: self._add_units(PRODUCT, "product_tmpl_id"),
+            TEMPLATE: self._add_units(TEMPLATE, "uom_id"),
+            UOM: self._add_units(UOM, "category_id"),
         }[model]
         add(columns["id"], columns)
 
@@ -120,9 +127,22 @@ class BookCheck:
         debits, tax_lines = self._columns(columns, "debit", "tax_repartition_line_id")
         for item in zip(move_ids, display_types, tax_lines, debits, balances, strict=True):
             self._add_to_amounts(*item)
+        products, units = self._columns(columns, "product_id", "product_uom_id")
+        for item_id, move_id, product_id, unit_id in zip(ids, move_ids, products, units, strict=True):
+            if product_id and unit_id:
+                self.items_by_unit[product_id, unit_id].append((item_id, move_id))
         taxes, tax_of_line = self._columns(columns, "tax_ids", "tax_line_id")
         for item in zip(ids, move_ids, account_ids, taxes, tax_of_line, reconciled, strict=True):
             self._check_off_balance(*item)
+
+    def _add_units(self, model, field):
+        """What a product's unit is: its template's unit, whose category a unit of an item
+        must share (product -> template, template -> unit, unit -> category)."""
+
+        def add(ids, columns):
+            self.units[model].update(zip(ids, *self._columns(columns, field), strict=True))
+
+        return add
 
     def _add_partials(self, ids, columns):
         partials = self._columns(columns, "debit_move_id", "credit_move_id", "amount")
@@ -148,6 +168,7 @@ class BookCheck:
         for item in self.unsure_off_balance:
             self._check_off_balance(*item, last=True)
         self._mixed_balance_sheets()
+        self._units_of_other_categories()
         faults = self.reconciliations.faults(self.accounts, self.posted, line_ids)
         for key, reason in self.faults.items():
             faults.setdefault(key, reason)
@@ -318,6 +339,21 @@ class BookCheck:
                 move_id,
                 self.env._("an item on an off-balance account cannot have taxes nor be reconciled"),
             )
+
+    def _units_of_other_categories(self):
+        """Odoo's _check_product_uom_category_id: an item's unit is of its product's category."""
+        templates, template_units, categories = self.units[PRODUCT], self.units[TEMPLATE], self.units[UOM]
+        for (product_id, unit_id), items in self.items_by_unit.items():
+            product_unit = template_units.get(templates.get(product_id))
+            expected, category = categories.get(product_unit), categories.get(unit_id)
+            if expected is None or category is None or expected == category:
+                continue  # a product or unit the file does not describe is not judged
+            for item_id, move_id in items:
+                self._fault(
+                    item_id,
+                    move_id,
+                    self.env._("its unit of measure is not of the category of its product's unit"),
+                )
 
     def _mixed_balance_sheets(self):
         for move_id, kinds in self.balance_sheet.items():
