@@ -17,9 +17,10 @@ import collections
 from odoo.exceptions import UserError
 from odoo.tools import SQL, float_compare
 
+from .context import SHOWN, shown
+
 MOVE, LINE = "account.move", "account.move.line"
 INVOICES = ("out_invoice", "out_refund", "out_receipt", "in_invoice", "in_refund", "in_receipt")
-SHOWN = 10  # differences named in the refusal
 
 
 class BookFigures:
@@ -76,7 +77,7 @@ class BookFigures:
             raise UserError(
                 self.env._(
                     "The restored books differ from the file's, so nothing was restored:\n%s",
-                    "\n".join(differences[:SHOWN]),
+                    shown(differences),
                 )
             )
         figures = self._figures(restored, len(written), len(incomplete))
@@ -111,7 +112,7 @@ class BookFigures:
             raise UserError(
                 self.env._(
                     "The restored books differ from the file's, so nothing was restored:\n%s",
-                    "\n".join(differences[:SHOWN]),
+                    shown(differences),
                 )
             )
         return open_invoices

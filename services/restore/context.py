@@ -14,6 +14,13 @@ from ..scope_rules import COMPANY_MODEL
 
 _logger = logging.getLogger(__name__)
 
+SHOWN = 10  # differences or faults named in a refusal
+
+
+def shown(lines):
+    """The first ``SHOWN`` lines of a refusal's list, one a line."""
+    return "\n".join(lines[:SHOWN])
+
 
 class Trust(enum.Enum):
     """How far the file's records are trusted, from the least to the most."""

@@ -38,6 +38,8 @@ class ModelRules:
         self.written = written  # model -> ids of the rows the restore wrote
         self._backup_ids = {}  # model -> {id here: backup id}, made when a fault is named
         self.history_rules = self.env["danger.zone.scope"]._danger_zone_history_rules()
+        # the file's users and their partners, matched to this database's (see ``rules``)
+        self.matched_models = {m["model"] for m in context.members.values() if m["kind"] == "keys"}
 
     def faults(self):
         """{(model, backup id): reason} of the written records that break a rule of their model."""
@@ -46,7 +48,7 @@ class ModelRules:
             if not ids or model in CHECKED_IN_FILE:
                 continue
             Model = self.env[model].sudo().with_context(active_test=False, tracking_disable=True)
-            rules = self.rules(Model, self._matched_models(), self.history_rules.get(model, ()))
+            rules = self.rules(Model, self.matched_models, self.history_rules.get(model, ()))
             for batch in split_every(BATCH, ids):
                 for record_id, reason in self._broken(Model.browse(batch), rules):
                     faults[(model, self._backup_id(model, record_id))] = reason
@@ -71,10 +73,6 @@ class ModelRules:
         if Model._check_company_auto and checked:
             rules.append(("_check_company", lambda records: records._check_company(checked)))
         return rules
-
-    def _matched_models(self):
-        """The models of the file's key records (users and their partners)."""
-        return {member["model"] for member in self.context.members.values() if member["kind"] == "keys"}
 
     def _broken(self, records, rules):
         """(id, reason) of the records that break a rule. A batch that fails is checked again

@@ -12,7 +12,7 @@ from ..sql import disable_jit
 from .book_figures import BookFigures
 from .columns import ColumnMapping
 from .company import CompanySettings
-from .context import RestoreContext, Trust, timed
+from .context import RestoreContext, Trust, shown, timed
 from .database_check import DatabaseCheck
 from .file_check import FileCheck
 from .foreign_keys import ForeignKeyCheck
@@ -22,7 +22,6 @@ from .references import ReferenceWriter
 from .stock_figures import StockFigures
 from .table_writer import TableWriter
 
-SHOWN = 10  # faults named in a refusal
 TRIES = 3  # restores of one file, each leaving out more records that break their models' rules
 
 
@@ -237,9 +236,11 @@ class RestorePipeline:
         raise UserError(
             self.env._(
                 "The restored records break rules of their models, so nothing was restored:\n%s",
-                "\n".join(
-                    f"{model} {backup_id}: {reason}"
-                    for (model, backup_id), reason in sorted(faults.items(), key=str)[:SHOWN]
+                shown(
+                    [
+                        f"{model} {backup_id}: {reason}"
+                        for (model, backup_id), reason in sorted(faults.items(), key=str)
+                    ]
                 ),
             )
         )

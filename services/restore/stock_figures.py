@@ -14,8 +14,9 @@ import collections
 from odoo.exceptions import UserError
 from odoo.tools import SQL, float_compare
 
+from .context import shown
+
 QUANT, LAYER = "stock.quant", "stock.valuation.layer"
-SHOWN = 10  # differences named in the refusal
 
 
 class StockFigures:
@@ -82,7 +83,7 @@ class StockFigures:
             raise UserError(
                 self.env._(
                     "The restored stock differs from the file's, so nothing was restored:\n%s",
-                    "\n".join(differences[:SHOWN]),
+                    shown(differences),
                 )
             )
         return restored
