@@ -477,12 +477,19 @@ class DangerZoneScope(models.AbstractModel):
 
     @api.model
     def _danger_zone_renumber_matchings(self, remap):
-        """Matching numbers of reconciled journal items are made of ids: number them anew."""
+        """Matching numbers of reconciled journal items are made of ids: number them anew, from
+        the reconciliations, as Odoo does (so they are what ``_constrains_matching_number`` wants:
+        an item matched has the number of its matching, an item not matched none but a
+        temporary one)."""
         line_ids = list(remap.mapping("account.move.line").values())
         self.env.cr.execute(
             """SELECT id FROM account_move_line
-                WHERE id = ANY(%s) AND matching_number IS NOT NULL AND matching_number NOT LIKE 'I%%'""",
-            [line_ids],
+                WHERE id = ANY(%(ids)s) AND matching_number IS NOT NULL AND matching_number NOT LIKE 'I%%'
+                UNION SELECT debit_move_id FROM account_partial_reconcile
+                       WHERE debit_move_id = ANY(%(ids)s)
+                UNION SELECT credit_move_id FROM account_partial_reconcile
+                       WHERE credit_move_id = ANY(%(ids)s)""",
+            {"ids": line_ids},
         )
         lines = self.env["account.move.line"].sudo().browse(row[0] for row in self.env.cr.fetchall())
         if lines:

@@ -344,6 +344,47 @@ class TestRestoredBooks(RestoreCase):
             r"its unit of measure is not of the category of its product's unit\.",
         )
 
+    def test_a_posted_number_that_is_not_of_its_date_is_refused(self):
+        def date_a_year_earlier(invoice, lines, members):
+            day = invoice["date"]
+            invoice["date"] = f"{int(day[:4]) - 1}{day[4:]}"
+
+        forged, invoice_id, name = self.forge(date_a_year_earlier)
+        self.assert_books_refused(
+            forged,
+            rf"account\.move {invoice_id}: its number {name} is not of its date \d{{4}}-\d\d-\d\d,"
+            r" as its journal's sequence has it\.",
+        )
+
+    def test_a_bill_posted_automatically_without_a_bill_date_is_refused(self):
+        found = {}
+
+        def drop_the_bill_date(invoice, lines, members):
+            bill = next(move for move in members[MOVES] if move["move_type"] == "in_invoice")
+            bill.update(auto_post="at_date", invoice_date=None)
+            found.update(bill)
+
+        forged, _invoice_id, _name = self.forge(drop_the_bill_date)
+        self.assert_books_refused(
+            forged,
+            rf"account\.move {found['id']}: it is a bill to be posted automatically, without a bill date\.",
+        )
+
+    def test_a_partial_reconciliation_without_its_currencies_is_refused(self):
+        found = {}
+
+        def drop_a_currency(invoice, lines, members):
+            partial = members[PARTIALS][0]
+            partial["credit_currency_id"] = None
+            found.update(partial)
+
+        forged, _invoice_id, _name = self.forge(drop_a_currency)
+        self.assert_books_refused(
+            forged,
+            rf"account\.partial\.reconcile {found['id']}: "
+            r"it lacks the currency of its debit or its credit side\.",
+        )
+
     def test_orders_whose_totals_are_not_their_lines_are_refused(self):
         def forge_order(model, change):
             found = {}

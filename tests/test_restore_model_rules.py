@@ -43,8 +43,8 @@ class TestRestoredModelRules(RestoreCase):
         cls.looped = rewrite_backup(cls.content, add_a_partner_loop)
         cls.foreign = rewrite_backup(cls.content, lambda members, manifest: None)
 
-    def assert_failed_unchanged(self, content, message):
-        target = self.new_company(f"DZ Rules Refused Co {self.id()[-12:]}")
+    def assert_failed_unchanged(self, content, message, target=None):
+        target = target or self.new_company(f"DZ Rules Refused Co {self.id()[-12:]}")
         before = fingerprint(target)
         restore = self.restore(target, content)
         self.assertEqual(restore.state, "failed")
@@ -75,6 +75,66 @@ class TestRestoredModelRules(RestoreCase):
             r"product\.template \d+: it breaks the rule _check_company of product\.template: "
             r"Incompatible companies on records",
         )
+
+    def test_entries_with_taxes_of_another_country_than_the_fiscal_one_fail_the_restore(self):
+        """Odoo's _validate_taxes_country, run on the entries whose taxes are of a country that
+        is not the company's fiscal one (the sample's are American)."""
+        target = self.new_company("DZ Rules Belgian Co")
+        target.account_fiscal_country_id = self.env.ref("base.be")
+        self.assert_failed_unchanged(
+            self.foreign,
+            r"account\.move \d+: it breaks the rule _validate_taxes_country of account\.move: "
+            r"This entry contains one or more taxes that are incompatible with your fiscal country",
+            target=target,
+        )
+
+    def test_an_item_mixing_cash_basis_taxes_that_share_a_tax_grid_fails_the_restore(self):
+        """Odoo's _check_caba_non_caba_shared_tags, run on the items with a tax paid on payment:
+        the source's sale tax and a cash-basis copy of it share a tax grid, and the file gives
+        one invoice item both."""
+        sale_tax = self.company.account_sale_tax_id
+        grid = self.env["account.account.tag"].create(
+            {"name": "DZ Shared Grid", "applicability": "taxes", "country_id": sale_tax.country_id.id}
+        )
+        cash_basis_tax = sale_tax.copy(
+            {
+                "tax_exigibility": "on_payment",
+                "cash_basis_transition_account_id": sale_tax.invoice_repartition_line_ids.account_id[:1].id,
+            }
+        )
+        base_lines = (sale_tax | cash_basis_tax).invoice_repartition_line_ids.filtered(
+            lambda line: line.repartition_type == "base"
+        )
+        base_lines.tag_ids = grid
+        content = self._build_backup().attachment_id.sudo().raw
+
+        def give_an_item_both_taxes(members, manifest):
+            items = members["data/account.move.line.jsonl"]
+            item = next(item for item in items if item["tax_ids"] == [sale_tax.id])
+            item["tax_ids"] = [sale_tax.id, cash_basis_tax.id]
+
+        self.assert_failed_unchanged(
+            rewrite_backup(content, give_an_item_both_taxes),
+            r"account\.move\.line \d+: it breaks the rule _check_caba_non_caba_shared_tags of "
+            r"account\.move\.line: Taxes exigible on payment and on invoice cannot be mixed",
+        )
+
+    def test_matching_numbers_are_made_from_the_restored_reconciliations(self):
+        """Whatever matching numbers the file has, the restored items have those of their
+        reconciliations, as Odoo's _constrains_matching_number wants them."""
+
+        def drop_matching_numbers(members, manifest):
+            for line in members["data/account.move.line.jsonl"]:
+                line["matching_number"] = None
+
+        target = self.new_company("DZ Rules Matching Co")
+        restore = self.restore(target, rewrite_backup(self.content, drop_matching_numbers))
+        self.assertEqual(restore.state, "done", restore.error)
+        items = self.env["account.move.line"].search([("company_id", "=", target.id)])
+        matched = items.filtered(lambda item: item.matched_debit_ids or item.matched_credit_ids)
+        self.assertTrue(matched, "the test needs reconciled items")
+        items._constrains_matching_number()  # raises on an item matched without its number
+        self.assertTrue(all(matched.mapped("matching_number")))
 
     def test_with_skip_invalid_the_records_breaking_a_rule_are_left_out(self):
         target = self.new_company("DZ Rules Skipped Co")

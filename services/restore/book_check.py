@@ -12,6 +12,10 @@ says which entries break a rule of Odoo's:
   tax and total amounts are what its items make (``_compute_amount``, in company currency);
 - an invoice is in a sale journal and a bill in a purchase journal (``_check_journal_move_type``);
 - an item's unit of measure is of its product's category (``_check_product_uom_category_id``);
+- a posted entry's number is of its date (``_constrains_date_sequence``, sequence_dates.py);
+- a bill to be posted automatically has a bill date (``_require_bill_date_for_autopost``);
+- a partial reconciliation has the currencies of both its sides
+  (``_check_required_computed_currencies``);
 - an entry with an item on an off-balance account has only such items, with no taxes and not
   reconciled (``_check_off_balance``);
 - a payment state says what the residual says (``_compute_payment_state``): only a posted
@@ -31,11 +35,13 @@ from collections import defaultdict
 from odoo.tools import float_compare, float_is_zero
 
 from .reconciliation_check import ReconciliationCheck
+from .sequence_dates import SequenceDates
 
 ACCOUNT, JOURNAL, MOVE, LINE = "account.account", "account.journal", "account.move", "account.move.line"
 PARTIAL = "account.partial.reconcile"
 SALE = ("out_invoice", "out_refund", "out_receipt")
 PURCHASE = ("in_invoice", "in_refund", "in_receipt")
+BILLS = ("in_invoice", "in_refund")  # Odoo's purchase documents, receipts left out
 RECEIVABLE, PAYABLE = "asset_receivable", "liability_payable"
 OFF_BALANCE_TYPE = "off_balance"
 PRODUCT, TEMPLATE, UOM = "product.product", "product.template", "uom.uom"
@@ -45,9 +51,11 @@ OFF_BALANCE, ON_BALANCE = 1, 2  # the kinds of accounts an entry's items are on
 class BookCheck:
     MODELS = (ACCOUNT, JOURNAL, MOVE, LINE, PARTIAL, PRODUCT, TEMPLATE, UOM)
 
-    def __init__(self, env, currency):
+    def __init__(self, env, company):
         self.env = env
+        currency = company.currency_id
         self.rounding, self.digits = currency.rounding, currency.decimal_places
+        self.sequence_dates = SequenceDates(env, company)
         self.posted = {}  # posted entry id -> its number
         self.balances = defaultdict(float)  # entry id -> the sum of its items' balances
         self.faults = {}  # (model, file id) -> reason, and the entry that goes with it
@@ -89,6 +97,7 @@ class BookCheck:
 
     def _add_journals(self, ids, columns):
         self.journal_types.update(zip(ids, *self._columns(columns, "type"), strict=True))
+        self.sequence_dates.add_journals(ids, *self._columns(columns, "sequence_override_regex"))
 
     def _add_entries(self, ids, columns):
         columns_read = self._columns(
@@ -107,6 +116,16 @@ class BookCheck:
         for move_id, *signed in zip(ids, *amounts, strict=True):
             self.amounts[move_id] = signed
         self._check_payment_states(ids, columns)
+        self.sequence_dates.add_entries(ids, *self._columns(columns, "state", "name", "date", "journal_id"))
+        self._check_bill_dates(ids, columns)
+
+    def _check_bill_dates(self, ids, columns):
+        """Odoo's _require_bill_date_for_autopost: a bill posted automatically has a bill date."""
+        rows = zip(ids, *self._columns(columns, "auto_post", "move_type", "invoice_date"), strict=True)
+        for move_id, auto_post, move_type, invoice_date in rows:
+            if auto_post not in (None, "no") and move_type in BILLS and not invoice_date:
+                reason = self.env._("it is a bill to be posted automatically, without a bill date")
+                self.faults.setdefault((MOVE, move_id), reason)
 
     def _add_items(self, ids, columns):
         move_ids, account_ids = self._columns(columns, "move_id", "account_id")
@@ -149,6 +168,13 @@ class BookCheck:
         self.reconciliations.add_partials(ids, *partials)
         in_currency = self._columns(columns, "debit_amount_currency", "credit_amount_currency")
         self.reconciliations.add_currency_amounts(partial_columns=(ids, *in_currency))
+        if "debit_currency_id" in columns or "credit_currency_id" in columns:
+            currencies = self._columns(columns, "debit_currency_id", "credit_currency_id")
+            for partial_id, debit_currency, credit_currency in zip(ids, *currencies, strict=True):
+                if not (debit_currency and credit_currency):
+                    self.faults[(PARTIAL, partial_id)] = self.env._(
+                        "it lacks the currency of its debit or its credit side"
+                    )
 
     def set_currencies(self, roundings):
         """The rounding of each currency of the file (file id -> rounding), for residuals in them."""
@@ -176,6 +202,8 @@ class BookCheck:
         self._invoice_residuals(faults)
         self._entry_amounts(faults)
         self._invoice_journals(faults)
+        for move_id, reason in self.sequence_dates.faults(self.journal_types).items():
+            faults.setdefault((MOVE, move_id), reason)
         for move_id, reason in self.payment_states.items():
             faults.setdefault((MOVE, move_id), reason)
         for key, reason in self.reconciliations.item_faults.items():  # residuals: what follows

@@ -66,7 +66,7 @@ class RecordCheck:
         self.columns = columns
         self.keys = keys
         self.data_ids = defaultdict(set)  # model -> ids of the file's data records (the company's left out)
-        self.books = BookCheck(context.env, context.company.currency_id)
+        self.books = BookCheck(context.env, context.company)
         self.orders = OrderCheck(context.env, context.company.currency_id)
 
     def run(self):
