@@ -27,7 +27,16 @@ for number in range(Attachments.search_count(scans), files):
         }
     )
     env.cr.commit()
-target = env["res.company"].with_user(admin).create({"name": f"Large Restored Co {uuid.uuid4().hex[:6]}"})
+target = (
+    env["res.company"]
+    .with_user(admin)
+    .create(
+        {
+            "name": f"Large Restored Co {uuid.uuid4().hex[:6]}",
+            "account_fiscal_country_id": company.account_fiscal_country_id.id,  # as its taxes need
+        }
+    )
+)
 admin.company_ids |= target
 key = env["res.users.apikeys"].with_user(admin)._generate("rpc", "large file benchmark", None)
 env.cr.commit()

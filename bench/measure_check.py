@@ -61,8 +61,7 @@ def prepare_target(database, company_id, odoo_command):
     subprocess.run(["dropdb", "--if-exists", TARGET_DB], check=True)
     subprocess.run(["createdb", "-T", database, TARGET_DB], check=True)
     psql(TARGET_DB, "UPDATE ir_config_parameter SET value = gen_random_uuid() WHERE key = 'database.uuid'")
-    currency = psql(TARGET_DB, f"select currency_id from res_company where id = {int(company_id)}")
-    return value(shell(odoo_command, TARGET_DB, NEW_COMPANY % int(currency)), "NEW_COMPANY")[0]
+    return value(shell(odoo_command, TARGET_DB, NEW_COMPANY % int(company_id)), "NEW_COMPANY")[0]
 
 
 def print_table(phases, rounds):

@@ -14,8 +14,11 @@ from measure import measure
 
 TARGET_DB = "dz_bench_restore_target"
 PG_RESTORE_DB = "dz_bench_pg_restore"
+# a company of the source's currency and fiscal country, as its taxes need (_validate_taxes_country)
 NEW_COMPANY = """
-company = env["res.company"].create({"name": "Restored Bench Co", "currency_id": %d})
+source = env["res.company"].browse(%d)
+company = env["res.company"].create({"name": "Restored Bench Co", "currency_id": source.currency_id.id,
+    "account_fiscal_country_id": source.account_fiscal_country_id.id})
 env.ref("base.user_admin").company_ids |= company
 env.cr.commit()
 print("NEW_COMPANY", company.id)
@@ -100,8 +103,7 @@ def restore_into_copy(database, company_id, odoo_command, backup, from_elsewhere
         psql(
             TARGET_DB, "UPDATE ir_config_parameter SET value = gen_random_uuid() WHERE key = 'database.uuid'"
         )
-    currency = psql(TARGET_DB, f"select currency_id from res_company where id = {int(company_id)}")
-    target = value(shell(odoo_command, TARGET_DB, NEW_COMPANY % int(currency)), "NEW_COMPANY")[0]
+    target = value(shell(odoo_command, TARGET_DB, NEW_COMPANY % int(company_id)), "NEW_COMPANY")[0]
     restore_command = [*odoo_command, "danger-zone", "restore", "-d", TARGET_DB, "--company", target]
     dz_seconds, dz_mb, output = measure([*restore_command, "-i", backup, "--log-level=warn"])
     restored = next(line for line in output.splitlines() if "records restored" in line).split()

@@ -193,7 +193,12 @@ class RestoreCase(BackupCase):
         assert posted.filtered("inalterable_hash"), "the test needs hashed entries"
 
     def new_company(self, name, chart=True):
-        company = self.env["res.company"].with_user(self.owner).create({"name": name})
+        """A company of the source's fiscal country, which its taxes need (_validate_taxes_country)."""
+        company = (
+            self.env["res.company"]
+            .with_user(self.owner)
+            .create({"name": name, "account_fiscal_country_id": self.company.account_fiscal_country_id.id})
+        )
         self.owner.company_ids = [Command.link(company.id)]
         if chart:
             self.env["account.chart.template"].try_loading("generic_coa", company, install_demo=False)

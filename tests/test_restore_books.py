@@ -385,6 +385,46 @@ class TestRestoredBooks(RestoreCase):
             r"it lacks the currency of its debit or its credit side\.",
         )
 
+    def test_entries_with_taxes_of_another_country_than_the_fiscal_one_are_refused(self):
+        """The sample's taxes are American: a Belgian company would not have them (Odoo's
+        _validate_taxes_country), nor would an entry whose fiscal position is of another country."""
+        from_elsewhere = rewrite_backup(self.content, lambda members, manifest: None)
+        target = self.new_company("DZ Books Belgian Co")
+        target.account_fiscal_country_id = self.env.ref("base.be")
+        self.assert_refused(
+            from_elsewhere,
+            r"account\.move \d+: its taxes are of US, but this company's fiscal country is BE: set the"
+            r" company's fiscal country \(Accounting settings\) before restoring\.",
+            company=target,
+        )
+        self.env.invalidate_all()
+        self.assertFalse(self.env["account.move"].search_count([("company_id", "=", target.id)]))
+
+        found = {}
+
+        def give_a_belgian_position(members, manifest):
+            """A fiscal position with a Belgian VAT number on an invoice of American taxes."""
+            invoice, _lines = posted_invoice(members)
+            countries = members["keys/res.country.jsonl"]
+            belgium = next((country for country in countries if country["code"] == "BE"), None)
+            if not belgium:
+                belgium = dict(countries[0], id=max(c["id"] for c in countries) + 1, code="BE")
+                countries.append(belgium)
+            name = "data/account.fiscal.position.jsonl"
+            fields = next(member["fields"] for member in manifest["members"] if member["name"] == name)
+            position = dict.fromkeys(fields) | {"id": 1, "name": "DZ Belgium", "active": True}
+            position.update(company_id=invoice["company_id"], country_id=belgium["id"])
+            position["foreign_vat"] = "BE0477472701"
+            members[name].append(position)
+            invoice["fiscal_position_id"] = position["id"]
+            found.update(invoice)
+
+        forged = rewrite_backup(self.content, give_a_belgian_position)
+        self.assert_books_refused(
+            forged,
+            rf"account\.move {found['id']}: its taxes are of US, not of its fiscal position's country BE\.",
+        )
+
     def test_orders_whose_totals_are_not_their_lines_are_refused(self):
         def forge_order(model, change):
             found = {}

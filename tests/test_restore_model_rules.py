@@ -76,18 +76,6 @@ class TestRestoredModelRules(RestoreCase):
             r"Incompatible companies on records",
         )
 
-    def test_entries_with_taxes_of_another_country_than_the_fiscal_one_fail_the_restore(self):
-        """Odoo's _validate_taxes_country, run on the entries whose taxes are of a country that
-        is not the company's fiscal one (the sample's are American)."""
-        target = self.new_company("DZ Rules Belgian Co")
-        target.account_fiscal_country_id = self.env.ref("base.be")
-        self.assert_failed_unchanged(
-            self.foreign,
-            r"account\.move \d+: it breaks the rule _validate_taxes_country of account\.move: "
-            r"This entry contains one or more taxes that are incompatible with your fiscal country",
-            target=target,
-        )
-
     def test_an_item_mixing_cash_basis_taxes_that_share_a_tax_grid_fails_the_restore(self):
         """Odoo's _check_caba_non_caba_shared_tags, run on the items with a tax paid on payment:
         the source's sale tax and a cash-basis copy of it share a tax grid, and the file gives

@@ -19,6 +19,7 @@ import collections
 import copy
 import logging
 import os
+from datetime import date, timedelta
 
 from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
@@ -62,6 +63,7 @@ DERIVED = (
             "amount_residual_signed",
             "amount_residual",
             "payment_state",
+            "date",
         ),
     ),
     ("data/sale.order.jsonl", ("amount_untaxed", "amount_total")),
@@ -110,7 +112,16 @@ class TestRestoreProperties(RestoreCase):
         super().setUpClass()
         cls.members, cls.manifest = parse_backup(cls.content)
         cls.registry_models = sorted(cls.env.registry)
-        cls.target = cls.env["res.company"].with_user(cls.owner).create({"name": "DZ Property Target"})
+        cls.target = (
+            cls.env["res.company"]
+            .with_user(cls.owner)
+            .create(
+                {
+                    "name": "DZ Property Target",
+                    "account_fiscal_country_id": cls.company.account_fiscal_country_id.id,
+                }
+            )
+        )
         cls.owner.company_ids |= cls.target
         cls.documents = [  # (table, model column, id column) of every stored many2one_reference
             (Model._table, field.model_field, name)
@@ -272,6 +283,12 @@ class TestRestoreProperties(RestoreCase):
         if field == "payment_state":
             record[field] = data.draw(st.sampled_from(PAYMENT_STATES), label="payment state")
             return
+        if field == "date":  # a number no longer of its date, or still of it
+            if isinstance(record.get("date"), str):
+                day = date.fromisoformat(record["date"])
+                shift = data.draw(st.sampled_from([-366, -31, 1, 31, 366]), label="days")
+                record[field] = (day + timedelta(days=shift)).isoformat()
+            return
         change = data.draw(st.sampled_from([100, -100, 0.01, 0.004, 1e-9]), label="change")
         record[field] = (record.get(field) or 0) + change
 
@@ -329,7 +346,8 @@ class TestRestoreProperties(RestoreCase):
     def _assert_books_balance(self):
         """Every restored journal item's balance is its debit minus its credit, and every
         restored posted entry balances, at the currency's rounding (as Odoo's _check_balanced);
-        residuals, totals and payment states are what Odoo derives (UNTRUE_DERIVED_VALUES)."""
+        residuals, totals and payment states are what Odoo derives (UNTRUE_DERIVED_VALUES), and
+        every posted entry's number is of its date (Odoo's _constrains_date_sequence)."""
         cr = self.env.cr
         cr.execute(
             """SELECT line.id FROM account_move_line line
@@ -347,6 +365,10 @@ class TestRestoreProperties(RestoreCase):
         for rule, query in UNTRUE_DERIVED_VALUES.items():
             cr.execute(query, {"company": self.target.id})
             self.assertFalse(cr.fetchall(), rule)
+        posted = self.env["account.move"].search(
+            [("company_id", "=", self.target.id), ("state", "=", "posted")]
+        )
+        posted._constrains_date_sequence()  # every number is of its date, as Odoo wants it
 
     def _last_ids(self, tables):
         """The last id of each table before the restore (documents name records by id)."""

@@ -16,6 +16,9 @@ says which entries break a rule of Odoo's:
 - a bill to be posted automatically has a bill date (``_require_bill_date_for_autopost``);
 - a partial reconciliation has the currencies of both its sides
   (``_check_required_computed_currencies``);
+- an entry's taxes are of its tax country: the company's fiscal country, or the country of its
+  fiscal position when that has a foreign VAT number (``_validate_taxes_country``; countries
+  compared by their codes, as the restore matches them);
 - an entry with an item on an off-balance account has only such items, with no taxes and not
   reconciled (``_check_off_balance``);
 - a payment state says what the residual says (``_compute_payment_state``): only a posted
@@ -45,17 +48,24 @@ BILLS = ("in_invoice", "in_refund")  # Odoo's purchase documents, receipts left 
 RECEIVABLE, PAYABLE = "asset_receivable", "liability_payable"
 OFF_BALANCE_TYPE = "off_balance"
 PRODUCT, TEMPLATE, UOM = "product.product", "product.template", "uom.uom"
+TAX, FISCAL_POSITION = "account.tax", "account.fiscal.position"
 OFF_BALANCE, ON_BALANCE = 1, 2  # the kinds of accounts an entry's items are on
 
 
 class BookCheck:
-    MODELS = (ACCOUNT, JOURNAL, MOVE, LINE, PARTIAL, PRODUCT, TEMPLATE, UOM)
+    MODELS = (ACCOUNT, JOURNAL, MOVE, LINE, PARTIAL, PRODUCT, TEMPLATE, UOM, TAX, FISCAL_POSITION)
 
     def __init__(self, env, company):
         self.env = env
         currency = company.currency_id
         self.rounding, self.digits = currency.rounding, currency.decimal_places
         self.sequence_dates = SequenceDates(env, company)
+        self.fiscal_country = company.account_fiscal_country_id.code or None
+        self.country_codes = {}  # file id of a country -> its code
+        self.tax_countries = {}  # tax id -> its country (file id)
+        self.fiscal_positions = {}  # fiscal position id -> (its country, whether it has a foreign VAT)
+        self.entry_positions = {}  # entry id -> its fiscal position, where it has one
+        self.entry_taxes = defaultdict(set)  # entry id -> the taxes of its items
         self.posted = {}  # posted entry id -> its number
         self.balances = defaultdict(float)  # entry id -> the sum of its items' balances
         self.faults = {}  # (model, file id) -> reason, and the entry that goes with it
@@ -86,6 +96,8 @@ class BookCheck:
             PRODUCT: self._add_units(PRODUCT, "product_tmpl_id"),
             TEMPLATE: self._add_units(TEMPLATE, "uom_id"),
             UOM: self._add_units(UOM, "category_id"),
+            TAX: self._add_taxes,
+            FISCAL_POSITION: self._add_fiscal_positions,
         }[model]
         add(columns["id"], columns)
 
@@ -94,6 +106,15 @@ class BookCheck:
             ids, *self._columns(columns, "account_type", "code_store", "reconcile"), strict=True
         ):
             self.accounts[account_id] = (account_type, _code(code) or f"#{account_id}", reconcile)
+
+    def _add_taxes(self, ids, columns):
+        self.tax_countries.update(zip(ids, *self._columns(columns, "country_id"), strict=True))
+
+    def _add_fiscal_positions(self, ids, columns):
+        for position_id, country_id, foreign_vat in zip(
+            ids, *self._columns(columns, "country_id", "foreign_vat"), strict=True
+        ):
+            self.fiscal_positions[position_id] = (country_id, bool(foreign_vat))
 
     def _add_journals(self, ids, columns):
         self.journal_types.update(zip(ids, *self._columns(columns, "type"), strict=True))
@@ -117,6 +138,9 @@ class BookCheck:
             self.amounts[move_id] = signed
         self._check_payment_states(ids, columns)
         self.sequence_dates.add_entries(ids, *self._columns(columns, "state", "name", "date", "journal_id"))
+        for move_id, position_id in zip(ids, *self._columns(columns, "fiscal_position_id"), strict=True):
+            if position_id:
+                self.entry_positions[move_id] = position_id
         self._check_bill_dates(ids, columns)
 
     def _check_bill_dates(self, ids, columns):
@@ -153,6 +177,11 @@ class BookCheck:
         taxes, tax_of_line = self._columns(columns, "tax_ids", "tax_line_id")
         for item in zip(ids, move_ids, account_ids, taxes, tax_of_line, reconciled, strict=True):
             self._check_off_balance(*item)
+        for move_id, item_taxes, tax_id in zip(move_ids, taxes, tax_of_line, strict=True):
+            if item_taxes:
+                self.entry_taxes[move_id].update(item_taxes)
+            if tax_id:
+                self.entry_taxes[move_id].add(tax_id)
 
     def _add_units(self, model, field):
         """What a product's unit is: its template's unit, whose category a unit of an item
@@ -175,6 +204,10 @@ class BookCheck:
                     self.faults[(PARTIAL, partial_id)] = self.env._(
                         "it lacks the currency of its debit or its credit side"
                     )
+
+    def set_countries(self, codes):
+        """The code of each country of the file (file id -> code), to compare taxes' countries."""
+        self.country_codes = codes
 
     def set_currencies(self, roundings):
         """The rounding of each currency of the file (file id -> rounding), for residuals in them."""
@@ -204,6 +237,7 @@ class BookCheck:
         self._invoice_journals(faults)
         for move_id, reason in self.sequence_dates.faults(self.journal_types).items():
             faults.setdefault((MOVE, move_id), reason)
+        self._taxes_of_other_countries(faults)
         for move_id, reason in self.payment_states.items():
             faults.setdefault((MOVE, move_id), reason)
         for key, reason in self.reconciliations.item_faults.items():  # residuals: what follows
@@ -239,6 +273,36 @@ class BookCheck:
                         type=journal_type,
                     ),
                 )
+
+    def _taxes_of_other_countries(self, faults):
+        """Odoo's _validate_taxes_country: the countries of an entry's taxes are its tax country,
+        its fiscal position's when that has a foreign VAT number, else the company's fiscal one."""
+        for move_id, taxes in self.entry_taxes.items():
+            countries = {self._country(self.tax_countries.get(tax_id)) for tax_id in taxes} - {None}
+            position = self.fiscal_positions.get(self.entry_positions.get(move_id))
+            position_country = self._country(position[0]) if position else None
+            tax_country = position_country if position and position[1] else self.fiscal_country
+            if not countries or countries == {tax_country}:
+                continue
+            if position and countries != {position_country}:
+                reason = self.env._(
+                    "its taxes are of %(countries)s, not of its fiscal position's country %(country)s",
+                    countries=", ".join(sorted(countries)),
+                    country=position_country or self.env._("(none)"),
+                )
+            else:
+                reason = self.env._(
+                    "its taxes are of %(countries)s, but this company's fiscal country is %(country)s: set"
+                    " the company's fiscal country (Accounting settings) before restoring",
+                    countries=", ".join(sorted(countries)),
+                    country=self.fiscal_country or self.env._("(none)"),
+                )
+            faults.setdefault((MOVE, move_id), reason)
+
+    def _country(self, country_id):
+        if country_id is None:
+            return None
+        return self.country_codes.get(country_id) or f"#{country_id}"
 
     def _add_to_amounts(self, move_id, display_type, tax_line, debit, balance):
         """Odoo's _compute_amount, item by item: an invoice's product and rounding items make its

@@ -25,6 +25,7 @@ RULES_KEPT_ELSEWHERE = {
         "_check_journal_move_type",
         "_require_bill_date_for_autopost",
         "_constrains_date_sequence",
+        "_validate_taxes_country",
         "_check_company",
     },
     "account.move.line": {
@@ -36,11 +37,10 @@ RULES_KEPT_ELSEWHERE = {
     },
     "account.partial.reconcile": {"_check_required_computed_currencies", "_check_company"},
 }
-# Two rules run here on only the records that can break them, which a query finds: taxes of a
-# country that is not the company's fiscal one, or paid on payment (cash basis), are rare.
-# Every other rule of these models, a localisation's for one, runs here on every record.
+# One rule runs here on only the records that can break it, which a query finds: taxes paid on
+# payment (cash basis) are rare. Every other rule of these models, a localisation's for one,
+# runs here on every record.
 SUSPECTS = {
-    ("account.move", "_validate_taxes_country"): "_entries_with_foreign_taxes",
     ("account.move.line", "_check_caba_non_caba_shared_tags"): "_items_with_cash_basis_taxes",
 }
 
@@ -89,26 +89,6 @@ class ModelRules:
             for record_id, reason in self._broken(Model.browse(batch), rules):
                 faults[(Model._name, self._backup_id(Model._name, record_id))] = reason
             self.env.invalidate_all()
-
-    def _entries_with_foreign_taxes(self, ids):
-        """The entries whose taxes are not all of the company's fiscal country, or whose fiscal
-        position has a foreign VAT number: the others keep ``_validate_taxes_country``."""
-        self.env.cr.execute(
-            """SELECT l.move_id FROM account_move_line l
-                 JOIN account_tax t ON t.id = l.tax_line_id
-                WHERE l.move_id = ANY(%(ids)s) AND t.country_id IS DISTINCT FROM %(country)s
-               UNION
-               SELECT l.move_id FROM account_move_line l
-                 JOIN account_move_line_account_tax_rel r ON r.account_move_line_id = l.id
-                 JOIN account_tax t ON t.id = r.account_tax_id
-                WHERE l.move_id = ANY(%(ids)s) AND t.country_id IS DISTINCT FROM %(country)s
-               UNION
-               SELECT m.id FROM account_move m
-                 JOIN account_fiscal_position p ON p.id = m.fiscal_position_id
-                WHERE m.id = ANY(%(ids)s) AND COALESCE(p.foreign_vat, '') != ''""",
-            {"ids": list(ids), "country": self.context.company.account_fiscal_country_id.id or None},
-        )
-        return sorted(row[0] for row in self.env.cr.fetchall())
 
     def _items_with_cash_basis_taxes(self, ids):
         """The items with a tax paid on payment, or of one: the others keep

@@ -75,6 +75,7 @@ class RecordCheck:
         context = self.context
         ids, referenced = defaultdict(set), defaultdict(set)
         self.books.set_currencies(self._currency_roundings())
+        self.books.set_countries(self._country_codes())
         with cycle_collector_paused(), context.format_errors():
             for member in context.members.values():
                 count = self._check_member(member, ids, referenced)
@@ -110,6 +111,14 @@ class RecordCheck:
         )
         rounding = {currency.name: currency.rounding for currency in currencies}
         return {file_id: rounding[code] for file_id, code in codes.items() if code in rounding}
+
+    def _country_codes(self):
+        """File id of each country of the file -> its code (the restore matches countries by it)."""
+        return {
+            record["id"]: record["code"]
+            for record in self.context.records("res.country", "keys")
+            if type(record.get("id")) is int and isinstance(record.get("code"), str)
+        }
 
     def _known(self, ids, relation):
         """The ids a reference to ``relation`` may name: the file's records of that model, or
