@@ -5,6 +5,7 @@ from odoo.addons.base.models.ir_sequence import _create_sequence
 
 from ..services.company_purge import CompanyPurge
 from ..services.company_scope import CompanyScope
+from ..services.restore.context import id_array
 from ..services.scope_rules import (
     BUSINESS_RULES,
     COMPANY_IDENTITY_FIELDS,
@@ -481,15 +482,18 @@ class DangerZoneScope(models.AbstractModel):
         the reconciliations, as Odoo does (so they are what ``_constrains_matching_number`` wants:
         an item matched has the number of its matching, an item not matched none but a
         temporary one)."""
-        line_ids = list(remap.mapping("account.move.line").values())
         self.env.cr.execute(
             """SELECT id FROM account_move_line
-                WHERE id = ANY(%(ids)s) AND matching_number IS NOT NULL AND matching_number NOT LIKE 'I%%'
+                WHERE id = ANY(%(lines)s::int[]) AND matching_number IS NOT NULL
+                  AND matching_number NOT LIKE 'I%%'
                 UNION SELECT debit_move_id FROM account_partial_reconcile
-                       WHERE debit_move_id = ANY(%(ids)s)
+                       WHERE id = ANY(%(partials)s::int[])
                 UNION SELECT credit_move_id FROM account_partial_reconcile
-                       WHERE credit_move_id = ANY(%(ids)s)""",
-            {"ids": line_ids},
+                       WHERE id = ANY(%(partials)s::int[])""",
+            {
+                "lines": id_array(remap.mapping("account.move.line").values()),
+                "partials": id_array(remap.mapping("account.partial.reconcile").values()),
+            },
         )
         lines = self.env["account.move.line"].sudo().browse(row[0] for row in self.env.cr.fetchall())
         if lines:
@@ -503,8 +507,8 @@ class DangerZoneScope(models.AbstractModel):
         secured entry, in number order, with the current hash version.
         """
         self.env.cr.execute(
-            "SELECT id FROM account_move WHERE id = ANY(%s) AND inalterable_hash IS NOT NULL",
-            [list(remap.mapping("account.move").values())],
+            "SELECT id FROM account_move WHERE id = ANY(%s::int[]) AND inalterable_hash IS NOT NULL",
+            [id_array(remap.mapping("account.move").values())],
         )
         hashed = self.env["account.move"].sudo().browse(row[0] for row in self.env.cr.fetchall())
         # entries hashed before Odoo 17 chain through the whole journal by secure_sequence_number

@@ -59,7 +59,6 @@ class BookCheck:
         self.env = env
         currency = company.currency_id
         self.rounding, self.digits = currency.rounding, currency.decimal_places
-        self.sequence_dates = SequenceDates(env, company)
         self.fiscal_country = company.account_fiscal_country_id.code or None
         self.country_codes = {}  # file id of a country -> its code
         self.tax_countries = {}  # tax id -> its country (file id)
@@ -79,10 +78,12 @@ class BookCheck:
         self.made = defaultdict(lambda: [0.0, 0.0, 0.0])  # entry id -> what its items make of them
         self.payment_states = {}  # entry id -> reason its payment state is one Odoo would not give
         self.journal_types = {}  # journal id -> its type
+        self.sequence_dates = SequenceDates(env, company, self.journal_types)
         self.balance_sheet = defaultdict(int)  # entry id -> OFF_BALANCE | ON_BALANCE of its items' accounts
         self.unsure_off_balance = []  # items met before their account
         self.units = {PRODUCT: {}, TEMPLATE: {}, UOM: {}}  # product -> template -> unit -> category
-        self.items_by_unit = defaultdict(list)  # (product, unit) -> [(item, entry)] of the items
+        self.unit_fits = {}  # (product, unit) -> whether the unit is of the product's category
+        self.items_by_unit = defaultdict(list)  # (product, unit) -> [(item, entry)] met before either
         self.invoice_journals = {}  # invoice or bill id -> its journal
 
     def add_columns(self, model, columns):
@@ -173,7 +174,11 @@ class BookCheck:
         products, units = self._columns(columns, "product_id", "product_uom_id")
         for item_id, move_id, product_id, unit_id in zip(ids, move_ids, products, units, strict=True):
             if product_id and unit_id:
-                self.items_by_unit[product_id, unit_id].append((item_id, move_id))
+                fits = self._unit_fits(product_id, unit_id)
+                if fits is None:  # its product or unit comes later in the file
+                    self.items_by_unit[product_id, unit_id].append((item_id, move_id))
+                elif not fits:
+                    self._fault(item_id, move_id, self._other_category())
         taxes, tax_of_line = self._columns(columns, "tax_ids", "tax_line_id")
         for item in zip(ids, move_ids, account_ids, taxes, tax_of_line, reconciled, strict=True):
             self._check_off_balance(*item)
@@ -235,7 +240,7 @@ class BookCheck:
         self._invoice_residuals(faults)
         self._entry_amounts(faults)
         self._invoice_journals(faults)
-        for move_id, reason in self.sequence_dates.faults(self.journal_types).items():
+        for move_id, reason in self.sequence_dates.all_faults().items():
             faults.setdefault((MOVE, move_id), reason)
         self._taxes_of_other_countries(faults)
         for move_id, reason in self.payment_states.items():
@@ -432,20 +437,29 @@ class BookCheck:
                 self.env._("an item on an off-balance account cannot have taxes nor be reconciled"),
             )
 
+    def _unit_fits(self, product_id, unit_id):
+        """Odoo's _check_product_uom_category_id: whether a unit is of the category of a product's
+        unit; None while the file has not described both (each pair is judged once)."""
+        key = (product_id, unit_id)
+        if key not in self.unit_fits:
+            templates, template_units, categories = self.units[PRODUCT], self.units[TEMPLATE], self.units[UOM]
+            expected = categories.get(template_units.get(templates.get(product_id)))
+            category = categories.get(unit_id)
+            if expected is None or category is None:
+                return None
+            self.unit_fits[key] = expected == category
+        return self.unit_fits[key]
+
+    def _other_category(self):
+        return self.env._("its unit of measure is not of the category of its product's unit")
+
     def _units_of_other_categories(self):
-        """Odoo's _check_product_uom_category_id: an item's unit is of its product's category."""
-        templates, template_units, categories = self.units[PRODUCT], self.units[TEMPLATE], self.units[UOM]
+        """The items met before their product or unit: a product or unit the file does not
+        describe is not judged."""
         for (product_id, unit_id), items in self.items_by_unit.items():
-            product_unit = template_units.get(templates.get(product_id))
-            expected, category = categories.get(product_unit), categories.get(unit_id)
-            if expected is None or category is None or expected == category:
-                continue  # a product or unit the file does not describe is not judged
-            for item_id, move_id in items:
-                self._fault(
-                    item_id,
-                    move_id,
-                    self.env._("its unit of measure is not of the category of its product's unit"),
-                )
+            if self._unit_fits(product_id, unit_id) is False:
+                for item_id, move_id in items:
+                    self._fault(item_id, move_id, self._other_category())
 
     def _mixed_balance_sheets(self):
         for move_id, kinds in self.balance_sheet.items():

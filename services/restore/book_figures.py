@@ -17,7 +17,7 @@ import collections
 from odoo.exceptions import UserError
 from odoo.tools import SQL, float_compare
 
-from .context import SHOWN, shown
+from .context import SHOWN, id_array, shown
 
 MOVE, LINE = "account.move", "account.move.line"
 INVOICES = ("out_invoice", "out_refund", "out_receipt", "in_invoice", "in_refund", "in_receipt")
@@ -90,8 +90,8 @@ class BookFigures:
         self.context.cr.execute(
             """SELECT move.id, move.name, partner.name, move.amount_residual_signed
                  FROM account_move move LEFT JOIN res_partner partner ON partner.id = move.partner_id
-                WHERE move.id = ANY(%s) ORDER BY move.name, move.id""",
-            [list(invoices)],
+                WHERE move.id = ANY(%s::int[]) ORDER BY move.name, move.id""",
+            [id_array(invoices)],
         )
         rounding, open_invoices, differences = self.context.company.currency_id.rounding, [], []
         for move_id, name, partner, residual in self.context.cr.fetchall():
@@ -120,8 +120,8 @@ class BookFigures:
     def _incomplete(self, written):
         """The posted entries of which the restore wrote fewer items than the file holds."""
         self.context.cr.execute(
-            "SELECT move_id, count(*) FROM account_move_line WHERE move_id = ANY(%s) GROUP BY move_id",
-            [list(written.values())],
+            "SELECT move_id, count(*) FROM account_move_line WHERE move_id = ANY(%s::int[]) GROUP BY move_id",
+            [id_array(written.values())],
         )
         counts = dict(self.context.cr.fetchall())
         incomplete = {
@@ -163,8 +163,8 @@ class BookFigures:
         self.context.cr.execute(
             SQL(
                 """SELECT account_id, partner_id, SUM(debit), SUM(credit) FROM account_move_line
-                    WHERE move_id = ANY(%s) GROUP BY account_id, partner_id""",
-                move_ids,
+                    WHERE move_id = ANY(%s::int[]) GROUP BY account_id, partner_id""",
+                id_array(move_ids),
             )
         )
         return {

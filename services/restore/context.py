@@ -22,6 +22,13 @@ def shown(lines):
     return "\n".join(lines[:SHOWN])
 
 
+def id_array(ids):
+    """``ids`` as one PostgreSQL array literal, for ``= ANY(%s::int[])``. psycopg2 sends a list
+    as ``ARRAY[1, 2, ...]``, which PostgreSQL parses as one constant per id: 0.6 s for the
+    300,000 journal items of the benchmark company, each time a query names them."""
+    return "{" + ",".join(map(str, ids)) + "}"
+
+
 class Trust(enum.Enum):
     """How far the file's records are trusted, from the least to the most."""
 

@@ -30,8 +30,9 @@ QUICK_EDIT = {  # journal type -> the company's quick edit modes that leave its 
 
 
 class SequenceDates:
-    def __init__(self, env, company):
+    def __init__(self, env, company, journal_types):
         self.env = env
+        self.journal_types = journal_types  # journal id -> its type, as the file describes them
         Move = env["account.move"]  # empty: its regular expressions are the default ones
         self.default_formats = [
             (reset, re.compile(getattr(Move, name)), needs) for reset, name, needs in FORMATS
@@ -45,7 +46,9 @@ class SequenceDates:
         self.start = fields.Date.to_date(
             env["ir.config_parameter"].sudo().get_param("sequence.mixin.constraint_start_date", "1970-01-01")
         )
-        self.entries = []  # (id, number, date, journal) of the posted entries
+        self.quick_edit_types = {kind for kind, modes in QUICK_EDIT.items() if self.quick_edit in modes}
+        self.later = []  # (id, number, date, journal) of the posted entries met before their journal
+        self.faults = {}  # entry id -> reason
         self.fiscal_years = {}  # date -> (first year, last year) of its fiscal year
 
     def add_journals(self, ids, overrides):
@@ -55,26 +58,31 @@ class SequenceDates:
                 self.journal_formats[journal_id] = [(reset, regex, needs) for reset, _name, needs in FORMATS]
 
     def add_entries(self, ids, states, names, dates, journals):
-        for entry in zip(ids, states, names, dates, journals, strict=True):
-            if entry[1] == "posted" and isinstance(entry[2], str) and isinstance(entry[3], str):
-                self.entries.append((entry[0], entry[2], entry[3], entry[4]))
+        for move_id, state, name, day, journal_id in zip(ids, states, names, dates, journals, strict=True):
+            if state == "posted" and isinstance(name, str) and isinstance(day, str):
+                if journal_id in self.journal_types:
+                    self._check(move_id, name, day, journal_id)
+                else:
+                    self.later.append((move_id, name, day, journal_id))
 
-    def faults(self, journal_types):
+    def all_faults(self):
         """{entry id: reason} of the posted entries whose number does not match the date."""
-        faults = {}
-        quick_edit = {kind for kind, modes in QUICK_EDIT.items() if self.quick_edit in modes}
-        for move_id, name, day, journal_id in self.entries:
-            day = date.fromisoformat(day)
-            if day <= self.start or journal_types.get(journal_id) in quick_edit:
-                continue
-            formats = self.journal_formats.get(journal_id, self.default_formats)
-            if not self._matches(name, day, formats):
-                faults[move_id] = self.env._(
-                    "its number %(name)s is not of its date %(date)s, as its journal's sequence has it",
-                    name=name,
-                    date=day.isoformat(),
-                )
-        return faults
+        for entry in self.later:
+            self._check(*entry)
+        self.later = []
+        return self.faults
+
+    def _check(self, move_id, name, day, journal_id):
+        day = date.fromisoformat(day)
+        if day <= self.start or self.journal_types.get(journal_id) in self.quick_edit_types:
+            return
+        formats = self.journal_formats.get(journal_id, self.default_formats)
+        if not self._matches(name, day, formats):
+            self.faults[move_id] = self.env._(
+                "its number %(name)s is not of its date %(date)s, as its journal's sequence has it",
+                name=name,
+                date=day.isoformat(),
+            )
 
     def _matches(self, name, day, formats):
         """Odoo's _sequence_matches_date, on a number and a date."""

@@ -14,7 +14,7 @@ import collections
 from odoo.exceptions import UserError
 from odoo.tools import SQL, float_compare
 
-from .context import shown
+from .context import id_array, shown
 
 QUANT, LAYER = "stock.quant", "stock.valuation.layer"
 
@@ -98,11 +98,11 @@ class StockFigures:
         sums = SQL(", ").join(SQL("SUM(%s)", SQL.identifier(name)) for name in amounts)
         self.context.cr.execute(
             SQL(
-                "SELECT %s, %s FROM %s WHERE id = ANY(%s) GROUP BY %s",
+                "SELECT %s, %s FROM %s WHERE id = ANY(%s::int[]) GROUP BY %s",
                 key_columns,
                 sums,
                 table,
-                ids,
+                id_array(ids),
                 key_columns,
             )
         )
