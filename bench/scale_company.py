@@ -1,4 +1,5 @@
-# Run through `odoo-bin shell` (provides env). Builds the benchmark company:
+# Run through `odoo-bin shell` (provides env). Builds the benchmark company (DZ_BENCH_COMPANY,
+# "Bench Co" by default):
 # realistic documents through the ORM, then copies of its journal entries in
 # SQL until it holds DZ_BENCH_LINES journal items. Copies get fresh numbers
 # (no "_12" suffixes) and no reconciliation, hash or payment links, so that
@@ -8,11 +9,12 @@ import os
 from odoo.addons.danger_zone.demo.sample_company import create_sample_company
 
 target_lines = int(os.environ.get("DZ_BENCH_LINES", "300000"))
+company_name = os.environ.get("DZ_BENCH_COMPANY", "Bench Co")
 admin = env.ref("base.user_admin")
 admin.groups_id |= env.ref("account.group_account_manager")
-company = env["res.company"].search([("name", "=", "Bench Co")]) or create_sample_company(
+company = env["res.company"].search([("name", "=", company_name)]) or create_sample_company(
     env,
-    "Bench Co",
+    company_name,
     admin,
     invoice_count=40,
 )
@@ -109,5 +111,5 @@ cr.execute(
     [company.id],
 )
 cr.execute("SELECT count(*) FROM account_move_line WHERE company_id = %s", [company.id])
-print(f"Bench Co (id {company.id}): {cr.fetchone()[0]} journal items")
+print(f"{company_name} (id {company.id}): {cr.fetchone()[0]} journal items")
 env.cr.commit()  # odoo-bin shell rolls back otherwise

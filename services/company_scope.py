@@ -21,6 +21,7 @@ from .scope_rules import COMPANY_MODEL, MAGIC_FIELDS
 SMALL_SET = 1000  # the ids of a smaller set are written into a query instead of a subquery
 CHECK_AHEAD_ROWS = 10_000  # a larger member's many2ones may be checked once instead of row by row
 ROWS_PER_OUTSIDE_RECORD = 20  # ... when the records outside the scope are that much fewer than its rows
+SMALL_PART = 10  # a member whose rows are a tenth of its table or less is read from its own rows
 
 
 class CompanyScope:
@@ -179,16 +180,32 @@ class CompanyScope:
             return False
         if outside_count * ROWS_PER_OUTSIDE_RECORD > rows:
             return True
+        if rows * SMALL_PART < self._table_rows(table):
+            # a small company among others: its own rows, read by company, are fewer than the
+            # rows that the outside records would lead to
+            query = (
+                "SELECT EXISTS (SELECT FROM %(table)s t" " WHERE %(member)s AND t.%(field)s IN (%(outside)s))"
+            )
+        else:  # from the few records outside, each looked up by index in the member's column
+            query = (
+                "SELECT EXISTS (SELECT FROM (%(outside)s) o"
+                " WHERE EXISTS (SELECT FROM %(table)s t WHERE t.%(field)s = o.id AND %(member)s))"
+            )
         self.cr.execute(
             SQL(
-                "SELECT EXISTS (SELECT FROM (%s) o WHERE EXISTS (SELECT FROM %s t WHERE t.%s = o.id AND %s))",
-                outside,
-                SQL.identifier(table),
-                SQL.identifier(field.name),
-                self.where_sql(model, kind),
+                query,
+                outside=outside,
+                table=SQL.identifier(table),
+                field=SQL.identifier(field.name),
+                member=self.where_sql(model, kind),
             )
         )
         return self.cr.fetchone()[0]
+
+    def _table_rows(self, table):
+        """About how many rows ``table`` holds (PostgreSQL's estimate; 0 before any)."""
+        self.cr.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
+        return max(self.cr.fetchone()[0], 0)
 
     def _outside_count(self, model, outside, limit):
         """How many records of ``model`` are outside the scope, counted up to ``limit``."""
