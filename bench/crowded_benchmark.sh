@@ -43,11 +43,8 @@ fi
 while [ "$(items_of_others)" -lt "$CROWD" ]; do
     say "$CROWDED: $(items_of_others) journal items in other companies, restoring one more"
     source_id=$(company_in "$CROWDED" "$NAME")
-    target=$("$VENV/bin/python" -c "
-import sys; sys.path.insert(0, '$ADDON_DIR/bench')
-from measure_restore import NEW_COMPANY, shell, value
-script = NEW_COMPANY.replace('Restored Bench Co', 'Crowd Co %s' % __import__('uuid').uuid4().hex[:8])
-print(value(shell(sys.argv[1:], '$CROWDED', script % $source_id), 'NEW_COMPANY')[0])" "${odoo[@]}")
+    target=$(cd "$ADDON_DIR/bench" && "$VENV/bin/python" -c "import sys, uuid, measure_restore as m
+print(m.new_company(sys.argv[1:], '$CROWDED', $source_id, f'Crowd Co {uuid.uuid4().hex[:8]}'))" "${odoo[@]}")
     "${odoo[@]}" danger-zone restore -d "$CROWDED" --company "$target" -i "$BIG" --log-level=warn | tail -1
 done
 psql -d "$CROWDED" -qc "VACUUM ANALYZE"

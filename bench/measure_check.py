@@ -12,7 +12,7 @@ import statistics
 import subprocess
 import sys
 
-from measure_restore import NEW_COMPANY, psql, shell, value
+from measure_restore import new_company, psql
 
 TARGET_DB = "dz_bench_check_target"
 PHASE = re.compile(r"restore: (.+?) in ([\d.]+) s")
@@ -61,7 +61,7 @@ def prepare_target(database, company_id, odoo_command):
     subprocess.run(["dropdb", "--if-exists", TARGET_DB], check=True)
     subprocess.run(["createdb", "-T", database, TARGET_DB], check=True)
     psql(TARGET_DB, "UPDATE ir_config_parameter SET value = gen_random_uuid() WHERE key = 'database.uuid'")
-    return value(shell(odoo_command, TARGET_DB, NEW_COMPANY % int(company_id)), "NEW_COMPANY")[0]
+    return new_company(odoo_command, TARGET_DB, company_id)
 
 
 def print_table(phases, rounds):

@@ -15,7 +15,7 @@ import sys
 import tempfile
 
 from measure import backup_once, measure
-from measure_restore import NEW_COMPANY, psql, shell, value
+from measure_restore import new_company, psql
 
 OPERATIONS = ("backup", "restore", "deletion")
 
@@ -25,7 +25,7 @@ def one_round(odoo_command, database, company_name, small_file):
     company_id = psql(database, f"SELECT id FROM res_company WHERE name = '{company_name}'")
     with tempfile.NamedTemporaryFile(suffix=".zip") as backup:
         _seconds, built, _mb, _records = backup_once(odoo_command, database, company_id, backup.name)
-    target = value(shell(odoo_command, database, NEW_COMPANY % int(company_id)), "NEW_COMPANY")[0]
+    target = new_company(odoo_command, database, company_id)
     _seconds, _mb, output = measure(
         [*odoo_command, "danger-zone", "restore", "-d", database, "--company", target, "-i", small_file,
          "--log-level=warn"]

@@ -16,13 +16,19 @@ TARGET_DB = "dz_bench_restore_target"
 PG_RESTORE_DB = "dz_bench_pg_restore"
 # a company of the source's currency and fiscal country, as its taxes need (_validate_taxes_country)
 NEW_COMPANY = """
-source = env["res.company"].browse(%d)
-company = env["res.company"].create({"name": "Restored Bench Co", "currency_id": source.currency_id.id,
+source = env["res.company"].browse(%(source)d)
+company = env["res.company"].create({"name": %(name)r, "currency_id": source.currency_id.id,
     "account_fiscal_country_id": source.account_fiscal_country_id.id})
 env.ref("base.user_admin").company_ids |= company
 env.cr.commit()
 print("NEW_COMPANY", company.id)
 """
+
+
+def new_company(odoo_command, database, source_id, name="Restored Bench Co"):
+    """The id of a new company of ``database``, like company ``source_id`` (see NEW_COMPANY)."""
+    script = NEW_COMPANY % {"source": int(source_id), "name": name}
+    return value(shell(odoo_command, database, script), "NEW_COMPANY")[0]
 
 
 def shell(odoo_command, database, script, **env):
@@ -103,7 +109,7 @@ def restore_into_copy(database, company_id, odoo_command, backup, from_elsewhere
         psql(
             TARGET_DB, "UPDATE ir_config_parameter SET value = gen_random_uuid() WHERE key = 'database.uuid'"
         )
-    target = value(shell(odoo_command, TARGET_DB, NEW_COMPANY % int(company_id)), "NEW_COMPANY")[0]
+    target = new_company(odoo_command, TARGET_DB, company_id)
     restore_command = [*odoo_command, "danger-zone", "restore", "-d", TARGET_DB, "--company", target]
     dz_seconds, dz_mb, output = measure([*restore_command, "-i", backup, "--log-level=warn"])
     restored = next(line for line in output.splitlines() if "records restored" in line).split()

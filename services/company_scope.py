@@ -184,7 +184,7 @@ class CompanyScope:
             # a small company among others: its own rows, read by company, are fewer than the
             # rows that the outside records would lead to
             query = (
-                "SELECT EXISTS (SELECT FROM %(table)s t" " WHERE %(member)s AND t.%(field)s IN (%(outside)s))"
+                "SELECT EXISTS (SELECT FROM %(table)s t WHERE %(member)s AND t.%(field)s IN (%(outside)s))"
             )
         else:  # from the few records outside, each looked up by index in the member's column
             query = (

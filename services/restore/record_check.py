@@ -98,12 +98,8 @@ class RecordCheck:
 
     def _currency_roundings(self):
         """File id of each currency of the file -> the rounding this database has for it (by
-        its code; read before the member is checked, so only well-formed values count)."""
-        codes = {
-            record["id"]: record["name"]
-            for record in self.context.records("res.currency", "keys")
-            if type(record.get("id")) is int and isinstance(record.get("name"), str)
-        }
+        its code)."""
+        codes = self._key_texts("res.currency", "name")
         currencies = (
             self.env["res.currency"]
             .with_context(active_test=False)
@@ -114,10 +110,15 @@ class RecordCheck:
 
     def _country_codes(self):
         """File id of each country of the file -> its code (the restore matches countries by it)."""
+        return self._key_texts("res.country", "code")
+
+    def _key_texts(self, model, field):
+        """File id -> the text ``field`` of each key record of ``model`` (read before the member
+        is checked, so only well-formed values count)."""
         return {
-            record["id"]: record["code"]
-            for record in self.context.records("res.country", "keys")
-            if type(record.get("id")) is int and isinstance(record.get("code"), str)
+            record["id"]: record[field]
+            for record in self.context.records(model, "keys")
+            if type(record.get("id")) is int and isinstance(record.get(field), str)
         }
 
     def _known(self, ids, relation):
