@@ -1,3 +1,6 @@
+from .services.reference_indexes import drop_reference_indexes
+
+
 def post_init_hook(env):
     """Give every existing company an owner: its creator, else the admin user.
 
@@ -12,3 +15,8 @@ def post_init_hook(env):
             creator = admin
         company.sudo().danger_zone_owner_id = creator
     companies._danger_zone_sync_owner_group()
+
+
+def uninstall_hook(env):
+    """Drop the indexes Danger Zone added to other modules' tables (services/reference_indexes.py)."""
+    drop_reference_indexes(env.cr)

@@ -17,13 +17,7 @@ if ! psql -d "$DB" -Atc "select 1 from res_company where name = 'Bench Co'" 2>/d
     DZ_BENCH_LINES=$LINES odoo_bin shell -d "$DB" --log-level=warn --no-http <"$ADDON_DIR/bench/scale_company.py"
     psql -d "$DB" -qc "VACUUM ANALYZE"
 fi
-# a database built by an older version of the addon is updated to this one first
-installed=$(psql -d "$DB" -Atc "select latest_version from ir_module_module where name = 'danger_zone'")
-wanted=$("$VENV/bin/python" -c "import ast, sys; print(ast.literal_eval(open(sys.argv[1]).read())['version'])" "$ADDON_DIR/__manifest__.py")
-if [ "$installed" != "$wanted" ]; then
-    say "updating danger_zone in $DB ($installed -> $wanted)"
-    odoo_bin -d "$DB" -u danger_zone --stop-after-init --log-level=warn
-fi
+update_addon "$DB"
 info=$(odoo_bin shell -d "$DB" --log-level=warn --no-http <"$ADDON_DIR/bench/tables.py")
 company=$(sed -n 's/^BENCH_COMPANY //p' <<<"$info")
 sed -n 's/^BENCH_TABLES //p' <<<"$info" >"$OUT/tables.txt"

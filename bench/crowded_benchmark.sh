@@ -40,6 +40,8 @@ fi
 if [ -z "$(company_in "$CROWDED" "$NAME")" ]; then
     createdb -T "$ALONE" "$CROWDED"
 fi
+update_addon "$ALONE"
+update_addon "$CROWDED"
 while [ "$(items_of_others)" -lt "$CROWD" ]; do
     say "$CROWDED: $(items_of_others) journal items in other companies, restoring one more"
     source_id=$(company_in "$CROWDED" "$NAME")

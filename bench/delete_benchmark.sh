@@ -12,6 +12,7 @@ COPY=${DB}_delete
 OUT=$ADDON_DIR/bench/out/$LINES
 mkdir -p "$OUT"
 psql -d "$DB" -Atc "select 1" >/dev/null 2>&1 || DZ_BENCH_LINES=$LINES bash "$ADDON_DIR/bench/backup_benchmark.sh"
+update_addon "$DB"
 dropdb --if-exists "$COPY"
 createdb -T "$DB" "$COPY"
 company=$(psql -d "$COPY" -Atc "select id from res_company where name = 'Bench Co'")

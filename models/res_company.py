@@ -3,6 +3,8 @@ import logging
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
+from ..services.reference_indexes import index_references
+
 _logger = logging.getLogger(__name__)
 
 OWNER_GROUP = "danger_zone.group_danger_zone_owner"
@@ -45,6 +47,10 @@ class ResCompany(models.Model):
         compute="_compute_danger_zone_is_owner",
         help="Whether the current user owns this company.",
     )
+
+    def _register_hook(self):
+        super()._register_hook()
+        index_references(self.env)
 
     @api.depends_context("uid")
     def _compute_danger_zone_is_owner(self):

@@ -108,6 +108,18 @@ odoo_bin() {
         --db_host="$PGHOST" --db_port="$PGPORT" --db_user="$PGUSER" "$@"
 }
 
+update_addon() {
+    # update_addon DB: a database built by an older version of the addon is updated to this one
+    local installed wanted
+    installed=$(psql -d "$1" -Atc "select latest_version from ir_module_module where name = 'danger_zone'")
+    wanted=$("$VENV/bin/python" -c "import ast, sys; print(ast.literal_eval(open(sys.argv[1]).read())['version'])" \
+        "$ADDON_DIR/__manifest__.py")
+    if [ "$installed" != "$wanted" ]; then
+        say "updating danger_zone in $1 ($installed -> $wanted)"
+        odoo_bin -d "$1" -u danger_zone --stop-after-init --log-level=warn
+    fi
+}
+
 prepare() {
     ensure_odoo
     ensure_python

@@ -13,9 +13,21 @@ database's own foreign keys:
    ``res_model``/``res_id`` (chatter, files, activities, external ids), what
    they own (mail aliases, ``_inherits`` parents) and full reconciliations;
 3. the company's own partner, unless rows that stay still use it;
-4. blockers: rows that stay (another company's, or shared ones) and point to
-   collected rows with a cascading or restricting key. Going on would delete
-   or break them, so the caller refuses and names them.
+4. rows that stay (another company's, or shared ones) and point to
+   collected rows, found with one query per referencing table (and one per
+   indexed column): with a cascading or restricting key they are blockers
+   (going on would delete or break them, so the caller refuses and names
+   them); with a key that clears the reference, the deletion clears it.
+
+The rows are then deleted without PostgreSQL's row-by-row key checks when
+the connection may switch them off (as ``pg_restore --disable-triggers``
+does, see restore/foreign_keys.py): each deleted row would otherwise look up
+every column that may point to it, and a column without an index is read
+whole, in every company, once per deleted row. Step 4 did what those checks
+would: the references that stay are cleared, the link rows (many2many)
+dropped. The company row goes last, with PostgreSQL's checks: a row of the
+company written by another transaction since this one began makes the
+deletion fail rather than stay behind.
 
 Users are never collected: the caller moves or archives them first. Records
 of no company (shared contacts, products...) stay: they belong to everybody.
@@ -26,7 +38,10 @@ from odoo.tools import SQL
 from .closure import close, identity_partner
 from .company_purge import ORPHANS, CompanyPurge
 from .company_users import CompanyUsers
+from .restore.context import id_array
+from .restore.foreign_keys import ForeignKeyCheck
 from .scope_rules import ScopeRule, company_kind, holds_rows
+from .sql import table_rows
 
 # Models whose rows a deletion keeps: users are moved or archived; the deletion job is the
 # audit trail (its company becomes empty); failed password attempts stay counted.
@@ -40,6 +55,8 @@ HANDLED_REFERENCES = frozenset(
 )
 RESTRICTING = ("r", "a")
 BLOCKING = ("c", "r", "a")
+CLEARING = {"n": SQL("NULL"), "d": SQL("DEFAULT")}
+SMALL_PART = 10  # collected rows a tenth of the referencing table or less are looked up by index
 
 
 def company_rules(env):
@@ -53,10 +70,15 @@ def company_rules(env):
 
 
 class CompanyDeletion(CompanyPurge):
-    def __init__(self, env, company):
+    def __init__(self, env, company, row_checks=False):
+        """``row_checks``: keep PostgreSQL's row-by-row key checks while deleting (the way taken
+        anyway when the connection may not switch them off)."""
         super().__init__(env, company, company_rules(env))
         self.partner_id = company.partner_id.id
-        self.blockers = []  # [(referencing model, column, referenced model, [ids])]
+        self.row_checks = row_checks
+        self.small_part = SMALL_PART
+        self.blockers = []  # [(referencing model or table, column, referenced model, [ids] or count)]
+        self.to_clear = []  # [(referencing table, column, on delete, [ids])]: references that stay
 
     def collect(self):
         """Fill danger_zone_purge with every row of the company; return the counts per model.
@@ -75,7 +97,8 @@ class CompanyDeletion(CompanyPurge):
         if self._partner_is_free():
             self._add("res.partner", SQL("SELECT %s", self.partner_id), next_round)
             close(self._follow, next_round + 1)
-        self.blockers = self._find_blockers()
+        self.cr.execute("ANALYZE danger_zone_purge")  # the plans below depend on how many rows go
+        self._find_staying()
         return self._counts()
 
     def delete(self, progress=None):
@@ -88,17 +111,21 @@ class CompanyDeletion(CompanyPurge):
         sequences = self._sequence_names()
         self._delete_wizards()
         self._unlink_shared()
+        keys = ForeignKeyCheck(self.cr, enabled=not self.row_checks)
         order = self._delete_order(counts)
-        for done, model in enumerate(order, 1):
-            self.cr.execute(
-                SQL(
-                    "DELETE FROM %s WHERE id IN (%s)",
-                    self._table(model),
-                    self._ids(model),
-                )
-            )
+        if keys.enabled:  # the company row last, with PostgreSQL's checks (see above)
+            order.remove("res.company")
+        with keys.deferred():
+            self._clear_staying_references()
+            self._drop_links()
+            for done, model in enumerate(order, 1):
+                self._delete_rows(model)
+                if progress:
+                    progress(done, len(counts))
+        if keys.enabled:
+            self._delete_rows("res.company")
             if progress:
-                progress(done, len(order))
+                progress(len(counts), len(counts))
         for name in sequences:
             self.cr.execute(SQL("DROP SEQUENCE IF EXISTS %s", SQL.identifier(name)))
         self._drop_company_values()
@@ -108,6 +135,9 @@ class CompanyDeletion(CompanyPurge):
         for file_name in files:  # Odoo's filestore collector keeps the files other attachments use
             Attachment._file_delete(file_name)
         return counts
+
+    def _delete_rows(self, model):
+        self.cr.execute(SQL("DELETE FROM %s WHERE id IN (%s)", self._table(model), self._ids(model)))
 
     # ------------------------------------------------------------------
     # Closure
@@ -231,19 +261,6 @@ class CompanyDeletion(CompanyPurge):
                 added += self._add(target, ids, round_number)
         return added
 
-    def _staying_reference(self, table, column, target):
-        """SQL selecting rows of ``table`` that stay and point to collected ``target`` rows."""
-        condition = SQL("TRUE")
-        if model := self._model_of.get(table):
-            condition = SQL("r.id NOT IN (%s)", self._ids(model))
-        return SQL(
-            "SELECT r.id FROM %s r WHERE r.%s IN (%s) AND %s",
-            SQL.identifier(table),
-            SQL.identifier(column),
-            self._ids(target),
-            condition,
-        )
-
     def _partner_is_free(self):
         """Whether the company's partner can go: no row that stays restricts its deletion."""
         if not self.partner_id:
@@ -257,7 +274,7 @@ class CompanyDeletion(CompanyPurge):
             model = self._model_of.get(referencing)
             if on_delete not in RESTRICTING or (model and self.env[model]._transient):
                 continue
-            staying = SQL("r.id NOT IN (%s)", self._ids(model)) if model else SQL("TRUE")
+            staying = self._not_collected(model) if model else SQL("TRUE")
             self.cr.execute(
                 SQL(
                     "SELECT EXISTS (SELECT 1 FROM %s r WHERE r.%s = %s AND %s)",
@@ -271,29 +288,165 @@ class CompanyDeletion(CompanyPurge):
                 return False
         return True
 
-    def _find_blockers(self):
-        """Rows that stay but point to collected rows with a cascading or restricting key."""
-        blockers = []
+    # ------------------------------------------------------------------
+    # Rows that stay
+    # ------------------------------------------------------------------
+    def _find_staying(self):
+        """Fill ``blockers`` and ``to_clear`` from the rows that stay and point to collected rows."""
+        self.blockers, self.to_clear = [], []
         table_model = self._purged_tables()
+        keys_of = {}
         for referencing, column, referenced, on_delete, _nullable in self._foreign_keys(table_model):
             model = self._model_of.get(referencing)
-            if (
-                on_delete not in BLOCKING
-                or not model
-                or self.env[model]._transient
-                or (referencing, column) in HANDLED_REFERENCES
-            ):
-                continue
+            if (model and self.env[model]._transient) or (referencing, column) in HANDLED_REFERENCES:
+                continue  # wizards go with the data; the caller rewrites those references
+            if referenced == "res_company" and on_delete not in BLOCKING:
+                continue  # the company row is deleted with PostgreSQL's checks, which apply these
+            keys_of.setdefault(referencing, []).append((column, table_model[referenced], on_delete))
+        counts = self._counts()
+        for table, keys in keys_of.items():
+            if table in self._model_of:
+                self._find_staying_rows(table, keys, counts)
+            else:
+                self._find_staying_links(table, keys)
+
+    def _find_staying_rows(self, table, keys, counts):
+        """The rows of a model's ``table`` that stay and point to collected rows.
+
+        An indexed column is looked up from the collected rows when they are few beside the
+        table (a small company among others), whatever the planner guesses from the values'
+        frequencies in the whole table; the other columns are read in one pass of the table.
+        """
+        model = self._model_of[table]
+        staying = self._not_collected(model)
+        indexed = self._indexed_columns(table)
+        rows_in_table = table_rows(self.cr, table)
+        found = {}
+        for column, target, on_delete in keys:
+            if column in indexed and counts.get(target, 0) * self.small_part < rows_in_table:
+                self.cr.execute(
+                    SQL(
+                        """SELECT r.id FROM danger_zone_purge p
+                            CROSS JOIN LATERAL (SELECT r.id FROM %s r WHERE r.%s = p.id OFFSET 0) r
+                            WHERE p.model = %s AND %s ORDER BY r.id""",
+                        SQL.identifier(table),
+                        SQL.identifier(column),
+                        target,
+                        staying,
+                    )
+                )
+                found[column, target, on_delete] = [row_id for (row_id,) in self.cr.fetchall()]
+        if read := [key for key in keys if key not in found]:
+            # joins, not "IN (subquery)" tests: those are hashed only while they fit in work_mem
+            joins, hits = [], []
+            for position, (column, target, _on_delete) in enumerate(read):
+                alias = SQL.identifier(f"p{position}")
+                joins.append(
+                    SQL(
+                        "LEFT JOIN danger_zone_purge %s ON %s.model = %s AND %s.id = r.%s",
+                        alias,
+                        alias,
+                        target,
+                        alias,
+                        SQL.identifier(column),
+                    )
+                )
+                hits.append(SQL("%s.id IS NOT NULL", alias))
             self.cr.execute(
                 SQL(
-                    "SELECT array_agg(id ORDER BY id) FROM (%s) staying",
-                    self._staying_reference(referencing, column, table_model[referenced]),
+                    "SELECT r.id, ARRAY[%s] FROM %s r %s WHERE (%s) AND %s ORDER BY r.id",
+                    SQL(", ").join(hits),
+                    SQL.identifier(table),
+                    SQL(" ").join(joins),
+                    SQL(" OR ").join(hits),
+                    staying,
                 )
             )
-            ids = self.cr.fetchone()[0]
-            if ids:
-                blockers.append((model, column, table_model[referenced], ids))
-        return blockers
+            rows = self.cr.fetchall()
+            for position, key in enumerate(read):
+                found[key] = [row_id for row_id, hits in rows if hits[position]]
+        for (column, target, on_delete), ids in found.items():
+            if ids and on_delete in CLEARING:
+                self.to_clear.append((table, column, on_delete, ids))
+            elif ids:
+                self.blockers.append((model, column, target, ids))
+
+    def _find_staying_links(self, table, keys):
+        """Rows of a table of no model (many2many links) that restrict the deletion of collected
+        rows and stay: a row goes when a cascading key ties it to a collected row (its owner)."""
+        owned = [self._pointing(column, target) for column, target, on_delete in keys if on_delete == "c"]
+        staying = SQL(" AND ").join(SQL("NOT %s", test) for test in owned) if owned else SQL("TRUE")
+        for column, target, on_delete in keys:
+            if on_delete in RESTRICTING:
+                self.cr.execute(
+                    SQL(
+                        "SELECT count(*) FROM %s t WHERE %s AND %s",
+                        SQL.identifier(table),
+                        self._pointing(column, target),
+                        staying,
+                    )
+                )
+                if count := self.cr.fetchone()[0]:
+                    self.blockers.append((table, column, target, count))
+
+    def _pointing(self, column, target):
+        """Condition: ``t.column`` points to a collected row of model ``target``. EXISTS, which
+        PostgreSQL plans as a join, or else looks up by index: ``IN`` a list of ids too long for
+        ``work_mem`` would read the list once per row."""
+        return SQL(
+            "EXISTS (SELECT FROM danger_zone_purge q WHERE q.model = %s AND q.id = t.%s)",
+            target,
+            SQL.identifier(column),
+        )
+
+    def _not_collected(self, model):
+        """Condition: ``r``, a row of ``model``, is not collected. An anti-join: ``NOT IN`` a list
+        of ids too long for ``work_mem`` reads the list once per row."""
+        return SQL("NOT EXISTS (SELECT FROM danger_zone_purge q WHERE q.model = %s AND q.id = r.id)", model)
+
+    def _indexed_columns(self, table):
+        """The columns that lead an index of ``table``."""
+        self.cr.execute(
+            """SELECT a.attname FROM pg_index i
+                 JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = i.indkey[0]
+                WHERE i.indrelid = %s::regclass""",
+            [table],
+        )
+        return {name for (name,) in self.cr.fetchall()}
+
+    def _clear_staying_references(self):
+        """What ``ON DELETE SET NULL``/``SET DEFAULT`` would do to the rows that stay."""
+        for table, column, on_delete, ids in self.to_clear:
+            self.cr.execute(
+                SQL(
+                    "UPDATE %s SET %s = %s WHERE id = ANY(%s::int[])",
+                    SQL.identifier(table),
+                    SQL.identifier(column),
+                    CLEARING[on_delete],
+                    id_array(ids),
+                )
+            )
+
+    def _drop_links(self):
+        """What the keys of tables of no model (many2many links) would do to their rows that point
+        to collected rows: drop or clear them (a restricting key made a blocker)."""
+        table_model = self._purged_tables()
+        for table, column, referenced, on_delete, _nullable in self._foreign_keys(table_model):
+            if table in self._model_of or referenced == "res_company" or on_delete in RESTRICTING:
+                continue
+            pointing = self._pointing(column, table_model[referenced])
+            if on_delete == "c":
+                self.cr.execute(SQL("DELETE FROM %s t WHERE %s", SQL.identifier(table), pointing))
+            else:
+                self.cr.execute(
+                    SQL(
+                        "UPDATE %s t SET %s = %s WHERE %s",
+                        SQL.identifier(table),
+                        SQL.identifier(column),
+                        CLEARING[on_delete],
+                        pointing,
+                    )
+                )
 
     # ------------------------------------------------------------------
     # Deletion helpers
@@ -322,6 +475,17 @@ class CompanyDeletion(CompanyPurge):
         """The rows that other companies or everybody keep and that point to this company's data."""
         lines = [self.env._("Records that stay (of other companies, or shared) use this company's data:")]
         for model, column, target, ids in self.blockers:
+            if model not in self.env:  # a table of no model
+                lines.append(
+                    self.env._(
+                        "- %(count)s rows of table %(table)s point to %(target)s records with %(field)s",
+                        count=ids,
+                        table=model,
+                        target=self.env[target]._description,
+                        field=column,
+                    )
+                )
+                continue
             records = self.env[model].sudo().browse(ids[:5])
             lines.append(
                 self.env._(

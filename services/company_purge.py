@@ -18,6 +18,7 @@ from odoo.tools import SQL
 
 from .closure import close, identity_partner
 from .scope_rules import document_field
+from .sql import disable_jit
 
 # Collected records that belong to the records deleted with them: model -> (owner, column).
 ORPHANS = {"account.full.reconcile": ("account.move.line", "full_reconcile_id")}
@@ -70,6 +71,7 @@ class CompanyPurge:
     # ------------------------------------------------------------------
     def _create_table(self):
         self.env.flush_all()  # SQL from here on: the database must hold what the ORM holds
+        disable_jit(self.cr)
         self.cr.execute("DROP TABLE IF EXISTS danger_zone_purge")
         self.cr.execute(
             """CREATE TEMPORARY TABLE danger_zone_purge (

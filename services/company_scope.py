@@ -17,6 +17,7 @@ from odoo.tools import SQL
 
 from .scope_closure import SCOPE_TABLE, ScopeClosure
 from .scope_rules import COMPANY_MODEL, MAGIC_FIELDS
+from .sql import table_rows
 
 SMALL_SET = 1000  # the ids of a smaller set are written into a query instead of a subquery
 CHECK_AHEAD_ROWS = 10_000  # a larger member's many2ones may be checked once instead of row by row
@@ -180,7 +181,7 @@ class CompanyScope:
             return False
         if outside_count * ROWS_PER_OUTSIDE_RECORD > rows:
             return True
-        if rows * SMALL_PART < self._table_rows(table):
+        if rows * SMALL_PART < table_rows(self.cr, table):
             # a small company among others: its own rows, read by company, are fewer than the
             # rows that the outside records would lead to
             query = (
@@ -201,11 +202,6 @@ class CompanyScope:
             )
         )
         return self.cr.fetchone()[0]
-
-    def _table_rows(self, table):
-        """About how many rows ``table`` holds (PostgreSQL's estimate; 0 before any)."""
-        self.cr.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
-        return max(self.cr.fetchone()[0], 0)
 
     def _outside_count(self, model, outside, limit):
         """How many records of ``model`` are outside the scope, counted up to ``limit``."""

@@ -11,6 +11,12 @@ def disable_jit(cr):
     cr.execute("SET LOCAL jit = off")
 
 
+def table_rows(cr, table):
+    """About how many rows ``table`` holds (PostgreSQL's estimate; 0 before any)."""
+    cr.execute("SELECT reltuples FROM pg_class WHERE oid = %s::regclass", [table])
+    return max(cr.fetchone()[0], 0)
+
+
 def next_ids(cr, sequence, count):
     """``count`` new ids from ``sequence``, in one query."""
     cr.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [sequence, count])

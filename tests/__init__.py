@@ -8,6 +8,7 @@ from . import (
     test_one_job_per_company,
     test_owner_only_paths,
     test_ownership,
+    test_reference_indexes,
     test_restore,
     test_restore_books,
     test_restore_cli,

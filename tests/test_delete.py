@@ -8,6 +8,8 @@ from odoo.tools import mute_logger
 
 from ..demo.sample_company import create_sample_company
 from ..models.danger_zone_password_failure import MAX_FAILURES
+from ..services.company_deletion import CompanyDeletion
+from ..services.company_users import CompanyUsers
 from .common import forget_password_failures
 
 PASSWORD = "doomed-Pa55word"
@@ -37,6 +39,26 @@ def rows_of(cr, company_id):
             row = dict(zip(names, values, strict=True))
             rows[(table, row.get("id", tuple(values)))] = row
     return rows
+
+
+def dangling_references(cr):
+    """[(table, column, count)] of the foreign keys whose values point to no row."""
+    cr.execute(
+        """SELECT c.conrelid::regclass::text, a.attname, c.confrelid::regclass::text, ra.attname
+             FROM pg_constraint c
+             JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+             JOIN pg_attribute ra ON ra.attrelid = c.confrelid AND ra.attnum = c.confkey[1]
+            WHERE c.contype = 'f' AND array_length(c.conkey, 1) = 1 ORDER BY 1, 2"""
+    )
+    found = []
+    for table, column, referenced, referenced_column in cr.fetchall():
+        cr.execute(
+            f"""SELECT count(*) FROM "{table}" t WHERE t."{column}" IS NOT NULL AND NOT EXISTS
+                   (SELECT 1 FROM "{referenced}" r WHERE r."{referenced_column}" = t."{column}")"""
+        )
+        if count := cr.fetchone()[0]:
+            found.append((table, column, count))
+    return found
 
 
 def company_dependent_keys(env, company_id):
@@ -112,6 +134,7 @@ class TestDeleteCompany(DeleteCase):
         self.assertGreater(deletion.report["counts"]["account.move.line"], 10)
         cr = self.env.cr
         self.assertEqual(rows_of(cr, company_id), {}, "no row references the company")
+        self.assertEqual(dangling_references(cr), [], "no row points to a deleted one")
         self.assertEqual(company_dependent_keys(self.env, company_id), [])
         for (table, row_id), _row in own_rows.items():
             if table == "res_users" or not isinstance(row_id, int):
@@ -236,7 +259,8 @@ class TestDeleteCompany(DeleteCase):
             """CREATE FUNCTION pg_temp.refuse() RETURNS trigger LANGUAGE plpgsql AS
                $$ BEGIN RAISE EXCEPTION 'disk on fire'; END $$;
                CREATE TRIGGER refuse BEFORE DELETE ON sale_order
-                  FOR EACH ROW EXECUTE FUNCTION pg_temp.refuse()"""
+                  FOR EACH ROW EXECUTE FUNCTION pg_temp.refuse();
+               ALTER TABLE sale_order ENABLE ALWAYS TRIGGER refuse"""
         )
         moves = self.env["account.move"].search_count([("company_id", "=", self.company.id)])
         with mute_logger("odoo.addons.danger_zone.models.danger_zone_job", "odoo.sql_db"):
@@ -246,6 +270,57 @@ class TestDeleteCompany(DeleteCase):
         self.assertTrue(self.company.exists())
         self.assertEqual(self.env["account.move"].search_count([("company_id", "=", self.company.id)]), moves)
         self.assertIn(self.company, self.owner.company_ids)
+
+    def test_records_that_stay_lose_their_links_to_its_data(self):
+        """Shared records keep all but their references to the company's records, as PostgreSQL's
+        keys say (links dropped, references cleared), whether or not it checks row by row."""
+        taxes = self.env["account.tax"].search(
+            [("company_id", "in", self.company.ids + self.other_company.ids), ("type_tax_use", "=", "sale")]
+        )
+        product = self.env["product.product"].create({"name": "DZ shared widget", "company_id": False})
+        contact = self.env["res.partner"].create({"name": "DZ doomed contact", "company_id": self.company.id})
+        shared = self.env["res.partner"].create({"name": "DZ shared contact", "company_id": False})
+        message = shared.message_post(body="Hello", author_id=contact.id, message_type="comment")
+        self.env.flush_all()
+        cr = self.env.cr
+        cr.execute(
+            "INSERT INTO product_taxes_rel (prod_id, tax_id) SELECT %s, unnest(%s) ON CONFLICT DO NOTHING",
+            [product.product_tmpl_id.id, taxes.ids],
+        )
+        product.invalidate_recordset()
+        cr.execute(
+            "UPDATE res_partner SET parent_id = %s, commercial_partner_id = %s WHERE id = %s",
+            [contact.id, contact.id, shared.id],
+        )
+        kept_taxes = product.taxes_id.filtered(lambda tax: tax.company_id != self.company)
+        self.assertTrue(kept_taxes & taxes and product.taxes_id - kept_taxes)
+        for row_checks, small_part in ((False, 0), (False, 10**9), (True, 10)):
+            savepoint = cr.savepoint()
+            try:
+                with self.subTest(row_checks=row_checks, small_part=small_part):
+                    CompanyUsers(self.company).release()
+                    deletion = CompanyDeletion(self.env(su=True), self.company, row_checks=row_checks)
+                    deletion.small_part = small_part  # 0: every table read; 10**9: every index looked up
+                    deletion.collect()
+                    self.assertEqual(deletion.blockers, [])
+                    deletion.delete()
+                    cr.execute(
+                        "SELECT array_agg(tax_id) FROM product_taxes_rel WHERE prod_id = %s",
+                        [product.product_tmpl_id.id],
+                    )
+                    self.assertEqual(sorted(cr.fetchone()[0]), sorted(kept_taxes.ids))
+                    cr.execute(
+                        "SELECT parent_id, commercial_partner_id FROM res_partner WHERE id = %s", [shared.id]
+                    )
+                    self.assertEqual(cr.fetchone(), (None, None))
+                    cr.execute("SELECT author_id FROM mail_message WHERE id = %s", [message.id])
+                    self.assertEqual(cr.fetchone(), (None,))
+                    cr.execute("SELECT count(*) FROM res_partner WHERE id = %s", [contact.id])
+                    self.assertEqual(cr.fetchone(), (0,))
+                    self.assertEqual(dangling_references(cr), [])
+            finally:
+                savepoint.close(rollback=True)
+                self.env.invalidate_all()
 
     def test_wizard_previews_and_deletes_and_forgets_the_password(self):
         action = self.company.with_user(self.owner).action_danger_zone_delete()
@@ -327,6 +402,29 @@ class TestDeleteConditions(DeleteCase):
     def test_a_running_job_blocks(self):
         self.company.with_user(self.owner).danger_zone_backup()
         self.assert_refused("backup of DZ Doomed Co is already queued")
+
+    def test_rows_that_stay_are_found_by_index_or_by_reading_their_table(self):
+        contact = self.env["res.partner"].create({"name": "DZ doomed contact", "company_id": self.company.id})
+        tax = self.env["account.tax"].search([("company_id", "=", self.company.id)], limit=1)
+        lines = self.env["account.move.line"].search([("company_id", "=", self.other_company.id)], limit=2)
+        self.env.cr.execute(
+            "UPDATE account_move_line SET partner_id = %s WHERE id = %s", [contact.id, lines[0].id]
+        )
+        self.env.cr.execute(
+            "UPDATE account_move_line SET tax_line_id = %s WHERE id = %s", [tax.id, lines[1].id]
+        )
+        for small_part in (0, 10**9):  # every table read; every indexed column looked up
+            with self.subTest(small_part=small_part):
+                deletion = CompanyDeletion(self.env(su=True), self.company)
+                deletion.small_part = small_part
+                deletion.collect()
+                self.assertEqual(
+                    sorted(deletion.blockers),
+                    [
+                        ("account.move.line", "partner_id", "res.partner", [lines[0].id]),
+                        ("account.move.line", "tax_line_id", "account.tax", [lines[1].id]),
+                    ],
+                )
 
     def test_other_companies_records_that_use_its_data_block(self):
         contact = self.env["res.partner"].search([("company_id", "=", self.company.id)], limit=1)
