@@ -64,7 +64,8 @@ class BookCheck:
         self.tax_countries = {}  # tax id -> its country (file id)
         self.fiscal_positions = {}  # fiscal position id -> (its country, whether it has a foreign VAT)
         self.entry_positions = {}  # entry id -> its fiscal position, where it has one
-        self.entry_taxes = defaultdict(set)  # entry id -> the taxes of its items
+        self.entry_taxes = {}  # entry id -> the taxes of its items, a frozenset shared by entries alike
+        self._tax_sets = {}  # each such frozenset, once
         self.posted = {}  # posted entry id -> its number
         self.balances = defaultdict(float)  # entry id -> the sum of its items' balances
         self.faults = {}  # (model, file id) -> reason, and the entry that goes with it
@@ -183,10 +184,16 @@ class BookCheck:
         for item in zip(ids, move_ids, account_ids, taxes, tax_of_line, reconciled, strict=True):
             self._check_off_balance(*item)
         for move_id, item_taxes, tax_id in zip(move_ids, taxes, tax_of_line, strict=True):
-            if item_taxes:
-                self.entry_taxes[move_id].update(item_taxes)
-            if tax_id:
-                self.entry_taxes[move_id].add(tax_id)
+            if item_taxes or tax_id:
+                self._add_entry_taxes(move_id, (*(item_taxes or ()), *((tax_id,) if tax_id else ())))
+
+    def _add_entry_taxes(self, move_id, tax_ids):
+        """Add taxes to an entry's: one frozenset for all entries with the same taxes, rather
+        than a set each (entries of a company share a few combinations of taxes)."""
+        current = self.entry_taxes.get(move_id, frozenset())
+        if not current.issuperset(tax_ids):
+            taxes = current.union(tax_ids)
+            self.entry_taxes[move_id] = self._tax_sets.setdefault(taxes, taxes)
 
     def _add_units(self, model, field):
         """What a product's unit is: its template's unit, whose category a unit of an item
