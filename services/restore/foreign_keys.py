@@ -8,7 +8,9 @@ when the connection may set it (a superuser, or a role granted ``SET`` on the
 parameter, as PostgreSQL 15 allows), and then checks each foreign key of the
 written rows with one set-based query. Without that right, PostgreSQL checks
 them row by row as usual. Unique, not-null and check constraints are never
-affected: they are not triggers.
+affected: they are not triggers. A company's deletion switches the checks off
+the same way (``deferred`` alone), having done what the keys would do itself
+(company_deletion.py).
 """
 
 import contextlib
