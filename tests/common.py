@@ -1,4 +1,5 @@
 from odoo.tests import new_test_user
+from odoo.tools import SQL
 
 OWNER_PASSWORD = "owner-Pa55word"
 ADMIN_PASSWORD = "admin-Pa55word"
@@ -50,3 +51,30 @@ def forget_password_failures(env, *users):
     Failures = env["danger.zone.password.failure"]
     for user in users:
         Failures._forget(user)
+
+
+def dangling_references(cr):
+    """[(table, column, count)] of the foreign keys whose values point to no row."""
+    cr.execute(
+        """SELECT c.conrelid::regclass::text, a.attname, c.confrelid::regclass::text, ra.attname
+             FROM pg_constraint c
+             JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
+             JOIN pg_attribute ra ON ra.attrelid = c.confrelid AND ra.attnum = c.confkey[1]
+            WHERE c.contype = 'f' AND array_length(c.conkey, 1) = 1 ORDER BY 1, 2"""
+    )
+    found = []
+    for table, column, referenced, referenced_column in cr.fetchall():
+        cr.execute(
+            SQL(
+                """SELECT count(*) FROM %s t WHERE t.%s IS NOT NULL
+                      AND NOT EXISTS (SELECT 1 FROM %s r WHERE r.%s = t.%s)""",
+                SQL.identifier(table),
+                SQL.identifier(column),
+                SQL.identifier(referenced),
+                SQL.identifier(referenced_column),
+                SQL.identifier(column),
+            )
+        )
+        if count := cr.fetchone()[0]:
+            found.append((table, column, count))
+    return found

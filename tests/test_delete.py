@@ -10,7 +10,7 @@ from ..demo.sample_company import create_sample_company
 from ..models.danger_zone_password_failure import MAX_FAILURES
 from ..services.company_deletion import CompanyDeletion
 from ..services.company_users import CompanyUsers
-from .common import forget_password_failures
+from .common import dangling_references, forget_password_failures
 
 PASSWORD = "doomed-Pa55word"
 GROUPS = (
@@ -39,26 +39,6 @@ def rows_of(cr, company_id):
             row = dict(zip(names, values, strict=True))
             rows[(table, row.get("id", tuple(values)))] = row
     return rows
-
-
-def dangling_references(cr):
-    """[(table, column, count)] of the foreign keys whose values point to no row."""
-    cr.execute(
-        """SELECT c.conrelid::regclass::text, a.attname, c.confrelid::regclass::text, ra.attname
-             FROM pg_constraint c
-             JOIN pg_attribute a ON a.attrelid = c.conrelid AND a.attnum = c.conkey[1]
-             JOIN pg_attribute ra ON ra.attrelid = c.confrelid AND ra.attnum = c.confkey[1]
-            WHERE c.contype = 'f' AND array_length(c.conkey, 1) = 1 ORDER BY 1, 2"""
-    )
-    found = []
-    for table, column, referenced, referenced_column in cr.fetchall():
-        cr.execute(
-            f"""SELECT count(*) FROM "{table}" t WHERE t."{column}" IS NOT NULL AND NOT EXISTS
-                   (SELECT 1 FROM "{referenced}" r WHERE r."{referenced_column}" = t."{column}")"""
-        )
-        if count := cr.fetchone()[0]:
-            found.append((table, column, count))
-    return found
 
 
 def company_dependent_keys(env, company_id):

@@ -11,6 +11,7 @@ from odoo.sql_db import close_db, db_connect
 from odoo.tests import BaseCase, tagged
 from odoo.tools import SQL
 
+from .common import dangling_references
 from .company_fingerprint import QUERIES, fingerprint
 from .test_backup_cli_and_snapshot import odoo_bin_command
 
@@ -282,6 +283,8 @@ class TestDemoCompanyAcrossDatabases(BaseCase):
         delete = odoo_bin_command("danger-zone", "delete", "-d", database, "--company", str(company_id))
         self.assertIn(f"records of {name}", self._run([*delete, "--yes", name]))
         self.assertEqual(self._company_references(database, references, company_id), {})
+        with db_connect(database).cursor() as cr:
+            self.assertEqual(dangling_references(cr), [], "no row points to a deleted one")
         shared_after = self._company_references(database, references, None)
         for (table, column), count in shared_after.items():
             if not table.startswith("danger_zone_"):  # the deletion's own job keeps its report
