@@ -79,6 +79,7 @@ class CompanyDeletion(CompanyPurge):
         self.small_part = SMALL_PART
         self.blockers = []  # [(referencing model or table, column, referenced model, [ids] or count)]
         self.to_clear = []  # [(referencing table, column, on delete, [ids])]: references that stay
+        self.link_keys = []  # [(table of no model, column, referenced model, on delete)]
 
     def collect(self):
         """Fill danger_zone_purge with every row of the company; return the counts per model.
@@ -98,8 +99,9 @@ class CompanyDeletion(CompanyPurge):
             self._add("res.partner", SQL("SELECT %s", self.partner_id), next_round)
             close(self._follow, next_round + 1)
         self.cr.execute("ANALYZE danger_zone_purge")  # the plans below depend on how many rows go
-        self._find_staying()
-        return self._counts()
+        counts = self._counts()
+        self._find_staying(counts)
+        return counts
 
     def delete(self, progress=None):
         """Delete what ``collect`` found; return the counts per model.
@@ -291,9 +293,10 @@ class CompanyDeletion(CompanyPurge):
     # ------------------------------------------------------------------
     # Rows that stay
     # ------------------------------------------------------------------
-    def _find_staying(self):
-        """Fill ``blockers`` and ``to_clear`` from the rows that stay and point to collected rows."""
-        self.blockers, self.to_clear = [], []
+    def _find_staying(self, counts):
+        """Fill ``blockers``, ``to_clear`` and ``link_keys`` from the keys to collected rows and
+        the rows that stay and point to them (``counts``: the collected rows per model)."""
+        self.blockers, self.to_clear, self.link_keys = [], [], []
         table_model = self._purged_tables()
         keys_of = {}
         for referencing, column, referenced, on_delete, _nullable in self._foreign_keys(table_model):
@@ -303,11 +306,11 @@ class CompanyDeletion(CompanyPurge):
             if referenced == "res_company" and on_delete not in BLOCKING:
                 continue  # the company row is deleted with PostgreSQL's checks, which apply these
             keys_of.setdefault(referencing, []).append((column, table_model[referenced], on_delete))
-        counts = self._counts()
         for table, keys in keys_of.items():
             if table in self._model_of:
                 self._find_staying_rows(table, keys, counts)
             else:
+                self.link_keys += [(table, *key) for key in keys]
                 self._find_staying_links(table, keys)
 
     def _find_staying_rows(self, table, keys, counts):
@@ -430,11 +433,10 @@ class CompanyDeletion(CompanyPurge):
     def _drop_links(self):
         """What the keys of tables of no model (many2many links) would do to their rows that point
         to collected rows: drop or clear them (a restricting key made a blocker)."""
-        table_model = self._purged_tables()
-        for table, column, referenced, on_delete, _nullable in self._foreign_keys(table_model):
-            if table in self._model_of or referenced == "res_company" or on_delete in RESTRICTING:
+        for table, column, target, on_delete in self.link_keys:
+            if target == "res.company" or on_delete in RESTRICTING:
                 continue
-            pointing = self._pointing(column, table_model[referenced])
+            pointing = self._pointing(column, target)
             if on_delete == "c":
                 self.cr.execute(SQL("DELETE FROM %s t WHERE %s", SQL.identifier(table), pointing))
             else:
