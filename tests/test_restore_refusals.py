@@ -358,8 +358,8 @@ class TestRestoreRefusals(RestoreCase):
 
     def test_documents_attach_only_to_the_records_the_restore_writes(self):
         """A message, follower or activity names its record by model and id: a file may attach
-        it only to a data record of the same file, never to a key (a user of this database),
-        the company itself, or a model the file does not carry (#17)."""
+        it only to a data record of the same file, never to a key (a user of this database, a
+        user's contact), the company itself, or a model the file does not carry (#17)."""
         target = self.new_company("DZ Documents Co", chart=False)
 
         def attach_to(model, record_id):
@@ -371,9 +371,16 @@ class TestRestoreRefusals(RestoreCase):
 
         reader = open_backup(io.BytesIO(self.content))
         user_id = next(iter(reader.records("keys/res.users.jsonl")))["id"]
+        user_partner_id = next(iter(reader.records("keys/res.partner.jsonl")))["id"]
         company_id = next(iter(reader.records("data/res.company.jsonl")))["id"]
         message_id = next(iter(reader.records("data/mail.message.jsonl")))["id"]
-        for model, record_id in (("res.users", user_id), ("res.company", company_id), ("ir.cron", 1)):
+        documents = (
+            ("res.users", user_id),
+            ("res.partner", user_partner_id),
+            ("res.company", company_id),
+            ("ir.cron", 1),
+        )
+        for model, record_id in documents:
             with self.subTest(model=model):
                 forged = attach_to(model, record_id)
                 expected = f"mail.message {message_id}: res_id attaches it to {model} {record_id}"

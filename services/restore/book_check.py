@@ -33,10 +33,12 @@ says which entries break a rule of Odoo's:
 Amounts are compared at the rounding of the company's currency, as Odoo compares them.
 """
 
+import math
 from collections import defaultdict
 
 from odoo.tools import float_compare, float_is_zero
 
+from ...engine.record_table import RecordTable
 from .reconciliation_check import ReconciliationCheck
 from .sequence_dates import SequenceDates
 
@@ -49,7 +51,8 @@ RECEIVABLE, PAYABLE = "asset_receivable", "liability_payable"
 OFF_BALANCE_TYPE = "off_balance"
 PRODUCT, TEMPLATE, UOM = "product.product", "product.template", "uom.uom"
 TAX, FISCAL_POSITION = "account.tax", "account.fiscal.position"
-OFF_BALANCE, ON_BALANCE = 1, 2  # the kinds of accounts an entry's items are on
+OFF_BALANCE, ON_BALANCE = 1, 2  # the kinds of accounts an entry's items are on (flags of its row)
+MET, POSTED = 4, 8  # the entry's record was met, and is posted (flags of its row)
 
 
 class BookCheck:
@@ -63,29 +66,34 @@ class BookCheck:
         self.country_codes = {}  # file id of a country -> its code
         self.tax_countries = {}  # tax id -> its country (file id)
         self.fiscal_positions = {}  # fiscal position id -> (its country, whether it has a foreign VAT)
-        self.entry_positions = {}  # entry id -> its fiscal position, where it has one
-        self.entry_taxes = {}  # entry id -> the taxes of its items, a frozenset shared by entries alike
-        self._tax_sets = {}  # each such frozenset, once
-        self.posted = {}  # posted entry id -> its number
-        self.balances = defaultdict(float)  # entry id -> the sum of its items' balances
+        # per entry: what the file says of it and what its items make, a row each (flags: MET,
+        # POSTED, OFF_BALANCE | ON_BALANCE of its items' accounts); amounts in company currency
+        self.entries = RecordTable(
+            numbers=(
+                "balance",  # the sum of its items' balances
+                "installments",  # its installments' residuals
+                "untaxed_made",  # what its items make of its untaxed amount, tax and total
+                "tax_made",
+                "total_made",
+                "untaxed",  # its untaxed amount, tax and total (signed), as the file has them
+                "tax",
+                "total",
+                "residual",  # an invoice's or a bill's residual, as the file has it
+            ),
+            values=("side", "journal", "position", "taxes"),  # side: "sale", "purchase" or None
+            texts=("name",),  # a posted entry's number
+        )
         self.faults = {}  # (model, file id) -> reason, and the entry that goes with it
         self.accounts = {}  # account id -> (type, code)
-        self.sides = {}  # entry id -> "sale", "purchase" or None
         self.unsure = []  # items met before their entry or account (a file in another order)
         self.reconciliations = ReconciliationCheck(env, self.rounding, self._amount)
-        self.invoice_residuals = {}  # invoice or bill id -> its residual (company currency)
-        self.installment_residuals = defaultdict(float)  # entry id -> its installments' residuals
-        self.amounts = {}  # entry id -> (untaxed, tax, total) signed, as the file has them
-        self.made = defaultdict(lambda: [0.0, 0.0, 0.0])  # entry id -> what its items make of them
         self.payment_states = {}  # entry id -> reason its payment state is one Odoo would not give
         self.journal_types = {}  # journal id -> its type
         self.sequence_dates = SequenceDates(env, company, self.journal_types)
-        self.balance_sheet = defaultdict(int)  # entry id -> OFF_BALANCE | ON_BALANCE of its items' accounts
         self.unsure_off_balance = []  # items met before their account
         self.units = {PRODUCT: {}, TEMPLATE: {}, UOM: {}}  # product -> template -> unit -> category
         self.unit_fits = {}  # (product, unit) -> whether the unit is of the product's category
         self.items_by_unit = defaultdict(list)  # (product, unit) -> [(item, entry)] met before either
-        self.invoice_journals = {}  # invoice or bill id -> its journal
 
     def add_columns(self, model, columns):
         """Take a checked batch of ``model``'s records, a column at a time."""
@@ -123,27 +131,53 @@ class BookCheck:
         self.sequence_dates.add_journals(ids, *self._columns(columns, "sequence_override_regex"))
 
     def _add_entries(self, ids, columns):
+        entries = self.entries
         columns_read = self._columns(
-            columns, "state", "name", "move_type", "amount_residual_signed", "journal_id"
+            columns,
+            "state",
+            "name",
+            "move_type",
+            "amount_residual_signed",
+            "journal_id",
+            "fiscal_position_id",
+            "amount_untaxed_signed",
+            "amount_tax_signed",
+            "amount_total_signed",
         )
-        for move_id, state, name, move_type, residual, journal_id in zip(ids, *columns_read, strict=True):
+        for move_id, state, name, move_type, residual, journal_id, position_id, *signed in zip(
+            ids, *columns_read, strict=True
+        ):
+            row = entries.row(move_id)
+            entries.flags[row] |= MET
             if state == "posted":
-                self.posted[move_id] = name
+                entries.flags[row] |= POSTED
+                entries.name[row] = name
             side = "sale" if move_type in SALE else "purchase" if move_type in PURCHASE else None
-            self.sides[move_id] = side
             if side:
-                self.invoice_journals[move_id] = journal_id
-                if residual is not None:
-                    self.invoice_residuals[move_id] = residual
-        amounts = self._columns(columns, "amount_untaxed_signed", "amount_tax_signed", "amount_total_signed")
-        for move_id, *signed in zip(ids, *amounts, strict=True):
-            self.amounts[move_id] = signed
+                entries.set_value("side", row, side)
+                entries.set_value("journal", row, journal_id)
+                entries.set_number("residual", row, residual)
+            if position_id:
+                entries.set_value("position", row, position_id)
+            for name_signed, value in zip(("untaxed", "tax", "total"), signed, strict=True):
+                entries.set_number(name_signed, row, value)
         self._check_payment_states(ids, columns)
         self.sequence_dates.add_entries(ids, *self._columns(columns, "state", "name", "date", "journal_id"))
-        for move_id, position_id in zip(ids, *self._columns(columns, "fiscal_position_id"), strict=True):
-            if position_id:
-                self.entry_positions[move_id] = position_id
         self._check_bill_dates(ids, columns)
+
+    def _met(self, move_id):
+        """The row of an entry whose record was met, or None."""
+        row = self.entries.rows.get(move_id)
+        return row if row is not None and self.entries.flags[row] & MET else None
+
+    def _is_posted(self, move_id):
+        row = self.entries.rows.get(move_id)
+        return row is not None and bool(self.entries.flags[row] & POSTED)
+
+    def _met_rows(self, flag=MET):
+        """(entry id, row) of the entries met (or posted, with ``flag=POSTED``)."""
+        flags = self.entries.flags
+        return ((move_id, row) for move_id, row in self.entries.rows.items() if flags[row] & flag)
 
     def _check_bill_dates(self, ids, columns):
         """Odoo's _require_bill_date_for_autopost: a bill posted automatically has a bill date."""
@@ -155,7 +189,8 @@ class BookCheck:
 
     def _add_items(self, ids, columns):
         move_ids, account_ids = self._columns(columns, "move_id", "account_id")
-        balances = self._add_lines(ids, move_ids, *self._columns(columns, "debit", "credit", "balance"))
+        rows = list(map(self.entries.row, move_ids))
+        balances = self._add_lines(ids, move_ids, rows, *self._columns(columns, "debit", "credit", "balance"))
         residuals, reconciled, display_types = self._columns(
             columns, "amount_residual", "reconciled", "display_type"
         )
@@ -166,11 +201,12 @@ class BookCheck:
         self.reconciliations.add_currency_amounts(item_columns=(ids, *in_currency))
         for item in zip(ids, move_ids, account_ids, display_types, strict=True):
             self._check_side(*item)
-        for move_id, display_type, residual in zip(move_ids, display_types, residuals, strict=True):
+        installments = self.entries.installments
+        for row, display_type, residual in zip(rows, display_types, residuals, strict=True):
             if display_type == "payment_term":
-                self.installment_residuals[move_id] += residual or 0.0
+                installments[row] += residual or 0.0
         debits, tax_lines = self._columns(columns, "debit", "tax_repartition_line_id")
-        for item in zip(move_ids, display_types, tax_lines, debits, balances, strict=True):
+        for item in zip(rows, display_types, tax_lines, debits, balances, strict=True):
             self._add_to_amounts(*item)
         products, units = self._columns(columns, "product_id", "product_uom_id")
         for item_id, move_id, product_id, unit_id in zip(ids, move_ids, products, units, strict=True):
@@ -183,17 +219,16 @@ class BookCheck:
         taxes, tax_of_line = self._columns(columns, "tax_ids", "tax_line_id")
         for item in zip(ids, move_ids, account_ids, taxes, tax_of_line, reconciled, strict=True):
             self._check_off_balance(*item)
-        for move_id, item_taxes, tax_id in zip(move_ids, taxes, tax_of_line, strict=True):
+        for row, item_taxes, tax_id in zip(rows, taxes, tax_of_line, strict=True):
             if item_taxes or tax_id:
-                self._add_entry_taxes(move_id, (*(item_taxes or ()), *((tax_id,) if tax_id else ())))
+                self._add_entry_taxes(row, (*(item_taxes or ()), *((tax_id,) if tax_id else ())))
 
-    def _add_entry_taxes(self, move_id, tax_ids):
-        """Add taxes to an entry's: one frozenset for all entries with the same taxes, rather
-        than a set each (entries of a company share a few combinations of taxes)."""
-        current = self.entry_taxes.get(move_id, frozenset())
+    def _add_entry_taxes(self, row, tax_ids):
+        """Add taxes to an entry's: a frozenset kept once for all entries with the same taxes
+        (entries of a company share a few combinations of taxes)."""
+        current = self.entries.value("taxes", row) or frozenset()
         if not current.issuperset(tax_ids):
-            taxes = current.union(tax_ids)
-            self.entry_taxes[move_id] = self._tax_sets.setdefault(taxes, taxes)
+            self.entries.set_value("taxes", row, current.union(tax_ids))
 
     def _add_units(self, model, field):
         """What a product's unit is: its template's unit, whose category a unit of an item
@@ -240,7 +275,7 @@ class BookCheck:
             self._check_off_balance(*item, last=True)
         self._mixed_balance_sheets()
         self._units_of_other_categories()
-        faults = self.reconciliations.faults(self.accounts, self.posted, line_ids)
+        faults = self.reconciliations.faults(self.accounts, self._is_posted, line_ids)
         for key, reason in self.faults.items():
             faults.setdefault(key, reason)
         self._unbalanced_entries(faults)
@@ -259,8 +294,11 @@ class BookCheck:
     def _invoice_residuals(self, faults):
         """An invoice's or bill's residual is its installments' (Odoo's _compute_amount:
         ``amount_residual_signed``, in company currency)."""
-        for move_id, residual in self.invoice_residuals.items():
-            left = self.installment_residuals.get(move_id, 0.0)
+        entries = self.entries
+        for move_id, row in self._met_rows():
+            residual, left = entries.residual[row], entries.installments[row]
+            if entries.value("side", row) is None or math.isnan(residual):
+                continue
             if float_compare(residual, left, precision_rounding=self.rounding):
                 faults.setdefault(
                     (MOVE, move_id),
@@ -274,9 +312,10 @@ class BookCheck:
     def _invoice_journals(self, faults):
         """Odoo's _check_journal_move_type: a sale document in a sale journal, a purchase
         document in a purchase journal."""
-        for move_id, journal_id in self.invoice_journals.items():
-            side, journal_type = self.sides[move_id], self.journal_types.get(journal_id)
-            if journal_type is not None and journal_type != side:
+        for move_id, row in self._met_rows():
+            side = self.entries.value("side", row)
+            journal_type = self.journal_types.get(self.entries.value("journal", row))
+            if side and journal_type is not None and journal_type != side:
                 faults.setdefault(
                     (MOVE, move_id),
                     self.env._(
@@ -289,9 +328,10 @@ class BookCheck:
     def _taxes_of_other_countries(self, faults):
         """Odoo's _validate_taxes_country: the countries of an entry's taxes are its tax country,
         its fiscal position's when that has a foreign VAT number, else the company's fiscal one."""
-        for move_id, taxes in self.entry_taxes.items():
+        for move_id, row in self.entries.rows.items():
+            taxes = self.entries.value("taxes", row) or ()
             countries = {self._country(self.tax_countries.get(tax_id)) for tax_id in taxes} - {None}
-            position = self.fiscal_positions.get(self.entry_positions.get(move_id))
+            position = self.fiscal_positions.get(self.entries.value("position", row))
             position_country = self._country(position[0]) if position else None
             tax_country = position_country if position and position[1] else self.fiscal_country
             if not countries or countries == {tax_country}:
@@ -316,16 +356,16 @@ class BookCheck:
             return None
         return self.country_codes.get(country_id) or f"#{country_id}"
 
-    def _add_to_amounts(self, move_id, display_type, tax_line, debit, balance):
+    def _add_to_amounts(self, row, display_type, tax_line, debit, balance):
         """Odoo's _compute_amount, item by item: an invoice's product and rounding items make its
         untaxed amount, its tax items (and tax rounding) its tax; an entry's debits its total."""
-        made = self.made[move_id]
+        entries = self.entries
         if display_type == "tax" or (display_type == "rounding" and tax_line):
-            made[1] -= balance
+            entries.tax_made[row] -= balance
         elif display_type in ("product", "rounding"):
-            made[0] -= balance
+            entries.untaxed_made[row] -= balance
         if debit:
-            made[2] += balance
+            entries.total_made[row] += balance
 
     def _entry_amounts(self, faults):
         """Each entry's untaxed, tax and total amounts (company currency) against its items'."""
@@ -334,9 +374,12 @@ class BookCheck:
             self.env._("tax"),
             self.env._("total"),
         )
-        for move_id, signed in self.amounts.items():
-            untaxed, tax, debits = self.made.get(move_id, (0.0, 0.0, 0.0))
-            expected = (untaxed, tax, untaxed + tax) if self.sides.get(move_id) else (0.0, 0.0, abs(debits))
+        entries = self.entries
+        for move_id, row in self._met_rows():
+            signed = (entries.number(name, row) for name in ("untaxed", "tax", "total"))
+            untaxed, tax, debits = entries.untaxed_made[row], entries.tax_made[row], entries.total_made[row]
+            side = entries.value("side", row)
+            expected = (untaxed, tax, untaxed + tax) if side else (0.0, 0.0, abs(debits))
             for name, value, made in zip(names, signed, expected, strict=True):
                 if value is not None and float_compare(value, made, precision_rounding=self.rounding):
                     faults.setdefault(
@@ -394,8 +437,8 @@ class BookCheck:
             self.payment_states[move_id] = self.env._("its payment state: %s", reason)
 
     def _unbalanced_entries(self, faults):
-        for move_id, name in self.posted.items():
-            total = self.balances.get(move_id, 0.0)
+        for move_id, row in self._met_rows(POSTED):
+            total, name = self.entries.balance[row], self.entries.name[row]
             if not float_is_zero(total, precision_rounding=self.rounding):
                 faults.setdefault(
                     (MOVE, move_id),
@@ -407,17 +450,17 @@ class BookCheck:
                     ),
                 )
 
-    def _add_lines(self, ids, move_ids, debit_column, credit_column, balance_column):
-        """Add the items' balances to their entries', and note the items whose balance is not
-        their debit minus their credit (a plain comparison first: 300,000 items are many).
+    def _add_lines(self, ids, move_ids, rows, debit_column, credit_column, balance_column):
+        """Add the items' balances to their entries' (``rows``), and note the items whose balance
+        is not their debit minus their credit (a plain comparison first: 300,000 items are many).
         Return the balances (debit minus credit where the file has none)."""
-        totals, half, balances = self.balances, self.rounding / 2, []
-        columns = zip(ids, move_ids, debit_column, credit_column, balance_column, strict=True)
-        for line_id, move_id, debit, credit, balance in columns:
+        totals, half, balances = self.entries.balance, self.rounding / 2, []
+        columns = zip(ids, move_ids, rows, debit_column, credit_column, balance_column, strict=True)
+        for line_id, move_id, row, debit, credit, balance in columns:
             debit_minus_credit = (debit or 0.0) - (credit or 0.0)
             if balance is None:  # a file without balances: the restore takes debit minus credit
                 balance = debit_minus_credit
-            totals[move_id] += balance
+            totals[row] += balance
             balances.append(balance)
             if abs(balance - debit_minus_credit) >= half and float_compare(
                 balance, debit_minus_credit, precision_rounding=self.rounding
@@ -433,10 +476,11 @@ class BookCheck:
             if not last:  # its account comes later in the file
                 self.unsure_off_balance.append((line_id, move_id, account_id, taxes, tax_line, reconciled))
             return
+        flags, row = self.entries.flags, self.entries.row(move_id)
         if self.accounts[account_id][0] != OFF_BALANCE_TYPE:
-            self.balance_sheet[move_id] |= ON_BALANCE
+            flags[row] |= ON_BALANCE
             return
-        self.balance_sheet[move_id] |= OFF_BALANCE
+        flags[row] |= OFF_BALANCE
         if taxes or tax_line or reconciled:
             self._fault(
                 line_id,
@@ -469,8 +513,9 @@ class BookCheck:
                     self._fault(item_id, move_id, self._other_category())
 
     def _mixed_balance_sheets(self):
-        for move_id, kinds in self.balance_sheet.items():
-            if kinds == OFF_BALANCE | ON_BALANCE:
+        flags, both = self.entries.flags, OFF_BALANCE | ON_BALANCE
+        for move_id, row in self.entries.rows.items():
+            if flags[row] & both == both:
                 self.faults.setdefault(
                     (MOVE, move_id),
                     self.env._("an entry with an off-balance account must have only off-balance accounts"),
@@ -478,11 +523,12 @@ class BookCheck:
 
     def _check_side(self, line_id, move_id, account_id, display_type, last=False):
         """Odoo's _check_payable_receivable on one item of an invoice or a bill."""
-        if move_id not in self.sides or account_id not in self.accounts:
+        row = self._met(move_id)
+        if row is None or account_id not in self.accounts:
             if not last:  # its entry or its account comes later in the file
                 self.unsure.append((line_id, move_id, account_id, display_type))
             return
-        side = self.sides[move_id]
+        side = self.entries.value("side", row)
         if not side:
             return
         account_type, code, _reconcile = self.accounts[account_id]

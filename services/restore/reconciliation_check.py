@@ -79,7 +79,7 @@ class ReconciliationCheck:
             for partial_id, *values in zip(*partial_columns, strict=True):
                 self.partial_currency[partial_id] = values
 
-    def faults(self, accounts, posted, line_ids):
+    def faults(self, accounts, is_posted, line_ids):
         """{(PARTIAL, id): reason} of the partial reconciliations Odoo would not have made; the
         items whose residual is not what their reconciliations leave, and their entries, are
         added to ``item_faults``.
@@ -91,7 +91,7 @@ class ReconciliationCheck:
                 self._check_not_reconcilable(item_id, *item)
         faults, matched = {}, defaultdict(list)
         for partial_id, debit_id, credit_id, amount in self.partials:
-            if reason := self._pair_fault(accounts, posted, line_ids, debit_id, credit_id):
+            if reason := self._pair_fault(accounts, is_posted, line_ids, debit_id, credit_id):
                 faults[(PARTIAL, partial_id)] = reason
                 continue
             matched[debit_id, 1].append((partial_id, amount or 0.0))
@@ -164,7 +164,7 @@ class ReconciliationCheck:
                     ),
                 )
 
-    def _pair_fault(self, accounts, posted, line_ids, debit_id, credit_id):
+    def _pair_fault(self, accounts, is_posted, line_ids, debit_id, credit_id):
         for item_id in (debit_id, credit_id):
             if item_id not in self.items and item_id in line_ids:
                 return self.env._(
@@ -187,7 +187,7 @@ class ReconciliationCheck:
             return self.env._(
                 "account %(code)s does not allow reconciliation", code=accounts[debit_account][1]
             )
-        if debit_move not in posted or credit_move not in posted:
+        if not (is_posted(debit_move) and is_posted(credit_move)):
             return self.env._("it reconciles journal items of an entry that is not posted")
         return None
 

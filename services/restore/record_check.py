@@ -65,7 +65,7 @@ class RecordCheck:
         self.env = context.env
         self.columns = columns
         self.keys = keys
-        self.data_ids = defaultdict(set)  # model -> ids of the file's data records (the company's left out)
+        self.data_models = set()  # the models of the data members checked (the company's left out)
         self.books = BookCheck(context.env, context.company)
         self.orders = OrderCheck(context.env, context.company.currency_id)
 
@@ -84,7 +84,7 @@ class RecordCheck:
             for targets in referenced.values():
                 targets.discard(None)  # null many2ones, added a column at a time
             dangling = {
-                relation: targets - self._known(ids, relation) for relation, targets in referenced.items()
+                relation: self._unknown(ids, relation, targets) for relation, targets in referenced.items()
             }
             if any(dangling.values()):
                 self._report_dangling(
@@ -121,12 +121,17 @@ class RecordCheck:
             if type(record.get("id")) is int and isinstance(record.get(field), str)
         }
 
-    def _known(self, ids, relation):
-        """The ids a reference to ``relation`` may name: the file's records of that model, or
-        for a document (``(DOCUMENT, model)``) its data records only."""
-        if isinstance(relation, tuple):
-            return self.data_ids[relation[1]]
-        return ids[relation]
+    def _unknown(self, ids, relation, targets):
+        """The ids of ``targets`` that a reference to ``relation`` may not name: those not among
+        the file's records of that model, or for a document (``(DOCUMENT, model)``) not among its
+        data records (worked out from the keys, which are few, rather than kept as another set
+        of every data id)."""
+        if not isinstance(relation, tuple):
+            return targets - ids[relation]
+        model = relation[1]
+        if model not in self.data_models:
+            return set(targets)
+        return (targets - ids[model]) | (targets & self._key_ids(model))
 
     def _check_member(self, member, ids, referenced):
         """Check each record of one member, add its ids to ``ids`` and the ids it refers to to
@@ -159,7 +164,7 @@ class RecordCheck:
                 for check in self._derived_checks(member["model"]):
                     check.add_columns(member["model"], columns)
         if written:
-            self.data_ids[member["model"]] |= own_ids - self._key_ids(member["model"])
+            self.data_models.add(member["model"])
         if rows:
             count -= self._check_constraints(member["model"], rows)
         return count

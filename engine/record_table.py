@@ -1,0 +1,77 @@
+"""Values kept per record of a file, packed in arrays.
+
+A restore checks hundreds of thousands of records and keeps a few values of each until the
+end (a journal entry's running balance, its side, its taxes). A dict per value costs 60 to 100
+bytes a record, a number in an array 8 and a value among a few (interned) 4.
+"""
+
+import math
+from array import array
+
+ABSENT = math.nan  # a number the record does not have
+
+
+class RecordTable:
+    """A row per file id: numbers (``table.<name>[row]``, 0.0 until set), values among a few
+    (``value``/``set_value``: states, journals, shared sets; None until set), texts, and
+    ``flags`` (a byte).
+
+    >>> table = RecordTable(numbers=("balance", "residual"), values=("journal",), texts=("name",))
+    >>> row = table.row(7)
+    >>> table.balance[row] += 12.5
+    >>> table.set_number("residual", row, None)
+    >>> table.set_value("journal", row, 3)
+    >>> table.balance[row], table.number("residual", row), table.value("journal", row)
+    (12.5, None, 3)
+    >>> table.value("journal", table.row(8)), table.name[row], 7 in table, 9 in table
+    (None, None, True, False)
+    """
+
+    def __init__(self, numbers=(), values=(), texts=()):
+        self.rows = {}  # file id -> its row
+        self.flags = bytearray()
+        self._numbers = [self._column(name, array("d")) for name in numbers]
+        self._codes = {name: self._column(name, array("I")) for name in values}
+        self._distinct = {name: [None] for name in values}  # code -> value (0: None)
+        self._code_of = {name: {None: 0} for name in values}  # value -> code
+        self._texts = [self._column(name, []) for name in texts]
+
+    def _column(self, name, column):
+        setattr(self, name, column)
+        return column
+
+    def row(self, record_id):
+        """The row of ``record_id``, added (empty) the first time."""
+        row = self.rows.get(record_id)
+        if row is None:
+            row = self.rows[record_id] = len(self.flags)
+            self.flags.append(0)
+            for column in self._numbers:
+                column.append(0.0)
+            for column in self._codes.values():
+                column.append(0)
+            for column in self._texts:
+                column.append(None)
+        return row
+
+    def __contains__(self, record_id):
+        return record_id in self.rows
+
+    def set_number(self, name, row, value):
+        getattr(self, name)[row] = ABSENT if value is None else value
+
+    def number(self, name, row):
+        value = getattr(self, name)[row]
+        return None if math.isnan(value) else value
+
+    def set_value(self, name, row, value):
+        """Set a value among a few: each distinct value is kept once (its code per row)."""
+        code_of = self._code_of[name]
+        code = code_of.get(value)
+        if code is None:
+            code = code_of[value] = len(self._distinct[name])
+            self._distinct[name].append(value)
+        self._codes[name][row] = code
+
+    def value(self, name, row):
+        return self._distinct[name][self._codes[name][row]]
