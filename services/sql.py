@@ -1,6 +1,7 @@
 """Small SQL helpers that several services use."""
 
 import io
+from array import array
 
 from odoo.tools import SQL
 
@@ -18,9 +19,21 @@ def table_rows(cr, table):
 
 
 def next_ids(cr, sequence, count):
-    """``count`` new ids from ``sequence``, in one query."""
-    cr.execute("SELECT nextval(%s) FROM generate_series(1, %s)", [sequence, count])
-    return [row[0] for row in cr.fetchall()]
+    """``count`` new ids from ``sequence`` (ascending, packed), in one query that answers the
+    runs of consecutive ids they make (one, unless other transactions took ids meanwhile)
+    rather than ``count`` rows: a million rows cost Python some 80 MB."""
+    cr.execute(
+        """SELECT min(id), max(id)
+             FROM (SELECT id, id - row_number() OVER (ORDER BY id) AS run
+                     FROM (SELECT nextval(%s) AS id FROM generate_series(1, %s)) AS taken) AS numbered
+            GROUP BY run
+            ORDER BY 1""",
+        [sequence, count],
+    )
+    ids = array("q")
+    for first, last in cr.fetchall():
+        ids.extend(range(first, last + 1))
+    return ids
 
 
 def copy_from_stdin(table, columns):

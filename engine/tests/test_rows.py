@@ -1,6 +1,8 @@
+import random
 import unittest
 
-from ..rows import Column, Remap, RowBuilder
+from ..record_table import IdSet
+from ..rows import Column, IdMap, Remap, RowBuilder
 
 RECORDS = [
     {
@@ -94,3 +96,63 @@ class RowsCase(unittest.TestCase):
         builder.remap.add("res.partner", 3, 103)
         text, _deferred = builder.rows([11], [dict(RECORDS[0], partner_id=3)])
         self.assertIn("\t103\t", text)
+
+
+class IdMapCase(unittest.TestCase):
+    def test_it_answers_as_a_dict_whatever_the_order_of_the_ids(self):
+        """Runs of a restore's writes, gaps, matched ids added before and after, the same id
+        added twice, ids no run can hold: every answer as a dict gives it."""
+        randomness = random.Random(18)
+        for _round in range(200):
+            ids, expected, new_id = IdMap(), {}, randomness.randint(1, 50)
+            for _step in range(randomness.randint(0, 60)):
+                kind = randomness.random()
+                if kind < 0.7:  # the next record written: after the last, maybe past a gap
+                    old_id = max(expected, default=0) + randomness.choice((1, 1, 1, 2, 5))
+                elif kind < 0.95:  # out of order: a matched record, a file in another order
+                    old_id = randomness.randint(1, 80)
+                else:
+                    old_id = randomness.choice((0, -3, 1 << 63, True))
+                new_id += randomness.choice((1, 1, 1, 3))
+                ids.add(old_id, new_id)
+                expected[old_id] = new_id
+            self.assertEqual(dict(ids.items()), expected)
+            self.assertEqual(len(ids), len(expected))
+            for old_id in range(-1, 90):
+                self.assertEqual(ids.get(old_id), expected.get(old_id))
+                self.assertEqual(old_id in ids, old_id in expected)
+            self.assertEqual(sorted(ids.values()), sorted(expected.values()))
+            self.assertIsNone(ids.get(None))
+
+    def test_a_restore_in_the_files_order_keeps_one_run(self):
+        ids = IdMap()
+        ids.update(zip(range(10, 100_010), range(5000, 105_000), strict=True))
+        self.assertEqual((ids.runs(), len(ids), ids[50_000]), (1, 100_000, 54_990))
+
+
+class IdSetCase(unittest.TestCase):
+    def test_it_answers_as_a_set_whatever_the_order_of_the_ids(self):
+        randomness = random.Random(19)
+        for _round in range(200):
+            ids, expected = IdSet(), set()
+            for _step in range(randomness.randint(0, 40)):
+                kind = randomness.random()
+                if kind < 0.5:  # the next batch of a file, in order, maybe past a gap
+                    last = max((value for value in expected if type(value) is int), default=0)
+                    start = last + randomness.choice((1, 1, 2, 5))
+                    batch = set(range(start, start + randomness.randint(1, 4)))
+                elif kind < 0.9:  # out of order
+                    batch = {randomness.randint(1, 80)}
+                else:
+                    batch = {randomness.choice((0, -3, 1 << 63, "x", 2.5))}
+                self.assertEqual(ids.isdisjoint(batch), expected.isdisjoint(batch))
+                if randomness.random() < 0.5:
+                    ids.update(batch)
+                else:
+                    for record_id in batch:
+                        ids.add(record_id)
+                expected |= batch
+            self.assertEqual((set(ids), len(ids)), (expected, len(expected)))
+            probe = set(range(-1, 90)) | {"x", 2.5}
+            self.assertEqual(probe - ids, probe - expected)
+            self.assertTrue(all((value in ids) == (value in expected) for value in probe))

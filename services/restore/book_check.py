@@ -81,7 +81,7 @@ class BookCheck:
                 "residual",  # an invoice's or a bill's residual, as the file has it
             ),
             values=("side", "journal", "position", "taxes"),  # side: "sale", "purchase" or None
-            texts=("name",),  # a posted entry's number
+            objects=("name",),  # a posted entry's number
         )
         self.faults = {}  # (model, file id) -> reason, and the entry that goes with it
         self.accounts = {}  # account id -> (type, code)

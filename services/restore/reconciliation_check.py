@@ -13,16 +13,19 @@ as the credit side (and so in the item's own currency, with the partials' amount
 and an item claiming to be reconciled has none left; elsewhere both are empty. A file claiming
 an invoice paid without the payment behind it is refused.
 
-Only the items on accounts that allow reconciliation are kept (id, entry, account, balance);
-an item met before its account is kept too, in case.
+Only the items on accounts that allow reconciliation are kept (entry, account, balance,
+residuals, a row each); an item met before its account is kept too, in case.
 """
 
 from collections import defaultdict
 
 from odoo.tools import float_compare
 
+from ...engine.record_table import RecordTable
+
 MOVE, LINE, PARTIAL = "account.move", "account.move.line", "account.partial.reconcile"
 ALWAYS_RECONCILABLE = ("asset_cash", "liability_credit_card")
+KEPT, RECONCILED, IN_CURRENCY = 1, 2, 4  # flags of an item's row
 
 
 class ReconciliationCheck:
@@ -30,22 +33,47 @@ class ReconciliationCheck:
         self.env = env
         self.rounding = rounding
         self.amount = amount  # how an amount is written in a message
-        self.items = {}  # item id -> (entry, account, balance, residual, reconciled): may be reconciled
+        # the items that may be reconciled (flags: KEPT, RECONCILED, IN_CURRENCY: its amounts in
+        # its currency are known); residuals None where the file has none
+        self.items = RecordTable(
+            numbers=("balance", "residual", "amount_currency", "residual_currency"),
+            values=("account", "currency"),
+            objects=("entry",),
+        )
         self.partials = []  # (partial id, debit item, credit item, amount)
         self.item_faults = {}  # (model, id) -> reason, of the items and their entries
-        self.in_currency = {}  # kept item id -> (currency, amount in it, residual in it)
         self.partial_currency = {}  # partial id -> (debit amount, credit amount) in the items' currencies
         self.currency_rounding = {}  # currency id of the file -> its rounding (company's if unknown)
 
     def add_items(self, accounts, columns):
         """Keep the items that may be reconciled; check the others' residuals (``columns``: ids,
         entries, accounts, balances (debit minus credit if missing), residuals, reconciled)."""
-        for item in zip(*columns, strict=True):
-            account_id = item[2]
+        items = self.items
+        for item_id, move_id, account_id, balance, residual, reconciled in zip(*columns, strict=True):
             if account_id not in accounts or reconcilable(accounts[account_id]):
-                self.items[item[0]] = item[1:]
+                row = items.row(item_id)
+                items.flags[row] = KEPT | (RECONCILED if reconciled else 0)
+                items.entry[row], items.balance[row] = move_id, balance
+                items.set_value("account", row, account_id)
+                items.set_number("residual", row, residual)
             else:
-                self._check_not_reconcilable(*item)
+                self._check_not_reconcilable(item_id, move_id, account_id, balance, residual, reconciled)
+
+    def _kept(self, item_id):
+        """The row of an item that may be reconciled, or None."""
+        row = self.items.rows.get(item_id)
+        return row if row is not None and self.items.flags[row] & KEPT else None
+
+    def _item(self, row):
+        """(entry, account, balance, residual, reconciled) of the item of ``row``."""
+        items = self.items
+        return (
+            items.entry[row],
+            items.value("account", row),
+            items.balance[row],
+            items.number("residual", row),
+            bool(items.flags[row] & RECONCILED),
+        )
 
     def _check_not_reconcilable(self, item_id, move_id, _account_id, _balance, residual, reconciled):
         if reconciled or float_compare(residual or 0.0, 0.0, precision_rounding=self.rounding):
@@ -72,9 +100,13 @@ class ReconciliationCheck:
         """The amounts in the items' own currencies: (ids, currencies, amounts, residuals) of
         items, or (ids, debit amounts, credit amounts) of partial reconciliations."""
         if item_columns:
-            for item_id, *values in zip(*item_columns, strict=True):
-                if item_id in self.items:
-                    self.in_currency[item_id] = values
+            items = self.items
+            for item_id, currency_id, amount, residual in zip(*item_columns, strict=True):
+                if (row := self._kept(item_id)) is not None:
+                    items.flags[row] |= IN_CURRENCY
+                    items.set_value("currency", row, currency_id)
+                    items.set_number("amount_currency", row, amount)
+                    items.set_number("residual_currency", row, residual)
         if partial_columns:
             for partial_id, *values in zip(*partial_columns, strict=True):
                 self.partial_currency[partial_id] = values
@@ -85,9 +117,10 @@ class ReconciliationCheck:
         added to ``item_faults``.
         ``line_ids``: every item of the file (an item not kept is on an account that does not
         allow reconciliation)."""
-        for item_id, item in list(self.items.items()):  # items met before their account
+        for item_id, row in self.items.rows.items():  # items met before their account
+            item = self._item(row)
             if item[1] in accounts and not reconcilable(accounts[item[1]]):
-                del self.items[item_id]
+                self.items.flags[row] &= ~KEPT
                 self._check_not_reconcilable(item_id, *item)
         faults, matched = {}, defaultdict(list)
         for partial_id, debit_id, credit_id, amount in self.partials:
@@ -97,7 +130,7 @@ class ReconciliationCheck:
             matched[debit_id, 1].append((partial_id, amount or 0.0))
             matched[credit_id, -1].append((partial_id, amount or 0.0))
         for (item_id, sign), partials in matched.items():
-            held = sign * self.items[item_id][2]
+            held = sign * self.items.balance[self._kept(item_id)]
             total = sum(amount for _partial_id, amount in partials)
             if float_compare(total, held, precision_rounding=self.rounding) > 0:
                 reason = self.env._(
@@ -113,7 +146,10 @@ class ReconciliationCheck:
 
     def _check_residuals(self, accounts, matched):
         """The residual each kept item claims, against what its valid reconciliations leave."""
-        for item_id, (move_id, account_id, balance, residual, reconciled) in self.items.items():
+        for item_id, row in self.items.rows.items():
+            if not self.items.flags[row] & KEPT:
+                continue
+            move_id, account_id, balance, residual, reconciled = self._item(row)
             if account_id not in accounts or residual is None:
                 continue  # an account the file does not describe, or a file without residuals
             as_debit = sum(amount for _partial_id, amount in matched.get((item_id, 1), ()))
@@ -138,11 +174,14 @@ class ReconciliationCheck:
         reconciliations leave there (Odoo's _compute_amount_residual: the amount in currency,
         less the partials' debit amounts in currency where the item is the debit side, plus
         their credit amounts in currency where it is the credit side)."""
-        for item_id, (currency_id, amount, residual) in self.in_currency.items():
-            if item_id not in self.items or residual is None or amount is None:
+        items = self.items
+        for item_id, row in items.rows.items():
+            if items.flags[row] & (KEPT | IN_CURRENCY) != KEPT | IN_CURRENCY:
                 continue
-            move_id, account_id = self.items[item_id][:2]
-            if account_id not in accounts:
+            currency_id = items.value("currency", row)
+            amount, residual = items.number("amount_currency", row), items.number("residual_currency", row)
+            move_id, account_id = items.entry[row], items.value("account", row)
+            if residual is None or amount is None or account_id not in accounts:
                 continue
             as_debit = sum(
                 self.partial_currency.get(p, (0.0, 0.0))[0] or 0.0 for p, _a in matched.get((item_id, 1), ())
@@ -165,15 +204,16 @@ class ReconciliationCheck:
                 )
 
     def _pair_fault(self, accounts, is_posted, line_ids, debit_id, credit_id):
-        for item_id in (debit_id, credit_id):
-            if item_id not in self.items and item_id in line_ids:
+        debit, credit = self._kept(debit_id), self._kept(credit_id)
+        for item_id, row in ((debit_id, debit), (credit_id, credit)):
+            if row is None and item_id in line_ids:
                 return self.env._(
                     "journal item %(id)s is on an account that does not allow reconciliation", id=item_id
                 )
-        if debit_id not in self.items or credit_id not in self.items:
+        if debit is None or credit is None:
             return None  # an item the file lacks: a dangling reference, refused as such
-        debit_move, debit_account = self.items[debit_id][:2]
-        credit_move, credit_account = self.items[credit_id][:2]
+        debit_move, debit_account = self._item(debit)[:2]
+        credit_move, credit_account = self._item(credit)[:2]
         if debit_account != credit_account:
             return self.env._(
                 "it reconciles journal items %(debit)s and %(credit)s of different accounts (%(accounts)s)",

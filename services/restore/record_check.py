@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from odoo.exceptions import UserError
 
 from ...engine import BackupFormatError
+from ...engine.record_table import IdSet
 from ...engine.validation import columns_checker, record_checker
 from ..scope_rules import COMPANY_MODEL, MAGIC_FIELDS
 from .book_check import BookCheck
@@ -73,7 +74,7 @@ class RecordCheck:
         """Check every record; count each data member's good records in the report, and note
         the invalid ones (``context.invalid``) when they may be skipped."""
         context = self.context
-        ids, referenced = defaultdict(set), defaultdict(set)
+        ids, referenced = defaultdict(IdSet), defaultdict(set)
         self.books.set_currencies(self._currency_roundings())
         self.books.set_countries(self._country_codes())
         with cycle_collector_paused(), context.format_errors():
@@ -155,7 +156,7 @@ class RecordCheck:
             if columns is None or len(batch_ids) != len(batch) or not own_ids.isdisjoint(batch_ids):
                 count += one_by_one(batch, first_line)
                 continue
-            own_ids |= batch_ids
+            own_ids.update(batch_ids)
             count += len(batch)
             self._column_references(references, columns, referenced)
             if rows:

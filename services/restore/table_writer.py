@@ -4,6 +4,7 @@ the table's sequence; forward references and many2many links are kept for later.
 import io
 import itertools
 import operator
+from array import array
 from collections import defaultdict
 
 import psycopg2
@@ -37,7 +38,7 @@ class TableWriter:
         self.links = defaultdict(list)  # (model, field, relation) -> [(new id, backup id)] of many2many
         self.unique_values = UniqueValues(context, keys.relinked_ids)
         self.on_matched = {}  # document model -> how many were left out: on a matched record
-        self.written = defaultdict(list)  # model -> ids of the rows written (not matched ones)
+        self.written = defaultdict(lambda: array("q"))  # model -> ids of the rows written (not matched ones)
 
     def insertion_order(self):
         """(models in the order their rows are written, (model, field) written afterwards)."""
@@ -164,7 +165,7 @@ class TableWriter:
                 raise feed.file_error
         if feed.failure:
             self.context.skip_or_raise(builder.model, *feed.failure)
-        self.written[builder.model] += feed.written
+        self.written[builder.model].extend(feed.written)
         if written := feed.written:
             self.context.foreign_keys.wrote(table, SQL("t.id BETWEEN %s AND %s", min(written), max(written)))
         self._count(builder.model, len(written))
@@ -228,7 +229,7 @@ class TableWriter:
         self._copy(builder, table, lines, rows)
         for new_id, record, deferred in rows:
             self._remember(builder, new_id, record, deferred)
-        self.written[builder.model] += [new_id for new_id, _record, _deferred in rows]
+        self.written[builder.model].extend(new_id for new_id, _record, _deferred in rows)
         self._count(builder.model, len(rows))
 
     def _copy(self, builder, table, lines, rows):
@@ -264,7 +265,7 @@ class _CopyFeed:
         self.builder = builder
         self.ids = ids
         self.records = records
-        self.written = []  # new ids of the rows sent
+        self.written = array("q")  # new ids of the rows sent
         self.failure = None  # (backup id, reason) of a record that cannot be written
         self.file_error = None  # a BackupFormatError met while reading the member
 
