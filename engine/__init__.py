@@ -21,8 +21,10 @@ feed it rows and read records back from it.
 - ``validation``: each record's values against its member's field types.
 - ``ordering``: the order in which a restore inserts models, and which
   references it writes afterwards.
-- ``rows``: records of a file turned into rows of this database (``Remap``,
-  ``RowBuilder``).
+- ``rows``: records of a file turned into rows of this database (``Remap`` and its
+  ``IdMap`` per model, ``RowBuilder``).
+- ``record_table``: values and ids kept per record of a file, packed in arrays
+  (``RecordTable``, ``IdSet``), for the checks of large files.
 """
 
 from .errors import BackupFormatError, CycleError, RecordError

@@ -17,20 +17,22 @@ import collections
 from odoo.exceptions import UserError
 from odoo.tools import SQL, float_compare
 
+from ...engine.record_table import RecordTable
 from .context import SHOWN, id_array, shown
 
 MOVE, LINE = "account.move", "account.move.line"
 INVOICES = ("out_invoice", "out_refund", "out_receipt", "in_invoice", "in_refund", "in_receipt")
+POSTED, INVOICE, SEEN, WRITTEN = 1, 2, 4, 8  # flags of a posted entry's row (SEEN: WRITTEN is known)
 
 
 class BookFigures:
     def __init__(self, context):
         self.context = context
         self.env = context.env
-        self.posted = set()  # file ids of the posted entries
+        # a row per posted entry: its items in the file, and an invoice's or bill's residual
+        # there (company currency)
+        self.posted = RecordTable(numbers=("items", "residual"))
         self.sums = collections.defaultdict(lambda: [0.0, 0.0])  # (account, partner) -> debit, credit
-        self.items = collections.Counter()  # posted entry -> its items in the file
-        self.residuals = {}  # posted invoice or bill -> its residual in the file (company currency)
 
     def watch(self, model, records):
         """``records`` of ``model`` as the writer gets them, added up on the way."""
@@ -41,22 +43,29 @@ class BookFigures:
         return records
 
     def _watch_entries(self, records):
+        posted = self.posted
         for record in records:
             if record.get("state") == "posted":
-                self.posted.add(record["id"])
+                row = posted.row(record["id"])
+                posted.flags[row] = POSTED
                 if record.get("move_type") in INVOICES:
-                    self.residuals[record["id"]] = record.get("amount_residual_signed") or 0.0
+                    posted.flags[row] |= INVOICE
+                    posted.residual[row] = record.get("amount_residual_signed") or 0.0
             yield record
 
     def _watch_items(self, records):
-        posted, sums, items = self.posted, self.sums, self.items
+        rows, flags, items, sums = self.posted.rows, self.posted.flags, self.posted.items, self.sums
         written = self.context.remap.mapping(MOVE)  # the entries are written before their items
         for record in records:
-            if (move_id := record.get("move_id")) in posted and move_id in written:
+            move_id = record.get("move_id")
+            row = rows.get(move_id)
+            if row is not None and not flags[row] & SEEN:  # once per entry
+                flags[row] |= SEEN | (WRITTEN if move_id in written else 0)
+            if row is not None and flags[row] & WRITTEN:
                 amounts = sums[record.get("account_id"), record.get("partner_id")]
                 amounts[0] += record.get("debit") or 0.0
                 amounts[1] += record.get("credit") or 0.0
-                items[move_id] += 1
+                items[row] += 1
             yield record
 
     # ------------------------------------------------------------------
@@ -64,7 +73,7 @@ class BookFigures:
         """Compare the file's figures with the restored rows; return the figures for the report,
         or None when the file has no posted entry. Raise UserError on a difference."""
         moves = self.context.remap.mapping(MOVE)
-        written = {file_id: moves[file_id] for file_id in self.posted if file_id in moves}
+        written = {file_id: moves[file_id] for file_id in self.posted.rows if file_id in moves}
         if not written:
             return None
         incomplete = self._incomplete(written)
@@ -86,7 +95,12 @@ class BookFigures:
 
     def _open_invoices(self, written):
         """The restored invoices and bills with a residual, each checked against the file's."""
-        invoices = {new_id: file_id for file_id, new_id in written.items() if file_id in self.residuals}
+        posted = self.posted
+        invoices = {
+            new_id: posted.rows[file_id]
+            for file_id, new_id in written.items()
+            if posted.flags[posted.rows[file_id]] & INVOICE
+        }
         self.context.cr.execute(
             """SELECT move.id, move.name, partner.name, move.amount_residual_signed
                  FROM account_move move LEFT JOIN res_partner partner ON partner.id = move.partner_id
@@ -95,7 +109,7 @@ class BookFigures:
         )
         rounding, open_invoices, differences = self.context.company.currency_id.rounding, [], []
         for move_id, name, partner, residual in self.context.cr.fetchall():
-            expected = self.residuals[invoices[move_id]]
+            expected = posted.residual[invoices[move_id]]
             if float_compare(float(residual or 0), expected, precision_rounding=rounding):
                 differences.append(
                     self.env._(
@@ -124,8 +138,9 @@ class BookFigures:
             [id_array(written.values())],
         )
         counts = dict(self.context.cr.fetchall())
+        rows, items = self.posted.rows, self.posted.items
         incomplete = {
-            file_id for file_id, new_id in written.items() if counts.get(new_id, 0) != self.items[file_id]
+            file_id for file_id, new_id in written.items() if counts.get(new_id, 0) != items[rows[file_id]]
         }
         if incomplete and not self.context.skip_invalid:
             raise UserError(
