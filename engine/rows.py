@@ -237,7 +237,6 @@ class RowBuilder:
         self._plan = [(column.source or column.name, column, self._converter(column)) for column in columns]
         sources = [source for source, _column, _convert in self._plan]
         self._sources = operator.itemgetter(*sources) if len(sources) > 1 else None
-        self._text_mappings = {}
 
     def column_names(self):
         return ["id", *(column.name for column in self.columns), *self.constants]
@@ -317,8 +316,7 @@ class RowBuilder:
     def _cells(self, column, convert, values, records):
         """The COPY cells of one column over a batch, or None when a reference is not restored."""
         if column.kind == "many2one":
-            cells = list(map(self._text_mapping(column.relation).get, values))
-            return None if None in cells else cells
+            return self._remapped_cells(column.relation, values)
         if convert is not None:
             cells = [None if v is None else convert(v, r) for v, r in zip(values, records, strict=True)]
             return [NULL if cell is None else cell for cell in cells]
@@ -334,16 +332,19 @@ class RowBuilder:
             return [NULL if v is None else v for v in values]
         return [NULL if v is None else copy_text(v) for v in values]
 
-    def _text_mapping(self, relation):
-        """Backup id -> new id as COPY text, None -> NULL; made again only when the relation's
-        mapping grew (while a model's own records are matched, say)."""
-        size = len(self.remap.mapping(relation))
-        known_size, mapping = self._text_mappings.get(relation, (-1, None))
-        if known_size != size:
-            mapping = {old: str(new) for old, new in self.remap.items(relation)}
-            mapping[None] = NULL
-            self._text_mappings[relation] = (size, mapping)
-        return mapping
+    def _remapped_cells(self, relation, values):
+        """A many2one column's cells: each distinct value of the batch looked up once (a batch of
+        journal items names a few hundred entries; a mapping of the whole relation as text
+        would cost some 100 bytes a record, for the few partial reconciliations that name
+        items). None when a reference is not restored."""
+        mapping, texts = self.remap.mapping(relation), {None: NULL}
+        for value in set(values):
+            if value is not None:
+                new_id = mapping.get(value)
+                if new_id is None:
+                    return None
+                texts[value] = str(new_id)
+        return list(map(texts.__getitem__, values))
 
     def _converter(self, column):
         """A function (value, record) -> COPY cell text (or None) for one column; the hot path."""

@@ -32,11 +32,14 @@ def format_books(books):
         for code, name, debit, credit in books["accounts"]
     ]
     if books.get("open"):
-        lines.append("  Open invoices and bills:")
+        count = books.get("open_count", len(books["open"]))
+        lines.append(f"  Open invoices and bills: {count}, {books.get('open_total', 0.0):,.2f} left to pay")
         lines += [
             f"    {name[:20]:<20} {partner[:30]:<30} {residual:>15,.2f}"
             for name, partner, residual in books["open"]
         ]
+        if count > len(books["open"]):
+            lines.append(f"    ... and {count - len(books['open'])} more")
     if books.get("partners"):
         lines.append("  Receivables and payables:")
         lines += [f"    {name[:51]:<51} {balance:>15,.2f}" for name, balance in books["partners"]]

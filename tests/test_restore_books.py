@@ -2,7 +2,9 @@ from unittest.mock import patch
 
 from odoo.tests import tagged
 
+from ..services.reports import format_books
 from ..services.restore import RestorePipeline
+from ..services.restore.book_figures import OPEN_SHOWN
 from .restore_case import RestoreCase, fingerprint, rewrite_backup
 
 MOVES, LINES = "data/account.move.jsonl", "data/account.move.line.jsonl"
@@ -512,14 +514,24 @@ class TestRestoredBooks(RestoreCase):
         self.assertTrue(
             source_open.filtered(lambda move: move.is_invoice(True)), "the test needs open invoices"
         )
-        self.assertEqual(
-            books["open"],
-            sorted(
-                [move.name, move.partner_id.name or "", round(move.amount_residual_signed, 2)]
-                for move in source_open.filtered(lambda move: move.is_invoice(True))
-            ),
+        source_invoices = sorted(
+            [move.name, move.partner_id.name or "", round(move.amount_residual_signed, 2)]
+            for move in source_open.filtered(lambda move: move.is_invoice(True))
         )
-        self.assertIn("Open invoices and bills:", restore.report_text)
+        self.assertEqual(books["open"], source_invoices[:OPEN_SHOWN])
+        self.assertEqual(books["open_count"], len(source_invoices))
+        self.assertAlmostEqual(books["open_total"], sum(residual for _n, _p, residual in source_invoices))
+        self.assertIn(f"Open invoices and bills: {len(source_invoices)}, ", restore.report_text)
+        many = {"entries": 40, "accounts": [], "open": [["INV/1", "A", 5.0]]}
+        many |= {"open_count": 30, "open_total": 99.5}  # a report names the first OPEN_SHOWN only
+        self.assertEqual(
+            format_books(many)[-3:],
+            [
+                "  Open invoices and bills: 30, 99.50 left to pay",
+                f"    {'INV/1':<20} {'A':<30} {5.0:>15,.2f}",
+                "    ... and 29 more",
+            ],
+        )
         self.assertIn("Books verified against the file", restore.report_text)
         self.assertIn("Trial balance:", restore.report_text)
 

@@ -23,6 +23,7 @@ from .context import SHOWN, id_array, shown
 MOVE, LINE = "account.move", "account.move.line"
 INVOICES = ("out_invoice", "out_refund", "out_receipt", "in_invoice", "in_refund", "in_receipt")
 POSTED, INVOICE, SEEN, WRITTEN = 1, 2, 4, 8  # flags of a posted entry's row (SEEN: WRITTEN is known)
+OPEN_SHOWN = 20  # open invoices and bills named in the report (all are counted and checked)
 
 
 class BookFigures:
@@ -90,7 +91,10 @@ class BookFigures:
                 )
             )
         figures = self._figures(restored, len(written), len(incomplete))
-        figures["open"] = self._open_invoices(written)
+        open_invoices = self._open_invoices(written)
+        figures["open_count"] = len(open_invoices)
+        figures["open_total"] = round(sum(residual for _name, _partner, residual in open_invoices), 2)
+        figures["open"] = open_invoices[:OPEN_SHOWN]  # a company of years has tens of thousands
         return figures
 
     def _open_invoices(self, written):
