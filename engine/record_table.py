@@ -7,7 +7,8 @@ bytes a record, a number in an array 8 and a value among a few (interned) 4.
 
 import math
 from array import array
-from bisect import bisect_right
+
+from .rows import IdMap
 
 ABSENT = math.nan  # a number the record does not have
 
@@ -79,9 +80,9 @@ class RecordTable:
 
 
 class IdSet:
-    """A set of ids kept as runs of consecutive ids: a file lists its records by id, so its
-    ids mostly extend the last run (16 bytes a run, where a set costs some 60 bytes an id).
-    Ids met out of order are kept in a set beside the runs.
+    """A set of ids, kept as an ``IdMap`` of each id to itself: a file lists its records by
+    id, so its ids mostly extend the last run (24 bytes a run, where a set costs some 60 bytes
+    an id). Ids met out of order are kept beside the runs.
 
     >>> ids = IdSet([3, 1, 2])
     >>> ids.update({7, 8, 9})
@@ -94,73 +95,35 @@ class IdSet:
     """
 
     def __init__(self, ids=()):
-        self._first = array("q")  # first id of each run, ascending
-        self._length = array("q")
-        self._others = set()  # ids met out of order
-        self._size = 0
+        self._ids = IdMap()
         self.update(ids)
 
     def add(self, record_id):
-        if self._after_runs(record_id):
-            if record_id in self._others:
-                return
-            if self._first and record_id == self._first[-1] + self._length[-1]:
-                self._length[-1] += 1
-            else:
-                self._first.append(record_id)
-                self._length.append(1)
-        elif record_id in self:
-            return
-        else:
-            self._others.add(record_id)
-        self._size += 1
+        self._ids.add(record_id, record_id)
 
     def update(self, ids):
         try:
             ids = sorted(ids)
         except TypeError:
             pass  # ids of several types: kept apart, in the order given
-        for record_id in ids:
-            self.add(record_id)
-
-    def _after_runs(self, record_id):
-        return (
-            type(record_id) is int
-            and 0 < record_id < 1 << 62
-            and (not self._first or record_id >= self._first[-1] + self._length[-1])
-        )
+        self._ids.update(zip(ids, ids, strict=True))
 
     def __contains__(self, record_id):
-        if record_id in self._others:
-            return True
-        if type(record_id) is not int:
-            return False
-        index = bisect_right(self._first, record_id) - 1
-        return index >= 0 and record_id < self._first[index] + self._length[index]
+        return record_id in self._ids
 
     def isdisjoint(self, ids):
-        """Whether none of ``ids`` is here: at once when they all come after the runs."""
-        if not self._others.isdisjoint(ids):
-            return False
-        try:
-            if not self._first or min(ids) >= self._first[-1] + self._length[-1]:
-                return True
-        except (TypeError, ValueError):  # ids of several types, or none
-            pass
-        return not any(map(self.__contains__, ids))
+        return self._ids.isdisjoint(ids)
 
     def __rsub__(self, ids):
         """``ids`` (a set) less these."""
-        return {record_id for record_id in ids if record_id not in self}
+        return {record_id for record_id in ids if record_id not in self._ids}
 
     def __len__(self):
-        return self._size
+        return len(self._ids)
 
     def __iter__(self):
-        for first, length in zip(self._first, self._length, strict=True):
-            yield from range(first, first + length)
-        yield from self._others
+        return iter(self._ids)
 
     def runs(self):
         """How many runs hold the ids (besides those met out of order)."""
-        return len(self._first)
+        return self._ids.runs()

@@ -43,30 +43,35 @@ class IdMap(Mapping):
         self._size = 0
 
     def add(self, old_id, new_id):
-        if not self._in_order(old_id):
+        runs, length = self._old, self._length
+        end = self._end()
+        if type(old_id) is not int or not end <= old_id < 1 << 62:  # not after every run
             self._add_other(old_id, new_id)
             return
         if self._others and self._others.pop(old_id, None) is not None:
             self._size -= 1  # added out of order before: the later value wins, as in a dict
-        if self._old and old_id == self._end() and new_id == self._new[-1] + self._length[-1]:
-            self._length[-1] += 1
+        if runs and old_id == end and new_id == self._new[-1] + length[-1]:
+            length[-1] += 1
         else:
-            self._old.append(old_id)
+            runs.append(old_id)
             self._new.append(new_id)
-            self._length.append(1)
+            length.append(1)
         self._size += 1
 
-    def _in_order(self, old_id):
-        """Whether ``old_id`` comes after every run (and fits one)."""
-        return type(old_id) is int and 0 < old_id < 1 << 62 and (not self._old or old_id >= self._end())
-
     def _end(self):
-        return self._old[-1] + self._length[-1]
+        """The first id after every run (1 when there is none: ids are positive)."""
+        return self._old[-1] + self._length[-1] if self._old else 1
 
     def _add_other(self, old_id, new_id):
-        if old_id not in self._others and self._in_runs(old_id) is None:
-            self._size += 1
-        self._others[old_id] = new_id
+        in_runs = self._in_runs(old_id) if isinstance(old_id, int) else None
+        if in_runs is None:
+            if old_id not in self._others:
+                self._size += 1
+            self._others[old_id] = new_id
+        elif in_runs == new_id:
+            self._others.pop(old_id, None)  # the runs say so already
+        else:
+            self._others[old_id] = new_id
 
     def update(self, pairs):
         for old_id, new_id in pairs:
@@ -87,13 +92,24 @@ class IdMap(Mapping):
     def get(self, old_id, default=None):
         if self._others and old_id in self._others:
             return self._others[old_id]
-        if type(old_id) is not int:
+        if not isinstance(old_id, int):
             return default
         new_id = self._in_runs(old_id)
         return default if new_id is None else new_id
 
     def __contains__(self, old_id):
         return self.get(old_id) is not None
+
+    def isdisjoint(self, old_ids):
+        """Whether none of ``old_ids`` is here: at once when they all come after the runs."""
+        if self._others and not self._others.keys().isdisjoint(old_ids):
+            return False
+        try:
+            if min(old_ids) >= self._end():
+                return True
+        except (TypeError, ValueError):  # ids of several types, or none
+            pass
+        return not any(map(self.__contains__, old_ids))
 
     def __len__(self):
         return self._size

@@ -114,6 +114,8 @@ class IdMapCase(unittest.TestCase):
                 else:
                     old_id = randomness.choice((0, -3, 1 << 63, True))
                 new_id += randomness.choice((1, 1, 1, 3))
+                probe = {old_id, old_id + 1} if type(old_id) is int else {old_id}
+                self.assertEqual(ids.isdisjoint(probe), expected.keys().isdisjoint(probe))
                 ids.add(old_id, new_id)
                 expected[old_id] = new_id
             self.assertEqual(dict(ids.items()), expected)
