@@ -1,7 +1,9 @@
 from unittest.mock import patch
 
+from odoo.exceptions import UserError
 from odoo.tests import tagged
 
+from ..services.restore.company_consistency import CompanyConsistency
 from ..services.restore.model_rules import ModelRules
 from .restore_case import RestoreCase, fingerprint, rewrite_backup
 
@@ -75,6 +77,41 @@ class TestRestoredModelRules(RestoreCase):
             r"product\.template \d+: it breaks the rule _check_company of product\.template: "
             r"Incompatible companies on records",
         )
+
+    def test_the_company_check_by_pairs_suspects_exactly_what_odoo_refuses(self):
+        """company_consistency.py asks Odoo's question once per distinct (companies, records)
+        pair: on analytic lines (a many2one) and journal items (a many2many) of which some name
+        another company's product or tax, it suspects those, as Odoo's own rule, run record by
+        record, refuses them, and no other."""
+        other = self.new_company("DZ Other Rules Co")
+        product = self.env["product.product"].create({"name": "DZ Foreign Chair", "company_id": other.id})
+        tax = other.account_sale_tax_id
+        cr = self.env.cr
+        for model, broken_value in (
+            ("account.analytic.line", "UPDATE account_analytic_line SET product_id = %s WHERE id = ANY(%s)"),
+            ("account.move.line", "INSERT INTO account_move_line_account_tax_rel SELECT unnest(%s), %s"),
+        ):
+            Model = self.env[model].sudo().with_context(active_test=False)
+            records = Model.search([("company_id", "=", self.company.id)], order="id")
+            broken = records[1:3]
+            self.assertEqual(len(broken), 2, f"the test needs {model} records")
+            if model == "account.analytic.line":
+                cr.execute(broken_value, [product.id, broken.ids])
+            else:
+                cr.execute(broken_value, [broken.ids, tax.id])
+            self.env.invalidate_all()
+            fields = ModelRules.company_checked_fields(Model)
+            consistency = CompanyConsistency(Model, fields)
+            self.assertIn("product_id" if model == "account.analytic.line" else "tax_ids", consistency.fast)
+            refused = []
+            for record in records:
+                try:
+                    with cr.savepoint():
+                        record._check_company(fields)
+                except UserError:
+                    refused.append(record.id)
+            self.assertEqual(refused, broken.ids)
+            self.assertEqual(consistency.suspects(records.ids), broken.ids)
 
     def test_an_item_mixing_cash_basis_taxes_that_share_a_tax_grid_fails_the_restore(self):
         """Odoo's _check_caba_non_caba_shared_tags, run on the items with a tax paid on payment:

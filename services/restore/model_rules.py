@@ -13,6 +13,7 @@ database signed skips them: its hashes prove it is what this database, through i
 from odoo.exceptions import UserError
 from odoo.tools import split_every
 
+from .company_consistency import CompanyConsistency
 from .context import id_array
 
 BATCH = 1000  # records checked together (the ORM prefetches a batch at a time)
@@ -47,6 +48,10 @@ SUSPECTS = {
 }
 
 
+def _company_rule(fields):
+    return ("_check_company", lambda records: records._check_company(fields))
+
+
 def rule_name(check):
     """The name of a constraint method. Odoo wraps one whose fields are computed (a callable
     ``@api.constrains``) in a ``wrapper`` of its own: the method is the wrapped one."""
@@ -75,14 +80,28 @@ class ModelRules:
                 continue
             Model = self.env[model].sudo().with_context(active_test=False, tracking_disable=True)
             left_out = self.history_rules.get(model, set()) | RULES_KEPT_ELSEWHERE.get(model, set())
-            rules = self.rules(Model, self.matched_models, left_out)
+            rules = self.rules(Model, left_out)
             everywhere = [rule for rule in rules if (model, rule[0]) not in SUSPECTS]
             self._run(Model, ids, everywhere, faults)
             for name, check in rules:
                 if (model, name) in SUSPECTS:
                     suspects = getattr(self, SUSPECTS[model, name])(ids)
                     self._run(Model, suspects, [(name, check)], faults)
+            if "_check_company" not in left_out:
+                self._check_companies(Model, ids, faults)
         return faults
+
+    def _check_companies(self, Model, ids, faults):
+        """Odoo's company consistency (``_check_company``) on the written records: run on the
+        records whose companies and references may disagree (company_consistency.py), and on
+        every record for the fields SQL cannot read."""
+        fields = self.company_checked_fields(Model, self.matched_models)
+        if not (Model._check_company_auto and fields):
+            return
+        consistency = CompanyConsistency(Model, fields)
+        if consistency.slow:
+            self._run(Model, ids, [_company_rule(consistency.slow)], faults)
+        self._run(Model, consistency.suspects(ids), [_company_rule(fields)], faults)
 
     def _run(self, Model, ids, rules, faults):
         if not (ids and rules):
@@ -111,24 +130,26 @@ class ModelRules:
         return sorted(row[0] for row in self.env.cr.fetchall())
 
     @staticmethod
-    def rules(Model, matched_models=(), left_out=()):
-        """(name, check) of the rules of ``Model``: each raises UserError on a record that breaks it.
-
-        Company consistency leaves out references to ``matched_models``: the file's users and
-        their partners are matched to this database's, which keep their own companies (a
-        timesheet of the administrator names his partner, of the database's first company).
-        The rules named in ``left_out`` are not run: those that guard changes, not data
-        (``_danger_zone_history_rules``), and those kept otherwise (``RULES_KEPT_ELSEWHERE``)."""
+    def rules(Model, left_out=()):
+        """(name, check) of the Python constraints of ``Model``: each raises UserError on a
+        record that breaks it. The rules named in ``left_out`` are not run: those that guard
+        changes, not data (``_danger_zone_history_rules``), and those kept otherwise
+        (``RULES_KEPT_ELSEWHERE``). Company consistency is run apart (``_check_companies``)."""
         named = [(rule_name(check), check) for check in Model._constraint_methods]
-        rules = [(name, check) for name, check in named if name not in left_out]
-        checked = [
+        return [(name, check) for name, check in named if name not in left_out]
+
+    @staticmethod
+    def company_checked_fields(Model, matched_models=()):
+        """The fields whose values ``_check_company`` checks against the record's companies.
+
+        References to ``matched_models`` are left out: the file's users and their partners are
+        matched to this database's, which keep their own companies (a timesheet of the
+        administrator names his partner, of the database's first company)."""
+        return [
             name
             for name, field in Model._fields.items()
             if field.relational and field.check_company and field.comodel_name not in matched_models
         ]
-        if Model._check_company_auto and checked and "_check_company" not in left_out:
-            rules.append(("_check_company", lambda records: records._check_company(checked)))
-        return rules
 
     def _broken(self, records, rules):
         """(id, reason) of the records that break a rule. A batch that fails is checked again
