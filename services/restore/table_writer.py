@@ -60,7 +60,8 @@ class TableWriter:
                     {f"__after_{other}": (other, True) for other in members if other not in timeline}
                 )
         try:
-            return insertion_order(dependencies)
+            sizes = {model: member["count"] for model, member in members.items()}
+            return insertion_order(dependencies, sizes)
         except CycleError as error:
             raise UserError(self.env._("The backup cannot be restored: %s", error)) from None
 
