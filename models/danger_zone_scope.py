@@ -495,9 +495,11 @@ class DangerZoneScope(models.AbstractModel):
                 "partials": id_array(remap.mapping("account.partial.reconcile").values()),
             },
         )
-        lines = self.env["account.move.line"].sudo().browse(row[0] for row in self.env.cr.fetchall())
+        # it reads the reconciliations of every item: those fields alone, not all of each item's
+        env = self.sudo().with_context(prefetch_fields=False).env
+        lines = env["account.move.line"].browse(row[0] for row in self.env.cr.fetchall())
         if lines:
-            self.env["account.partial.reconcile"].sudo()._update_matching_number(lines)
+            env["account.partial.reconcile"]._update_matching_number(lines)
 
     @api.model
     def _danger_zone_rehash_moves(self, company, remap):

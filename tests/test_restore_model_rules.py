@@ -112,6 +112,15 @@ class TestRestoredModelRules(RestoreCase):
                     refused.append(record.id)
             self.assertEqual(refused, broken.ids)
             self.assertEqual(consistency.suspects(records.ids), broken.ids)
+        # Odoo's default question asked in SQL answers as filtered_domain does: own, shared, other
+        Templates = self.env["product.template"].sudo()
+        shared = Templates.create({"name": "DZ Shared Chair", "company_id": False})
+        own = Templates.search([("company_id", "=", self.company.id)], limit=1)
+        named = {product.product_tmpl_id.id, shared.id, own.id}
+        for companies in ((self.company.id,), (other.id,), ()):
+            in_sql = consistency._agreeing_in_sql(Templates, companies, named)
+            self.assertEqual(in_sql, consistency._agreeing_in_orm(Templates, companies, named))
+            self.assertIn(shared.id, in_sql)
 
     def test_an_item_mixing_cash_basis_taxes_that_share_a_tax_grid_fails_the_restore(self):
         """Odoo's _check_caba_non_caba_shared_tags, run on the items with a tax paid on payment:

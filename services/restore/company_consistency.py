@@ -5,8 +5,9 @@ field names, and asks whether those belong to these companies (``_check_company_
 which a model may override). The answer depends on that pair only, and a restore's records
 name few distinct records: 170,000 analytic lines name a few accounts, partners and products.
 So the pairs are read in SQL, a batch at a time, and Odoo's question is asked once per field
-and companies, of every record named (``filtered_domain`` weighs each record alone); only
-the records of a pair that fails run Odoo's own rule, which names them.
+and companies, of every record named (``filtered_domain`` weighs each record alone; Odoo's
+default question, a company among these or none, is asked in SQL of a stored company
+column); only the records of a pair that fails run Odoo's own rule, which names them.
 
 The values read in SQL are those the ORM reads: a stored many2one is its column; a
 many2many's rows may be more than the ORM shows (a field's domain), which can only fail a
@@ -15,6 +16,7 @@ pair that Odoo's rule, run on its records, then clears.
 
 from collections import defaultdict
 
+from odoo.models import BaseModel
 from odoo.tools import split_every
 
 from .context import id_array
@@ -40,16 +42,16 @@ class CompanyConsistency:
         if not self.fast:
             return []
         for batch in split_every(BATCH, ids):
-            companies = self._companies(batch)
+            values = self._values(batch)
+            companies = self._companies(batch, values)
             for name in self.fast:
-                values = self._values(name, batch)
                 named = defaultdict(set)  # companies -> the records they are asked about
-                for record_id, records in values:
+                for record_id, records in values[name]:
                     named[companies.get(record_id, ())].update(records)
                 agreeing = {key: self._agreeing(name, key, records) for key, records in named.items()}
                 suspects.update(
                     record_id
-                    for record_id, records in values
+                    for record_id, records in values[name]
                     if not agreeing[companies.get(record_id, ())].issuperset(records)
                 )
             self.Model.env.invalidate_all()
@@ -58,34 +60,72 @@ class CompanyConsistency:
     def _agreeing(self, name, companies, records):
         """The ids among ``records`` (of the field's model) that agree with ``companies``: Odoo's
         question, asked once of them all (``filtered_domain`` weighs each record alone)."""
-        env = self.Model.env
-        corecords = env[self.Model._fields[name].comodel_name].sudo().browse(sorted(records))
-        domain = corecords._check_company_domain(env["res.company"].browse(companies))
+        Comodel = self.Model.env[self.Model._fields[name].comodel_name].sudo()
+        if _default_domain_on_column(Comodel):
+            return self._agreeing_in_sql(Comodel, companies, records)
+        return self._agreeing_in_orm(Comodel, companies, records)
+
+    def _agreeing_in_orm(self, Comodel, companies, records):
+        corecords = Comodel.browse(sorted(records))
+        domain = corecords._check_company_domain(Comodel.env["res.company"].browse(companies))
         if not domain:
-            return records
+            return set(records)
         corecords.fetch([name for name in _domain_fields(domain) if name in corecords._fields])
         return set(corecords.with_context(active_test=False).filtered_domain(domain).ids)
 
-    def _companies(self, ids):
+    def _agreeing_in_sql(self, Comodel, companies, records):
+        """Odoo's default question (``BaseModel._check_company_domain``: the company is one of
+        ``companies``, or none), asked of a stored company column."""
+        cr = self.Model.env.cr
+        cr.execute(
+            f'SELECT id FROM "{Comodel._table}" WHERE id = ANY(%s::int[])'
+            " AND (company_id IS NULL OR company_id = ANY(%s::int[]))",
+            [id_array(records), list(companies)],
+        )
+        return {row[0] for row in cr.fetchall()}
+
+    def _companies(self, ids, values):
         """Record id -> the ids of its companies (a tuple), as ``_check_company`` takes them."""
         if self.Model._name == "res.company":
             return {record_id: (record_id,) for record_id in ids}
-        return dict(self._values(self.company_field, ids))
+        return dict(values[self.company_field])
 
-    def _values(self, name, ids):
-        """(record id, tuple of the ids a relational field names) of the records ``ids``."""
-        field, cr = self.Model._fields[name], self.Model.env.cr
-        if field.type == "many2one":
+    def _values(self, ids):
+        """Field -> [(record id, tuple of the ids it names)] of the records ``ids``, for the fast
+        fields and the company's: the many2ones read in one query, each many2many in one."""
+        names = [*self.fast, self.company_field] if self.company_field else list(self.fast)
+        fields = [self.Model._fields[name] for name in dict.fromkeys(names)]
+        many2ones = [field.name for field in fields if field.type == "many2one"]
+        cr, values = self.Model.env.cr, {}
+        if many2ones:
+            columns = ", ".join(f'"{name}"' for name in many2ones)
             cr.execute(
-                f'SELECT id, "{name}" FROM "{self.Model._table}" WHERE id = ANY(%s::int[])', [id_array(ids)]
+                f'SELECT id, {columns} FROM "{self.Model._table}" WHERE id = ANY(%s::int[])', [id_array(ids)]
             )
-            return [(record_id, (value,) if value else ()) for record_id, value in cr.fetchall()]
-        cr.execute(
-            f'SELECT "{field.column1}", array_agg("{field.column2}" ORDER BY "{field.column2}") '
-            f'FROM "{field.relation}" WHERE "{field.column1}" = ANY(%s::int[]) GROUP BY 1',
-            [id_array(ids)],
-        )
-        return [(record_id, tuple(values)) for record_id, values in cr.fetchall()]
+            rows = cr.fetchall()
+            for position, name in enumerate(many2ones, start=1):
+                values[name] = [(row[0], (row[position],) if row[position] else ()) for row in rows]
+        for field in fields:
+            if field.type == "many2many":
+                cr.execute(
+                    f'SELECT "{field.column1}", array_agg("{field.column2}" ORDER BY "{field.column2}") '
+                    f'FROM "{field.relation}" WHERE "{field.column1}" = ANY(%s::int[]) GROUP BY 1',
+                    [id_array(ids)],
+                )
+                values[field.name] = [(record_id, tuple(named)) for record_id, named in cr.fetchall()]
+        return values
+
+
+def _default_domain_on_column(Comodel):
+    """Whether the model keeps Odoo's default company question and a stored company column."""
+    company = Comodel._fields.get("company_id")
+    return (
+        type(Comodel)._check_company_domain is BaseModel._check_company_domain
+        and company is not None
+        and company.type == "many2one"
+        and company.store
+        and not company.company_dependent
+    )
 
 
 def _domain_fields(domain):

@@ -78,7 +78,12 @@ class ModelRules:
         for model, ids in self.written.items():
             if not ids:
                 continue
-            Model = self.env[model].sudo().with_context(active_test=False, tracking_disable=True)
+            # a rule reads a few fields: read those alone, not every field of a batch's records
+            Model = (
+                self.env[model]
+                .sudo()
+                .with_context(active_test=False, tracking_disable=True, prefetch_fields=False)
+            )
             left_out = self.history_rules.get(model, set()) | RULES_KEPT_ELSEWHERE.get(model, set())
             rules = self.rules(Model, left_out)
             everywhere = [rule for rule in rules if (model, rule[0]) not in SUSPECTS]
