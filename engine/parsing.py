@@ -81,6 +81,8 @@ def _parse_quickly(line):
         record = orjson.loads(line)
     except orjson.JSONDecodeError:
         return None  # the strict parser names the problem
+    if type(record) is list and b"{" not in line:
+        return record  # no object, so no key at all
     if type(record) in (list, dict) and orjson.dumps(record).count(b'"') == line.count(b'"'):
         return record
     return None
