@@ -7,12 +7,14 @@ the backup benchmark. Prints a Markdown table.
 """
 
 import os
+import re
 import subprocess
 import sys
 
 from measure import measure
 
 TARGET_DB = "dz_bench_restore_target"
+PHASES_LOG = "--log-handler=odoo.addons.danger_zone.services.restore.context:INFO"  # the phases' times
 PG_RESTORE_DB = "dz_bench_pg_restore"
 # a company of the source's currency and fiscal country, as its taxes need (_validate_taxes_country)
 NEW_COMPANY = """
@@ -63,7 +65,7 @@ def main(argv):
     # as another database reads it (every record checked): the copy gets another database uuid
     restores = {}
     for origin, from_elsewhere in (("this database", False), ("another database", True)):
-        restores[origin] = records, built, dz_seconds, dz_mb = restore_into_copy(
+        restores[origin] = records, built, dz_seconds, dz_mb, _phases = restore_into_copy(
             database, company_id, odoo_command, backup, from_elsewhere
         )
         print(
@@ -81,6 +83,7 @@ def main(argv):
     subprocess.run(["dropdb", TARGET_DB], check=True)
 
     print_table(restores, pg_seconds, pg_mb, orm_seconds, orm_items)
+    print_phases(restores)
 
 
 def print_table(restores, pg_seconds, pg_mb, orm_seconds, orm_items):
@@ -90,7 +93,7 @@ def print_table(restores, pg_seconds, pg_mb, orm_seconds, orm_items):
         "| peak RSS MB (pg_restore / restore) |"
     )
     print("| --- | --- | --- | --- | --- | --- | --- | --- |")
-    for origin, (records, built, dz_seconds, dz_mb) in restores.items():
+    for origin, (records, built, dz_seconds, dz_mb, _phases) in restores.items():
         orm_estimate = orm_seconds / orm_items * records
         print(
             f"| {origin} | {records} | {pg_seconds:.2f} | {dz_seconds:.2f} / {built:.2f} "
@@ -111,9 +114,28 @@ def restore_into_copy(database, company_id, odoo_command, backup, from_elsewhere
         )
     target = new_company(odoo_command, TARGET_DB, company_id)
     restore_command = [*odoo_command, "danger-zone", "restore", "-d", TARGET_DB, "--company", target]
-    dz_seconds, dz_mb, output = measure([*restore_command, "-i", backup, "--log-level=warn"])
+    dz_seconds, dz_mb, output = measure([*restore_command, "-i", backup, "--log-level=warn", PHASES_LOG])
     restored = next(line for line in output.splitlines() if "records restored" in line).split()
-    return int(restored[0]), float(restored[-2]), dz_seconds, dz_mb
+    return int(restored[0]), float(restored[-2]), dz_seconds, dz_mb, phases(output)
+
+
+def phases(output):
+    """Seconds per phase of the restore, as it logs them ("restore: write tables in 9.31 s"), a
+    phase that runs twice (the pre-flight check, then the run's) added up."""
+    seconds = {}
+    for match in re.finditer(r"restore: (.+?) in ([0-9.]+) s", output):
+        seconds[match[1]] = seconds.get(match[1], 0.0) + float(match[2])
+    return seconds
+
+
+def print_phases(restores):
+    origins = list(restores)
+    print("\n| phase | " + " | ".join(f"file from {origin} s" for origin in origins) + " |")
+    print("| --- |" + " --- |" * len(origins))
+    names = dict.fromkeys(name for restore in restores.values() for name in restore[-1])
+    for name in names:
+        cells = " | ".join(f"{restores[origin][-1].get(name, 0.0):.2f}" for origin in origins)
+        print(f"| {name} | {cells} |")
 
 
 def psql(database, query):

@@ -50,6 +50,20 @@ def not_null_columns(cr, table):
     return {name for (name,) in cr.fetchall()}
 
 
+def columns_needed_at_insert(cr, table):
+    """The columns a row must have from its first write: NOT NULL, or named by a CHECK constraint
+    (a row written with NULL there, to be set afterwards, may break it)."""
+    cr.execute(
+        """SELECT attname FROM pg_attribute a
+            WHERE attrelid = %(table)s::regclass AND attnum > 0
+              AND (attnotnull OR EXISTS (SELECT 1 FROM pg_constraint c
+                                          WHERE c.conrelid = a.attrelid AND c.contype = 'c'
+                                            AND a.attnum = ANY(c.conkey)))""",
+        {"table": table},
+    )
+    return {name for (name,) in cr.fetchall()}
+
+
 def table_constraints(cr, table):
     """The CHECK constraints and unique indexes (the primary key aside) of ``table``."""
     cr.execute(

@@ -18,6 +18,7 @@ from ..sql import LineStream, copy_from_stdin, next_ids
 from .columns import PLAN_COLUMN
 from .context import Trust
 from .record_check import ROWS_PER_BATCH
+from .table_constraints import columns_needed_at_insert
 from .unique_values import UniqueValues
 
 CHUNK = 5000  # rows per COPY when invalid records are skipped
@@ -66,10 +67,15 @@ class TableWriter:
             raise UserError(self.env._("The backup cannot be restored: %s", error)) from None
 
     def _dependencies(self, model, member):
-        """field -> (model it refers to, whether the reference is required here)."""
+        """field -> (model it refers to, whether the reference is required here: by the field, or
+        by the table, which a row written without it and updated afterwards would break)."""
         target = self.env[model]._fields
+        needed = columns_needed_at_insert(self.cr, self.env[model]._table)
         references = {
-            name: (described["relation"], bool(name in target and target[name].required))
+            name: (
+                described["relation"],
+                bool(name in target and (target[name].required or (target[name].store and name in needed))),
+            )
             for name, described in member["fields"].items()
             if described["type"] == "many2one"
         }
