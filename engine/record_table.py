@@ -92,6 +92,10 @@ class IdSet:
     (True, False, 7, 2, True, False)
     >>> sorted({1, 4, 10} - ids), sorted(ids)
     ([4, 10], [1, 2, 3, 5, 7, 8, 9])
+    >>> ids.update([None, 10, 10]); ids.add(None); None in ids, len(ids)
+    (False, 8)
+    >>> sorted(ids - IdSet([1, 2, 3, 4])), sorted(ids - {5, 7})
+    ([5, 7, 8, 9, 10], [1, 2, 3, 8, 9, 10])
     """
 
     def __init__(self, ids=()):
@@ -99,13 +103,16 @@ class IdSet:
         self.update(ids)
 
     def add(self, record_id):
-        self._ids.add(record_id, record_id)
+        if record_id is not None:  # no id: never held
+            self._ids.add(record_id, record_id)
 
     def update(self, ids):
+        ids = set(ids)  # each once
+        ids.discard(None)
         try:
             ids = sorted(ids)
         except TypeError:
-            pass  # ids of several types: kept apart, in the order given
+            pass  # ids of several types: kept apart
         self._ids.update(zip(ids, ids, strict=True))
 
     def __contains__(self, record_id):
@@ -117,6 +124,10 @@ class IdSet:
     def __rsub__(self, ids):
         """``ids`` (a set) less these."""
         return {record_id for record_id in ids if record_id not in self._ids}
+
+    def __sub__(self, ids):
+        """These less ``ids`` (a set or an IdSet), as a set."""
+        return {record_id for record_id in self if record_id not in ids}
 
     def __len__(self):
         return len(self._ids)

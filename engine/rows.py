@@ -7,6 +7,7 @@ reads, and sets aside what can only be written once every record exists
 (references pointing forward, many2many pairs).
 """
 
+import heapq
 import json
 import operator
 import re
@@ -16,6 +17,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from .errors import RecordError
+
+MERGE_AT = 4096  # ids added out of order to an IdMap before they are merged into its runs
+
+
+def _runnable(old_id):
+    """Whether a run may hold ``old_id``."""
+    return type(old_id) is int and 0 < old_id < 1 << 62
 
 
 class IdMap(Mapping):
@@ -35,12 +43,13 @@ class IdMap(Mapping):
     [(3, 20), (7, 1042), (8, 1043), (9, 1044), (12, 1045)]
     """
 
-    def __init__(self):
+    def __init__(self, merge_at=MERGE_AT):
         self._old = array("q")  # first backup id of each run, ascending
         self._new = array("q")  # its new id
         self._length = array("q")  # how many consecutive ids the run holds
         self._others = {}  # ids added out of order (they win over the runs)
         self._size = 0
+        self._merge_at = self._merge_least = merge_at  # ids out of order kept before a merge
 
     def add(self, old_id, new_id):
         runs, length = self._old, self._length
@@ -72,6 +81,30 @@ class IdMap(Mapping):
             self._others.pop(old_id, None)  # the runs say so already
         else:
             self._others[old_id] = new_id
+        if len(self._others) > self._merge_at:
+            self._merge()
+
+    def _merge(self):
+        """Merge the ids added out of order into the runs. Several passes over a file may add a
+        model's ids, each in order but the later ones below the runs (a reconciliation names
+        exchange entries of every year before the items name all entries): kept in the dict,
+        they would cost some 100 bytes an id."""
+        others = self._others
+        loose = sorted((old_id, new_id) for old_id, new_id in others.items() if _runnable(old_id))
+        kept = {old_id: new_id for old_id, new_id in others.items() if not _runnable(old_id)}
+        in_runs = (
+            (first + offset, new + offset)
+            for first, new, length in zip(self._old, self._new, self._length, strict=True)
+            for offset in range(length)
+            if first + offset not in others
+        )
+        merged = heapq.merge(in_runs, loose)
+        self._old, self._new, self._length = array("q"), array("q"), array("q")
+        self._others, self._size = {}, 0
+        for old_id, new_id in merged:
+            self.add(old_id, new_id)
+        self._others, self._size = kept, self._size + len(kept)
+        self._merge_at = max(self._merge_least, 2 * len(kept), self._size >> 3)
 
     def update(self, pairs):
         for old_id, new_id in pairs:

@@ -103,8 +103,10 @@ class IdMapCase(unittest.TestCase):
         """Runs of a restore's writes, gaps, matched ids added before and after, the same id
         added twice, ids no run can hold: every answer as a dict gives it."""
         randomness = random.Random(18)
-        for _round in range(200):
-            ids, expected, new_id = IdMap(), {}, randomness.randint(1, 50)
+        for _round in range(400):
+            # half the rounds merge the ids out of order into the runs after a few
+            ids = IdMap(merge_at=randomness.choice((2, 5))) if _round % 2 else IdMap()
+            expected, new_id = {}, randomness.randint(1, 50)
             for _step in range(randomness.randint(0, 60)):
                 kind = randomness.random()
                 if kind < 0.7:  # the next record written: after the last, maybe past a gap
@@ -157,4 +159,16 @@ class IdSetCase(unittest.TestCase):
             self.assertEqual((set(ids), len(ids)), (expected, len(expected)))
             probe = set(range(-1, 90)) | {"x", 2.5}
             self.assertEqual(probe - ids, probe - expected)
+            self.assertEqual(ids - IdSet(probe), expected - probe)
             self.assertTrue(all((value in ids) == (value in expected) for value in probe))
+
+    def test_ids_added_out_of_order_are_merged_into_runs(self):
+        """A reconciliation names exchange entries of every year before the items name all the
+        entries: later passes come below the runs, and are merged into them."""
+        ids = IdMap(merge_at=100)
+        ids.update((old_id, old_id) for old_id in range(1000, 100_000, 1000))  # a first pass
+        ids.update((old_id, old_id) for old_id in range(1, 100_000))  # then every id, in order
+        self.assertEqual(len(ids), 99_999)
+        self.assertLess(ids.runs(), 20)
+        self.assertLessEqual(len(ids._others), 99_999 // 8)  # merged once they are an eighth
+        self.assertEqual((ids[54_321], ids[99_999], ids.get(100_000)), (54_321, 99_999, None))

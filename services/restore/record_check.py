@@ -74,7 +74,7 @@ class RecordCheck:
         """Check every record; count each data member's good records in the report, and note
         the invalid ones (``context.invalid``) when they may be skipped."""
         context = self.context
-        ids, referenced = defaultdict(IdSet), defaultdict(set)
+        ids, referenced = defaultdict(IdSet), defaultdict(IdSet)
         self.books.set_currencies(self._currency_roundings())
         self.books.set_countries(self._country_codes())
         with cycle_collector_paused(), context.format_errors():
@@ -82,8 +82,6 @@ class RecordCheck:
                 count = self._check_member(member, ids, referenced)
                 if member["kind"] == "data" and member["model"] != COMPANY_MODEL:
                     context.report.counts[member["model"]] = count
-            for targets in referenced.values():
-                targets.discard(None)  # null many2ones, added a column at a time
             dangling = {
                 relation: self._unknown(ids, relation, targets) for relation, targets in referenced.items()
             }
@@ -132,11 +130,11 @@ class RecordCheck:
         model = relation[1]
         if model not in self.data_models:
             return set(targets)
-        return (targets - ids[model]) | (targets & self._key_ids(model))
+        return (targets - ids[model]) | {key for key in self._key_ids(model) if key in targets}
 
     def _check_member(self, member, ids, referenced):
         """Check each record of one member, add its ids to ``ids`` and the ids it refers to to
-        ``referenced`` (relation -> set, where None may be left); return how many records passed.
+        ``referenced`` (relation -> IdSet); return how many records passed.
 
         Records are checked ``ROWS_PER_BATCH`` at a time, a column at a time; a batch with
         anything off is checked again record by record, which names the record at fault.
