@@ -6,6 +6,7 @@ from odoo.addons.base.models.ir_sequence import _create_sequence
 from ..services.company_purge import CompanyPurge
 from ..services.company_scope import CompanyScope
 from ..services.restore.context import id_array
+from ..services.restore.matching_numbers import renumber_matchings
 from ..services.scope_rules import (
     BUSINESS_RULES,
     COMPANY_IDENTITY_FIELDS,
@@ -479,27 +480,14 @@ class DangerZoneScope(models.AbstractModel):
     @api.model
     def _danger_zone_renumber_matchings(self, remap):
         """Matching numbers of reconciled journal items are made of ids: number them anew, from
-        the reconciliations, as Odoo does (so they are what ``_constrains_matching_number`` wants:
-        an item matched has the number of its matching, an item not matched none but a
-        temporary one)."""
-        self.env.cr.execute(
-            """SELECT id FROM account_move_line
-                WHERE id = ANY(%(lines)s::int[]) AND matching_number IS NOT NULL
-                  AND matching_number NOT LIKE 'I%%'
-                UNION SELECT debit_move_id FROM account_partial_reconcile
-                       WHERE id = ANY(%(partials)s::int[])
-                UNION SELECT credit_move_id FROM account_partial_reconcile
-                       WHERE id = ANY(%(partials)s::int[])""",
-            {
-                "lines": id_array(remap.mapping("account.move.line").values()),
-                "partials": id_array(remap.mapping("account.partial.reconcile").values()),
-            },
+        the restored reconciliations, as Odoo does (so they are what
+        ``_constrains_matching_number`` wants; see matching_numbers.py)."""
+        renumber_matchings(
+            self.env.cr,
+            remap.mapping("account.move.line").values(),
+            remap.mapping("account.partial.reconcile").values(),
         )
-        # it reads the reconciliations of every item: those fields alone, not all of each item's
-        env = self.sudo().with_context(prefetch_fields=False).env
-        lines = env["account.move.line"].browse(row[0] for row in self.env.cr.fetchall())
-        if lines:
-            env["account.partial.reconcile"]._update_matching_number(lines)
+        self.env["account.move.line"].invalidate_model(["matching_number"])
 
     @api.model
     def _danger_zone_rehash_moves(self, company, remap):

@@ -18,7 +18,7 @@ class TestDoctests(TransactionCase):
         finder = doctest.DocTestFinder(exclude_empty=True)
         runner = doctest.DocTestRunner(optionflags=doctest.IGNORE_EXCEPTION_DETAIL)
         examples = 0
-        for module_info in pkgutil.iter_modules(package.__path__, f"{package.__name__}."):
+        for module_info in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):
             module = importlib.import_module(module_info.name)
             for test in finder.find(module):
                 with self.subTest(doctest=test.name):

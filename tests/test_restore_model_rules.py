@@ -169,6 +169,10 @@ class TestRestoredModelRules(RestoreCase):
         self.assertTrue(matched, "the test needs reconciled items")
         items._constrains_matching_number()  # raises on an item matched without its number
         self.assertTrue(all(matched.mapped("matching_number")))
+        numbers = {item.id: item.matching_number for item in items}
+        self.env["account.partial.reconcile"]._update_matching_number(items)  # Odoo's own numbering
+        items.invalidate_recordset(["matching_number"])
+        self.assertEqual({item.id: item.matching_number for item in items}, numbers)
 
     def test_with_skip_invalid_the_records_breaking_a_rule_are_left_out(self):
         target = self.new_company("DZ Rules Skipped Co")
