@@ -24,7 +24,7 @@ feed it rows and read records back from it.
 - ``rows``: records of a file turned into rows of this database (``Remap`` and its
   ``IdMap`` per model, ``RowBuilder``).
 - ``record_table``: values and ids kept per record of a file, packed in arrays
-  (``RecordTable``, ``IdSet``), for the checks of large files.
+  (``RecordTable``, ``IdSet``, ``IdPairs``), for the checks and writes of large files.
 """
 
 from .errors import BackupFormatError, CycleError, RecordError

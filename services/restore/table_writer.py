@@ -13,6 +13,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ...engine import BackupFormatError, CycleError, RecordError, insertion_order
+from ...engine.record_table import IdPairs
 from ..scope_rules import COMPANY_MODEL, document_field
 from ..sql import LineStream, copy_from_stdin, next_ids
 from .columns import PLAN_COLUMN
@@ -35,8 +36,8 @@ class TableWriter:
         self.cr = context.cr
         self.columns = columns
         self.keys = keys
-        self.pending = defaultdict(list)  # (model, field, relation) -> [(new id, backup id)], written later
-        self.links = defaultdict(list)  # (model, field, relation) -> [(new id, backup id)] of many2many
+        self.pending = defaultdict(IdPairs)  # (model, field, relation) -> (new id, backup id), written later
+        self.links = defaultdict(IdPairs)  # (model, field, relation) -> (new id, backup id) of many2many
         self.unique_values = UniqueValues(context, keys.relinked_ids)
         self.on_matched = {}  # document model -> how many were left out: on a matched record
         self.written = defaultdict(lambda: array("q"))  # model -> ids of the rows written (not matched ones)
