@@ -11,7 +11,7 @@ from datetime import date, timedelta
 
 from odoo import Command
 
-from odoo.addons.danger_zone.demo.sample_company import create_sample_company
+from odoo.addons.danger_zone.demo.sample_company import create_sample_company, post_move
 
 target_lines = int(os.environ.get("DZ_BENCH_LINES", "300000"))
 company_name = os.environ.get("DZ_BENCH_COMPANY", "Bench Co")
@@ -72,29 +72,8 @@ def add_varied_documents(env, company):
     distributions = analytic_distributions(env, company)
 
     def invoice(move_type, partner, days_ago, price, currency=None, distribution=None):
-        tax = company.account_sale_tax_id if move_type.startswith("out") else company.account_purchase_tax_id
-        move = env["account.move"].create(
-            {
-                "move_type": move_type,
-                "partner_id": partner.id,
-                "invoice_date": today - timedelta(days=days_ago),
-                "currency_id": (currency or company.currency_id).id,
-                "invoice_line_ids": [
-                    Command.create(
-                        {
-                            "product_id": product.id,
-                            "quantity": 1 + position,
-                            "price_unit": price,
-                            "tax_ids": [Command.set(tax.ids)],
-                            "analytic_distribution": distribution,
-                        }
-                    )
-                    for position, product in enumerate(products)
-                ],
-            }
-        )
-        move.action_post()
-        return move
+        invoice_date = today - timedelta(days=days_ago)
+        return post_move(env, move_type, partner, products, invoice_date, price, distribution, currency)
 
     def pay(moves, days_ago, **values):
         Register = env["account.payment.register"]

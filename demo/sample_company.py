@@ -28,8 +28,8 @@ def create_sample_company(env, name, owner, invoice_count=4):
     products = _create_products(env, company)
     analytic = _create_analytic_account(env, company)
     invoices = _create_invoices(env, company, customers, products, analytic, invoice_count)
-    bill = _post_move(env, "in_invoice", vendor, products[:1], date.today() - timedelta(days=20), 40.0)
-    refund = _post_move(env, "out_refund", customers[0], products[:1], date.today() - timedelta(days=5), 30.0)
+    bill = post_move(env, "in_invoice", vendor, products[:1], date.today() - timedelta(days=20), 40.0)
+    refund = post_move(env, "out_refund", customers[0], products[:1], date.today() - timedelta(days=5), 30.0)
     _register_payment(invoices[0])  # full
     _register_payment(invoices[1], amount=invoices[1].amount_total / 2)  # partial
     _register_payment(bill)
@@ -100,7 +100,7 @@ def _create_analytic_account(env, company):
 def _create_invoices(env, company, customers, products, analytic, count):
     invoices = env["account.move"]
     for index in range(count):
-        invoice = _post_move(
+        invoice = post_move(
             env,
             "out_invoice",
             customers[index % len(customers)],
@@ -113,7 +113,11 @@ def _create_invoices(env, company, customers, products, analytic, count):
     return invoices
 
 
-def _post_move(env, move_type, partner, products, invoice_date, price, analytic_distribution=None):
+def post_move(
+    env, move_type, partner, products, invoice_date, price, analytic_distribution=None, currency=None
+):
+    """Create and post an invoice, bill or credit note of ``products`` (in ``currency``, the
+    company's by default)."""
     company = env.company
     tax = company.account_sale_tax_id if move_type.startswith("out") else company.account_purchase_tax_id
     move = env["account.move"].create(
@@ -121,6 +125,7 @@ def _post_move(env, move_type, partner, products, invoice_date, price, analytic_
             "move_type": move_type,
             "partner_id": partner.id,
             "invoice_date": invoice_date,
+            "currency_id": (currency or company.currency_id).id,
             "invoice_line_ids": [
                 Command.create(
                     {
