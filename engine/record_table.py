@@ -14,7 +14,8 @@ ABSENT = math.nan  # a number the record does not have
 
 
 class RecordTable:
-    """A row per file id: numbers (``table.<name>[row]``, 0.0 until set), values among a few
+    """A row per file id (``row`` adds it, ``find`` looks it up; ``rows``: an IdMap of file id
+    to row): numbers (``table.<name>[row]``, 0.0 until set), values among a few
     (``value``/``set_value``: states, journals, shared sets; None until set), other objects
     (``table.<name>[row]``, None until set), and ``flags`` (a byte).
 
@@ -27,10 +28,13 @@ class RecordTable:
     (12.5, None, 3)
     >>> table.value("journal", table.row(8)), table.name[row], 7 in table, 9 in table
     (None, None, True, False)
+    >>> table.find(7), table.find(8), table.find(9), table.rows.runs()
+    (0, 1, None, 1)
     """
 
     def __init__(self, numbers=(), values=(), objects=()):
-        self.rows = {}  # file id -> its row
+        self.rows = IdMap()  # file id -> its row (runs: a file lists its records by id)
+        self._last = (None, None)  # the last (file id, row) asked for
         self.flags = bytearray()
         self._numbers = [self._column(name, array("d")) for name in numbers]
         self._codes = {name: self._column(name, array("I")) for name in values}
@@ -42,11 +46,23 @@ class RecordTable:
         setattr(self, name, column)
         return column
 
+    def find(self, record_id):
+        """The row of ``record_id``, or None. The last answer is kept: the records a file
+        lists together mostly name the same one (a journal entry's items)."""
+        if record_id == self._last[0]:
+            return self._last[1]
+        row = self.rows.get(record_id)
+        if row is not None:
+            self._last = (record_id, row)
+        return row
+
     def row(self, record_id):
         """The row of ``record_id``, added (empty) the first time."""
-        row = self.rows.get(record_id)
+        row = self.find(record_id)
         if row is None:
-            row = self.rows[record_id] = len(self.flags)
+            row = len(self.flags)
+            self.rows.add(record_id, row)
+            self._last = (record_id, row)
             self.flags.append(0)
             for column in self._numbers:
                 column.append(0.0)

@@ -167,11 +167,11 @@ class BookCheck:
 
     def _met(self, move_id):
         """The row of an entry whose record was met, or None."""
-        row = self.entries.rows.get(move_id)
+        row = self.entries.find(move_id)
         return row if row is not None and self.entries.flags[row] & MET else None
 
     def _is_posted(self, move_id):
-        row = self.entries.rows.get(move_id)
+        row = self.entries.find(move_id)
         return row is not None and bool(self.entries.flags[row] & POSTED)
 
     def _met_rows(self, flag=MET):

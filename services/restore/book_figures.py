@@ -55,11 +55,11 @@ class BookFigures:
             yield record
 
     def _watch_items(self, records):
-        rows, flags, items, sums = self.posted.rows, self.posted.flags, self.posted.items, self.sums
+        find, flags, items, sums = self.posted.find, self.posted.flags, self.posted.items, self.sums
         written = self.context.remap.mapping(MOVE)  # the entries are written before their items
         for record in records:
             move_id = record.get("move_id")
-            row = rows.get(move_id)
+            row = find(move_id)
             if row is not None and not flags[row] & SEEN:  # once per entry
                 flags[row] |= SEEN | (WRITTEN if move_id in written else 0)
             if row is not None and flags[row] & WRITTEN:

@@ -61,7 +61,7 @@ class ReconciliationCheck:
 
     def _kept(self, item_id):
         """The row of an item that may be reconciled, or None."""
-        row = self.items.rows.get(item_id)
+        row = self.items.find(item_id)
         return row if row is not None and self.items.flags[row] & KEPT else None
 
     def _item(self, row):
