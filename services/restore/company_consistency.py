@@ -123,8 +123,7 @@ def _default_domain_on_column(Comodel):
         type(Comodel)._check_company_domain is BaseModel._check_company_domain
         and company is not None
         and company.type == "many2one"
-        and company.store
-        and not company.company_dependent
+        and _readable(company)
     )
 
 
@@ -143,6 +142,7 @@ def _company_field(Model):
 
 
 def _readable(field):
+    """Whether SQL reads the field's value as the ORM does: a stored relation's column or rows."""
     return (
         field.store
         and not field.company_dependent
