@@ -16,6 +16,7 @@ from . import (
     test_restore_model_rules,
     test_restore_properties,
     test_restore_refusals,
+    test_restore_statistics,
     test_restore_upload,
     test_scope_discovery,
     test_table_constraints,

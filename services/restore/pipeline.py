@@ -19,6 +19,7 @@ from .foreign_keys import ForeignKeyCheck
 from .keys import KeyResolver
 from .model_rules import ModelRules
 from .references import ReferenceWriter
+from .statistics import analyze_changed_tables
 from .stock_figures import StockFigures
 from .table_writer import TableWriter
 
@@ -154,6 +155,7 @@ class RestorePipeline:
             ("purge", self._purge),
             ("write tables", self._write_tables),
             ("write deferred references", self._write_deferred_references),
+            ("analyze the tables written", self._analyze_tables),
             ("check foreign keys", self._check_foreign_keys),
             ("write company settings", self._write_company_settings),
             ("verify the books", self._verify_books),
@@ -185,6 +187,11 @@ class RestorePipeline:
     def _write_deferred_references(self):
         self.references.write_deferred(self.writer.pending)
         self.references.write_many2many(self.writer.links)
+
+    def _analyze_tables(self):
+        """Bring the planner's statistics up to date with the rows written, for the queries of
+        the phases after (statistics.py)."""
+        analyze_changed_tables(self.context.cr, self.writer.rows_per_table())
 
     def _check_foreign_keys(self):
         """The references PostgreSQL did not check row by row, checked per table (foreign_keys.py)."""

@@ -84,6 +84,15 @@ class TableWriter:
             references["__plan_columns"] = ("account.analytic.plan", True)  # named after the plans
         return references
 
+    def rows_per_table(self):
+        """{table: rows written} of the models' tables and their many2many links' tables."""
+        rows = defaultdict(int)
+        for model, ids in self.written.items():
+            rows[self.env[model]._table] += len(ids)
+        for (model, name, _relation), pairs in self.links.items():
+            rows[self.env[model]._fields[name].relation] += len(pairs)
+        return dict(rows)
+
     def insert_model(self, model, deferred):
         """Write the file's records of ``model``; ``deferred``: its fields written afterwards."""
         member = self.context.data_members()[model]
