@@ -88,7 +88,7 @@ def _parse_quickly(line):
     return None
 
 
-def _parse_checked(line):
+def parse_checked(line):
     """A line the strict parse accepted: orjson, or json for what orjson refuses (lone surrogates)."""
     try:
         return orjson.loads(line)
@@ -97,10 +97,10 @@ def _parse_checked(line):
 
 
 def checked_parser(columns):
-    """``_parse_checked`` giving records as dictionaries (``columns``: format version 2)."""
+    """``parse_checked`` giving records as dictionaries (``columns``: format version 2)."""
     if columns is None:
-        return _parse_checked
-    return lambda line: dict(zip(columns, _parse_checked(line), strict=True))
+        return parse_checked
+    return lambda line: dict(zip(columns, parse_checked(line), strict=True))
 
 
 def parse_record(line, limits, where, columns=None):
@@ -109,19 +109,35 @@ def parse_record(line, limits, where, columns=None):
     With ``columns`` (format version 2) the line is an array of that many values, returned
     as a dictionary by column; without, a JSON object (version 1, and the manifest).
     """
+    try:
+        if columns is None:
+            record = _parse_strictly(line, limits)
+            if not isinstance(record, dict):
+                raise BackupFormatError("a record must be a JSON object")
+            return record
+        return dict(zip(columns, parse_values(line, limits, len(columns)), strict=True))
+    except BackupFormatError as error:
+        raise BackupFormatError(f"{where}: {error}") from None
+
+
+def parse_values(line, limits, width):
+    """The values of a format 2 record line, parsed strictly: a list of ``width`` values in
+    the member's column order (a batch read a column at a time needs no dictionary).
+    Raise BackupFormatError, which the caller prefixes with where the line is."""
+    record = _parse_strictly(line, limits)
+    if not isinstance(record, list) or len(record) != width:
+        raise BackupFormatError(f"a record must be a JSON array of {width} values")
+    return record
+
+
+def _parse_strictly(line, limits):
     if line.count(b"[") + line.count(b"{") > limits.max_depth and nesting_depth(line) > limits.max_depth:
-        raise BackupFormatError(f"{where}: JSON nested deeper than {limits.max_depth} levels")
+        raise BackupFormatError(f"JSON nested deeper than {limits.max_depth} levels")
     if (record := _parse_quickly(line)) is None:
         try:
             record = _STRICT_DECODER.decode(line.decode("utf-8"))
-        except BackupFormatError as error:
-            raise BackupFormatError(f"{where}: {error}") from None
+        except BackupFormatError:
+            raise
         except (ValueError, RecursionError) as error:
-            raise BackupFormatError(f"{where}: invalid JSON ({error})") from None
-    if columns is None:
-        if not isinstance(record, dict):
-            raise BackupFormatError(f"{where}: a record must be a JSON object")
-        return record
-    if not isinstance(record, list) or len(record) != len(columns):
-        raise BackupFormatError(f"{where}: a record must be a JSON array of {len(columns)} values")
-    return dict(zip(columns, record, strict=True))
+            raise BackupFormatError(f"invalid JSON ({error})") from None
+    return record

@@ -3,16 +3,48 @@
 import base64
 import hashlib
 import io
+import itertools
 import json
 import zipfile
 
 from .errors import BackupFormatError
 from .file_format import FILE_RE, FORMAT, MANIFEST_NAME, READABLE_VERSIONS, parse_member_name
 from .manifest import validate_manifest
-from .parsing import Limits, checked_parser, parse_record
+from .parsing import Limits, checked_parser, parse_checked, parse_record, parse_values
 from .validation import check_record
 
 _MIB = 1 << 20
+
+
+class RecordBatch:
+    """Records of one member read together. In format 2 each is the list of its values in the
+    member's column order (``names``): a batch is checked a column at a time, and a dictionary
+    per record would cost more than parsing its line. In format 1 each is a dictionary
+    (``names`` None)."""
+
+    __slots__ = ("names", "rows")
+
+    def __init__(self, names, rows):
+        self.names = names
+        self.rows = rows
+
+    def __len__(self):
+        return len(self.rows)
+
+    def records(self):
+        """The records as dictionaries."""
+        if self.names is None:
+            return self.rows
+        return [dict(zip(self.names, row, strict=True)) for row in self.rows]
+
+    def values(self, name):
+        """The value of field ``name`` of each record (None where a record has none)."""
+        if self.names is None:
+            return [record.get(name) for record in self.rows]
+        if name not in self.names:
+            return [None] * len(self.rows)
+        position = self.names.index(name)
+        return [row[position] for row in self.rows]
 
 
 class _BackupReader:
@@ -73,6 +105,35 @@ class _BackupReader:
             else:
                 yield parse_record(line, self.limits, f"{name}, line {number}", columns)
         self._check_totals(name, digest, count)
+
+    def verified_batches(self, name, size, checked=False):
+        """``verified_records`` ``size`` at a time, as ``RecordBatch``es: in format 2 each record
+        the list of its values, never a dictionary (the hash checked after the last batch)."""
+        columns = self.columns(name)
+        if columns is None:  # format 1: the records are dictionaries already
+            records = self.verified_records(name, checked)
+            while batch := list(itertools.islice(records, size)):
+                yield RecordBatch(None, batch)
+            return
+        names, width, digest, count = tuple(columns), len(columns), hashlib.sha256(), 0
+        lines = self._member_lines(name)
+        while chunk := list(itertools.islice(lines, size)):
+            digest.update(b"\n".join(chunk) + b"\n")
+            if checked:
+                rows = list(map(parse_checked, chunk))
+            else:
+                rows = [
+                    self._values(name, count + number, line, width) for number, line in enumerate(chunk, 1)
+                ]
+            count += len(chunk)
+            yield RecordBatch(names, rows)
+        self._check_totals(name, digest, count)
+
+    def _values(self, name, number, line, width):
+        try:
+            return parse_values(line, self.limits, width)
+        except BackupFormatError as error:
+            raise BackupFormatError(f"{name}, line {number}: {error}") from None
 
     def verify(self, parse_records=True, read_later=()):
         """Check every member against the manifest: presence, count, hash, and each record's

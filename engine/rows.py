@@ -286,6 +286,7 @@ class RowBuilder:
         self._plan = [(column.source or column.name, column, self._converter(column)) for column in columns]
         sources = [source for source, _column, _convert in self._plan]
         self._sources = operator.itemgetter(*sources) if len(sources) > 1 else None
+        self._reads_records = any(column.kind == "reference" for column in columns)
 
     def column_names(self):
         return ["id", *(column.name for column in self.columns), *self.constants]
@@ -332,6 +333,9 @@ class RowBuilder:
         """
         columns = [list(map(str, new_ids))]
         deferred = []
+        by_record = records  # what a conversion gets beside a value: only a reference reads it
+        if hasattr(records, "records"):
+            by_record = records.records() if self._reads_records else [None] * len(records)
         for (_source, column, convert), values in zip(self._plan, self._values(records), strict=True):
             if column.deferred:
                 if column.required:
@@ -344,17 +348,27 @@ class RowBuilder:
                 ]
                 continue
             try:
-                cells = self._cells(column, convert, values, records)
+                cells = self._cells(column, convert, values, by_record)
             except (RecordError, TypeError):
                 return None
             if cells is None or (column.required and NULL in cells):
                 return None
             columns.append(cells)
-        columns += [[cell] * len(records) for cell in self._constant_cells]
+        columns += [[cell] * len(new_ids) for cell in self._constant_cells]
         return "\n".join(map("\t".join, zip(*columns, strict=False))) + "\n", deferred
 
     def _values(self, records):
-        """The values of each planned field over a batch of records: a tuple per field."""
+        """The values of each planned field over a batch of records: a tuple per field. The
+        batch is a ``RecordBatch`` of value lists (reader.py), or dictionaries."""
+        if getattr(records, "names", None) is not None:
+            positions = {name: position for position, name in enumerate(records.names)}
+            columns = list(zip(*records.rows, strict=True))
+            missing = (None,) * len(records)
+            return [
+                columns[positions[source]] if source in positions else missing
+                for source, _column, _convert in self._plan
+            ]
+        records = getattr(records, "rows", records)
         if self._sources is not None:
             try:  # records that hold every field: one C-level lookup of all of them per record
                 return zip(*map(self._sources, records), strict=True)
@@ -415,6 +429,13 @@ class RowBuilder:
             return None if converted is None else copy_text(converted)
 
         return other
+
+    def many2many_links(self, new_ids, records):
+        """(field, relation, new id, old id) of every many2many link of a batch of records."""
+        for name, relation in self.many2many.items():
+            for new_id, old_ids in zip(new_ids, records.values(name), strict=True):
+                for old_id in old_ids or ():
+                    yield name, relation, new_id, old_id
 
     def many2many_pairs(self, new_id, record):
         """(field, relation, old id) of every many2many link of ``record``."""

@@ -206,7 +206,8 @@ _TEXT_PATTERNS = {"date": _DATE, "datetime": _DATETIME}
 
 
 def columns_checker(fields, required=()):
-    """Check many records of one member a column at a time: (records) -> columns or None.
+    """Check many records of one member a column at a time: (batch) -> columns or None, the
+    batch a ``RecordBatch`` or a list of dictionaries.
 
     Returns ``{field: tuple of values}`` when every record passes ``record_checker(fields,
     required)``, None when one may not: check that batch record by record to name the fault.
@@ -217,19 +218,10 @@ def columns_checker(fields, required=()):
         name: _ids_test if name == "id" else _column_test(field) for name, field in fields.items()
     }
 
-    def columns(records):
-        names = tuple(records[0])
-        if (
-            "id" not in names
-            or set(map(len, records)) != {len(names)}
-            or not all(map(column_tests.__contains__, names))
-        ):
-            return None  # no id, records of several shapes, or undeclared fields
-        try:  # one tuple of values per record (a single value when "id" is the only field)
-            rows = list(map(itemgetter(*names), records))
-        except KeyError:
-            return None
-        values = zip(*rows, strict=True) if len(names) > 1 else [tuple(rows)]
+    def columns(batch):
+        names, values = _columns_of(batch)
+        if names is None or "id" not in names or not all(map(column_tests.__contains__, names)):
+            return None  # records of several shapes, no id, or undeclared fields
         result = dict(zip(names, values, strict=True))
         if any(name not in result or None in result[name] for name in required):
             return None
@@ -238,6 +230,22 @@ def columns_checker(fields, required=()):
         return None
 
     return columns
+
+
+def _columns_of(batch):
+    """(names, a tuple of values per name) of a batch of records: a ``RecordBatch`` of value
+    lists (format 2), or dictionaries; (None, None) when the dictionaries differ in their keys."""
+    if getattr(batch, "names", None) is not None:
+        return batch.names, zip(*batch.rows, strict=True)
+    records = getattr(batch, "rows", batch)
+    names = tuple(records[0])
+    if set(map(len, records)) != {len(names)}:
+        return None, None
+    try:  # one tuple of values per record (a single value when there is one field)
+        rows = list(map(itemgetter(*names), records))
+    except KeyError:
+        return None, None
+    return names, zip(*rows, strict=True) if len(names) > 1 else [tuple(rows)]
 
 
 def _ids_test(column):

@@ -35,39 +35,42 @@ class BookFigures:
         self.posted = RecordTable(numbers=("items", "residual"))
         self.sums = collections.defaultdict(lambda: [0.0, 0.0])  # (account, partner) -> debit, credit
 
-    def watch(self, model, records):
-        """``records`` of ``model`` as the writer gets them, added up on the way."""
+    def watch(self, model, batches):
+        """The ``RecordBatch``es of ``model`` as the writer gets them, added up on the way."""
         if model == MOVE:
-            return self._watch_entries(records)
+            return self._watch_entries(batches)
         if model == LINE:
-            return self._watch_items(records)
-        return records
+            return self._watch_items(batches)
+        return batches
 
-    def _watch_entries(self, records):
+    def _watch_entries(self, batches):
         posted = self.posted
-        for record in records:
-            if record.get("state") == "posted":
-                row = posted.row(record["id"])
-                posted.flags[row] = POSTED
-                if record.get("move_type") in INVOICES:
-                    posted.flags[row] |= INVOICE
-                    posted.residual[row] = record.get("amount_residual_signed") or 0.0
-            yield record
+        for batch in batches:
+            values = map(batch.values, ("id", "state", "move_type", "amount_residual_signed"))
+            for record_id, state, move_type, residual in zip(*values, strict=True):
+                if state == "posted":
+                    row = posted.row(record_id)
+                    posted.flags[row] = POSTED
+                    if move_type in INVOICES:
+                        posted.flags[row] |= INVOICE
+                        posted.residual[row] = residual or 0.0
+            yield batch
 
-    def _watch_items(self, records):
+    def _watch_items(self, batches):
         find, flags, items, sums = self.posted.find, self.posted.flags, self.posted.items, self.sums
         written = self.context.remap.mapping(MOVE)  # the entries are written before their items
-        for record in records:
-            move_id = record.get("move_id")
-            row = find(move_id)
-            if row is not None and not flags[row] & SEEN:  # once per entry
-                flags[row] |= SEEN | (WRITTEN if move_id in written else 0)
-            if row is not None and flags[row] & WRITTEN:
-                amounts = sums[record.get("account_id"), record.get("partner_id")]
-                amounts[0] += record.get("debit") or 0.0
-                amounts[1] += record.get("credit") or 0.0
-                items[row] += 1
-            yield record
+        for batch in batches:
+            values = map(batch.values, ("move_id", "account_id", "partner_id", "debit", "credit"))
+            for move_id, account_id, partner_id, debit, credit in zip(*values, strict=True):
+                row = find(move_id)
+                if row is not None and not flags[row] & SEEN:  # once per entry
+                    flags[row] |= SEEN | (WRITTEN if move_id in written else 0)
+                if row is not None and flags[row] & WRITTEN:
+                    amounts = sums[account_id, partner_id]
+                    amounts[0] += debit or 0.0
+                    amounts[1] += credit or 0.0
+                    items[row] += 1
+            yield batch
 
     # ------------------------------------------------------------------
     def verify(self):

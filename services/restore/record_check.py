@@ -146,13 +146,12 @@ class RecordCheck:
         one_by_one = self._record_by_record_check(member, ids, referenced, required, rows)
         references = reference_fields(member)
         own_ids, count, lines_read = ids[member["model"]], 0, 0
-        records = self.context.reader.verified_records(member["name"])
-        while batch := list(itertools.islice(records, ROWS_PER_BATCH)):
+        for batch in self.context.reader.verified_batches(member["name"], ROWS_PER_BATCH):
             first_line, lines_read = lines_read + 1, lines_read + len(batch)
             columns = columns_of(batch)
             batch_ids = set(columns["id"]) if columns else ()
             if columns is None or len(batch_ids) != len(batch) or not own_ids.isdisjoint(batch_ids):
-                count += one_by_one(batch, first_line)
+                count += one_by_one(batch.records(), first_line)
                 continue
             own_ids.update(batch_ids)
             count += len(batch)

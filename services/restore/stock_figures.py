@@ -26,19 +26,19 @@ class StockFigures:
         self.quants = {}  # file id -> (product, location, quantity) as the file has them
         self.layers = {}  # file id -> (product, quantity, value)
 
-    def watch(self, model, records):
-        """``records`` of ``model`` as the writer gets them, noted on the way."""
+    def watch(self, model, batches):
+        """The ``RecordBatch``es of ``model`` as the writer gets them, noted on the way."""
         if model == QUANT:
-            return self._watch(records, self.quants, ("product_id", "location_id", "quantity"))
+            return self._watch(batches, self.quants, ("product_id", "location_id", "quantity"))
         if model == LAYER:
-            return self._watch(records, self.layers, ("product_id", "quantity", "value"))
-        return records
+            return self._watch(batches, self.layers, ("product_id", "quantity", "value"))
+        return batches
 
     @staticmethod
-    def _watch(records, kept, names):
-        for record in records:
-            kept[record["id"]] = tuple(record.get(name) for name in names)
-            yield record
+    def _watch(batches, kept, names):
+        for batch in batches:
+            kept.update(zip(batch.values("id"), zip(*map(batch.values, names), strict=True), strict=True))
+            yield batch
 
     # ------------------------------------------------------------------
     def verify(self):

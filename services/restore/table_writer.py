@@ -3,7 +3,6 @@ the table's sequence; forward references and many2many links are kept for later.
 
 import io
 import itertools
-import operator
 from array import array
 from collections import defaultdict
 
@@ -13,6 +12,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL
 
 from ...engine import BackupFormatError, CycleError, RecordError, insertion_order
+from ...engine.reader import RecordBatch
 from ...engine.record_table import IdPairs
 from ..scope_rules import COMPANY_MODEL, document_field
 from ..sql import LineStream, copy_from_stdin, next_ids
@@ -98,24 +98,28 @@ class TableWriter:
         member = self.context.data_members()[model]
         builder = self.columns.builder(model, member, deferred)
         table = self.env[model]._table
-        records = self._records_to_insert(model, member)
+        batches = self._batches_to_insert(model, member)
         for watcher in self.watchers:
-            records = watcher.watch(model, records)
+            batches = watcher.watch(model, batches)
         if self.context.skip_invalid:  # the bad rows are found one COPY at a time
+            records = itertools.chain.from_iterable(batch.records() for batch in batches)
             with self.context.format_errors():
                 self._insert_in_chunks(builder, table, records)
         else:
-            self._stream(builder, table, member["count"], records)
+            self._stream(builder, table, member["count"], batches)
         if model == "account.analytic.plan":
             self.columns.rename_plan_columns(member)
 
-    def _records_to_insert(self, model, member):
-        """The member's records that become new rows: the others are skipped, or matched to
-        records this database has. Reads the database before it yields (a COPY may be running)."""
+    def _batches_to_insert(self, model, member):
+        """The member's records that become new rows, in ``RecordBatch``es: the others are
+        skipped, or matched to records this database has. Reads the database before it yields
+        (a COPY may be running)."""
         context = self.context
         self.keys.load_existing(model)
         # the member's hash is checked after its last record, before anything commits
-        every_record = context.reader.verified_records(member["name"], checked=context.trust is Trust.PROVEN)
+        every_batch = context.reader.verified_batches(
+            member["name"], ROWS_PER_BATCH, checked=context.trust is Trust.PROVEN
+        )
         fit = self.unique_values.fitter(model, member)
         matched_parents = self.keys.matched_parents(model)
         document = document_field(self.env[model])
@@ -127,11 +131,11 @@ class TableWriter:
             or model in DOCUMENT_MODELS
             or any(invalid_model == model for invalid_model, _id in context.invalid)
         ):
-            return every_record  # each record is written: no test per record
+            return every_batch  # each record is written: no test per record
         attached_to_company = self.env._("attached to the company itself, which stays")
 
-        def records():
-            for record in every_record:
+        def kept(records):
+            for record in records:
                 if (model, record["id"]) in context.invalid:
                     context.skipped.append((model, record["id"], context.invalid[(model, record["id"])]))
                 elif model in DOCUMENT_MODELS and record.get("res_model") == COMPANY_MODEL:
@@ -146,7 +150,8 @@ class TableWriter:
                     elif (fitted := fit(record)) is not None:
                         yield fitted
 
-        return records()
+        batches = (RecordBatch(None, list(kept(batch.records()))) for batch in every_batch)
+        return (batch for batch in batches if len(batch))
 
     def _on_matched_record(self, model, record, document):
         """Whether ``record``, a document (a message, an attachment...), attaches to a record of
@@ -172,10 +177,10 @@ class TableWriter:
             for model, count in sorted(self.on_matched.items())
         ]
 
-    def _stream(self, builder, table, count, records):
+    def _stream(self, builder, table, count, batches):
         """Write the model's rows with one COPY, each line made while PostgreSQL writes the lines
         before it (the server works as they arrive). Ids are taken from the sequence first."""
-        feed = _CopyFeed(self, builder, next_ids(self.cr, self._sequence(table), count), records)
+        feed = _CopyFeed(self, builder, next_ids(self.cr, self._sequence(table), count), batches)
         self._copy_stream(builder, table, feed.lines())
         if feed.file_error:
             with self.context.format_errors():
@@ -207,18 +212,16 @@ class TableWriter:
     def _remember(self, builder, new_id, record, deferred):
         """``_remember_batch`` for one record and the deferred values ``RowBuilder.row`` gave."""
         deferred = [(column, new_id, old_value) for column, old_value in deferred]
-        self._remember_batch(builder, [new_id], [record], deferred)
+        self._remember_batch(builder, [new_id], RecordBatch(None, [record]), deferred)
 
-    def _remember_batch(self, builder, new_ids, records, deferred):
-        """The new ids of written records, and what is written once every record exists."""
-        self.context.remap.mapping(builder.model).update(
-            zip(map(operator.itemgetter("id"), records), new_ids, strict=True)
-        )
+    def _remember_batch(self, builder, new_ids, batch, deferred):
+        """The new ids of a ``RecordBatch``'s written records, and what is written once every
+        record exists."""
+        self.context.remap.mapping(builder.model).update(zip(batch.values("id"), new_ids, strict=True))
         for column, new_id, old_value in deferred:
             self.pending[(builder.model, column.name, column.relation)].append((new_id, old_value))
-        for new_id, record in zip(new_ids, records, strict=True):
-            for name, relation, old_id in builder.many2many_pairs(new_id, record):
-                self.links[(builder.model, name, relation)].append((new_id, old_id))
+        for name, relation, new_id, old_id in builder.many2many_links(new_ids, batch):
+            self.links[(builder.model, name, relation)].append((new_id, old_id))
 
     def _sequence(self, table):
         self.cr.execute("SELECT pg_get_serial_sequence(%s, 'id')", [table])
@@ -277,11 +280,11 @@ class _CopyFeed:
     before them. A problem stops the lines and is kept, to be raised once the COPY ends:
     raised inside it, it would read as a database error."""
 
-    def __init__(self, writer, builder, ids, records):
+    def __init__(self, writer, builder, ids, batches):
         self.writer = writer
         self.builder = builder
         self.ids = ids
-        self.records = records
+        self.batches = batches
         self.written = array("q")  # new ids of the rows sent
         self.failure = None  # (backup id, reason) of a record that cannot be written
         self.file_error = None  # a BackupFormatError met while reading the member
@@ -293,12 +296,12 @@ class _CopyFeed:
             self.file_error = error
 
     def _batches(self):
-        records_left, ids_left = iter(self.records), iter(self.ids)
-        while batch := list(itertools.islice(records_left, ROWS_PER_BATCH)):
+        ids_left = iter(self.ids)
+        for batch in self.batches:
             new_ids = list(itertools.islice(ids_left, len(batch)))
             built = self.builder.rows(new_ids, batch)
             if built is None:  # something is off: row by row, to name the record
-                yield from self._one_by_one(new_ids, batch)
+                yield from self._one_by_one(new_ids, batch.records())
                 if self.failure:
                     return
                 continue
