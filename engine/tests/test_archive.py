@@ -185,6 +185,36 @@ class TamperingCase(unittest.TestCase):
         intact = open_backup(build_backup())
         self.assertEqual(list(intact.verified_records("data/res.partner.jsonl")), PARTNERS)
 
+    def test_batches_hold_the_records_verified_records_gives(self):
+        """``verified_batches``: the same records, as value lists in the columns' order (format 2)
+        or dictionaries (format 1), the hash and count checked after the last batch, and a bad
+        line named with its number."""
+        partners = PARTNERS + [{"id": 9 + n, "name": f"P{n}", "parent_id": 7} for n in range(5)]
+        for format_version, as_json in ((2, False), (2, True), (1, False)):
+            with self.subTest(format_version=format_version, as_json=as_json):
+                backup = build_backup(as_json, {"data/res.partner.jsonl": partners}, (), None, format_version)
+                reader = open_backup(backup)
+                for checked in (False, True):
+                    batches = list(reader.verified_batches("data/res.partner.jsonl", 3, checked=checked))
+                    self.assertEqual([len(batch) for batch in batches], [3, 3, 1])
+                    records = [record for batch in batches for record in batch.records()]
+                    self.assertEqual(records, partners)
+                    self.assertEqual(batches[0].values("parent_id"), [None, 7, 7])
+                    self.assertEqual(batches[0].values("no_such_field"), [None] * 3)
+                    if format_version > 1:  # the line's array as it is
+                        self.assertEqual(batches[0].names, tuple(COLUMNS))
+                        self.assertEqual(batches[0].rows[0], [7, "Azure Interior", None])
+                    else:
+                        self.assertIsNone(batches[0].names)
+        changed = b'[7,"Azure Interior",null]\n[8,"Evil",7]\n'
+        reader = open_backup(self.rewrite_zip(build_backup(), {"data/res.partner.jsonl": changed}))
+        with self.assertRaisesRegex(BackupFormatError, "does not match its SHA-256"):
+            list(reader.verified_batches("data/res.partner.jsonl", 1))
+        broken = b'[7,"Azure Interior",null]\n[8,"Evil"]\n'
+        reader = open_backup(self.rewrite_zip(build_backup(), {"data/res.partner.jsonl": broken}))
+        with self.assertRaisesRegex(BackupFormatError, "res.partner.jsonl, line 2: .*array of 3 values"):
+            list(reader.verified_batches("data/res.partner.jsonl", 1))
+
     def test_changed_json_variant_is_detected(self):
         content = build_backup(as_json=True).getvalue().replace(b"Azure Interior", b"Azure Exterior")
         self.assert_refused(io.BytesIO(content), "does not match its SHA-256")

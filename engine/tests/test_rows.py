@@ -1,6 +1,7 @@
 import random
 import unittest
 
+from ..reader import RecordBatch
 from ..record_table import IdSet
 from ..rows import Column, IdMap, Remap, RowBuilder
 
@@ -81,6 +82,21 @@ class RowsCase(unittest.TestCase):
         )
         partial, _deferred = builder.rows([11, 12, 13], RECORDS)  # the third lacks fields
         self.assertTrue(partial.startswith(text))
+
+    def test_a_batch_of_value_lists_gives_the_lines_of_its_dictionaries(self):
+        """A ``RecordBatch`` of value lists (format 2), with fields the builder does not write and
+        without some it does, gives what its records as dictionaries give; so do its links."""
+        names = ("id", "name", "amount", "extra", "partner_id", "parent_id", "label", "tag_ids")
+        rows = [[1, "tab\there", 1.5, "x", 1, 2, "Chair", [1, 2]], [2, None, 3, None, None, None, None, []]]
+        batch = RecordBatch(names, rows)
+        for builder in (make_builder(), make_builder(Column("ref", "reference", model_field="res_model"))):
+            builder.many2many = {"tag_ids": "res.partner"}
+            self.assertEqual(builder.rows([11, 12], batch), builder.rows([11, 12], batch.records()))
+            self.assertEqual(
+                list(builder.many2many_links([11, 12], batch)),
+                [("tag_ids", "res.partner", 11, 1), ("tag_ids", "res.partner", 11, 2)],
+            )
+        self.assertIn("\t101\t\\N\t", builder.rows([11, 12], batch)[0])
 
     def test_a_batch_with_a_fault_is_left_to_row(self):
         builder = make_builder()
