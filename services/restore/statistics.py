@@ -7,10 +7,16 @@ rows: the restored company's id is in no histogram, so a condition on it looks l
 and a plan built on that scans a million journal items for each batch of a model's rules
 (bench/README.md). ``ANALYZE`` runs inside the transaction (it samples the rows this
 transaction wrote too, and is rolled back with them), on the tables that changed as much as
-autovacuum waits for before it analyzes one itself.
+autovacuum waits for before it analyzes one itself, on a small sample (``QUICK_TARGET``).
 """
 
 from odoo.tools import SQL
+
+# The sample and histograms of these statistics are a tenth of PostgreSQL's default (3,000 rows
+# a table, not 30,000: 50 ms instead of 600 for a million journal items): enough to know the new
+# rows and their company. They last until autovacuum analyzes the table after the commit, which
+# the new rows trigger (counted at commit, past this analysis).
+QUICK_TARGET = 10
 
 
 def analyze_changed_tables(cr, written):
@@ -32,6 +38,12 @@ def analyze_changed_tables(cr, written):
         [list(written), list(written.values())],
     )
     tables = [row[0] for row in cr.fetchall()]
-    for table in tables:
-        cr.execute(SQL("ANALYZE %s", SQL.identifier(table)))
+    cr.execute("SHOW default_statistics_target")
+    default_target = cr.fetchone()[0]
+    cr.execute("SET LOCAL default_statistics_target = %s", [str(QUICK_TARGET)])
+    try:
+        for table in tables:
+            cr.execute(SQL("ANALYZE %s", SQL.identifier(table)))
+    finally:
+        cr.execute("SET LOCAL default_statistics_target = %s", [default_target])
     return tables
