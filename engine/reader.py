@@ -95,13 +95,13 @@ class _BackupReader:
         the last record: whatever was done with the records must wait for it."""
         digest, count = hashlib.sha256(), 0
         columns = self.columns(name)
-        parse_checked = checked_parser(columns)
+        parse_line = checked_parser(columns)
         for number, line in enumerate(self._member_lines(name), start=1):
             digest.update(line)
             digest.update(b"\n")
             count += 1
             if checked:
-                yield parse_checked(line)
+                yield parse_line(line)
             else:
                 yield parse_record(line, self.limits, f"{name}, line {number}", columns)
         self._check_totals(name, digest, count)

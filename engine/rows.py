@@ -437,14 +437,6 @@ class RowBuilder:
                 for old_id in old_ids or ():
                     yield name, relation, new_id, old_id
 
-    def many2many_pairs(self, new_id, record):
-        """(field, relation, old id) of every many2many link of ``record``."""
-        return [
-            (name, relation, old_id)
-            for name, relation in self.many2many.items()
-            for old_id in record.get(name) or ()
-        ]
-
     def convert(self, column, value, record):
         """The value of ``column`` for the target database (python), references remapped."""
         kind = column.kind

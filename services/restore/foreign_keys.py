@@ -6,8 +6,8 @@ time spent in the database. ``pg_restore --disable-triggers`` avoids it by
 switching ``session_replication_role`` to ``replica``; so does a restore here,
 when the connection may set it (a superuser, or a role granted ``SET`` on the
 parameter, as PostgreSQL 15 allows), and then checks the foreign keys of the
-written rows with set-based queries, a few keys per scan of the rows. Without that right, PostgreSQL checks
-them row by row as usual. Unique, not-null and check constraints are never
+written rows with set-based queries, a few keys per scan of the rows. Without
+that right, PostgreSQL checks them row by row as usual. Unique, not-null and check constraints are never
 affected: they are not triggers. A company's deletion switches the checks off
 the same way (``deferred`` alone), having done what the keys would do itself
 (company_deletion.py).
