@@ -148,30 +148,33 @@ def restore_into_copy(database, company_id, odoo_command, backup, from_elsewhere
 
 
 def phases(output):
-    """(seconds, Python's CPU seconds) per phase of the restore, as it logs them ("restore: write
-    tables in 9.31 s (Python 6.02 s)"), a phase that runs twice (the pre-flight check, then the
-    run's) added up."""
+    """(seconds, Python's CPU seconds, peak MB at its end) per phase of the restore, as it logs
+    them ("restore: write tables in 9.31 s (Python 6.02 s, peak 201 MB)"), a phase that runs
+    twice (the pre-flight check, then the run's) added up."""
     seconds = {}
-    for match in re.finditer(r"restore: (.+?) in ([0-9.]+) s \(Python ([0-9.]+) s\)", output):
-        wall, cpu = seconds.get(match[1], (0.0, 0.0))
-        seconds[match[1]] = (wall + float(match[2]), cpu + float(match[3]))
+    pattern = r"restore: (.+?) in ([0-9.]+) s \(Python ([0-9.]+) s, peak ([0-9]+) MB\)"
+    for match in re.finditer(pattern, output):
+        wall, cpu, _peak = seconds.get(match[1], (0.0, 0.0, 0))
+        seconds[match[1]] = (wall + float(match[2]), cpu + float(match[3]), int(match[4]))
     return seconds
 
 
 def print_phases(restores):
     """Each phase's seconds, and of them the CPU time of the restore's own process (Python); the
-    rest is waiting, mostly for PostgreSQL (which works at the same time during a COPY)."""
+    rest is waiting, mostly for PostgreSQL (which works at the same time during a COPY). Then
+    the peak memory of the process at the phase's end: the phase where it grows holds most."""
     origins = list(restores)
-    print("\n| phase | " + " | ".join(f"file from {origin} s (Python s)" for origin in origins) + " |")
+    titles = (f"file from {origin} s (Python s, peak MB)" for origin in origins)
+    print("\n| phase | " + " | ".join(titles) + " |")
     print("| --- |" + " --- |" * len(origins))
     names = dict.fromkeys(name for restore in restores.values() for name in restore[-1])
     for name in names:
-        cells = " | ".join(_wall_and_cpu(*restores[origin][-1].get(name, (0.0, 0.0))) for origin in origins)
+        cells = " | ".join(_phase_cell(*restores[origin][-1].get(name, (0.0, 0.0, 0))) for origin in origins)
         print(f"| {name} | {cells} |")
 
 
-def _wall_and_cpu(wall, cpu):
-    return f"{wall:.2f} ({cpu:.2f})"
+def _phase_cell(wall, cpu, peak):
+    return f"{wall:.2f} ({cpu:.2f}, {peak})"
 
 
 def psql(database, query):

@@ -77,3 +77,16 @@ class LineStream(io.TextIOBase):
             return text
         self._rest = text[size:]
         return text[:size]
+
+
+def fetched_in_batches(cr, query, size=10000):
+    """The rows of ``query`` (an ``SQL``), ``size`` at a time through a cursor of the server:
+    a client cursor holds the whole result, however many rows."""
+    cr.execute(SQL("DECLARE danger_zone_rows NO SCROLL CURSOR FOR %s", query))
+    while True:
+        cr.execute(SQL("FETCH %s FROM danger_zone_rows", int(size)))
+        rows = cr.fetchall()
+        if not rows:
+            break
+        yield from rows
+    cr.execute("CLOSE danger_zone_rows")

@@ -568,6 +568,46 @@ class TestRestoredBooks(RestoreCase):
         self.env.invalidate_all()
         self.assertEqual(fingerprint(target), before)
 
+    def test_an_entry_that_lost_an_item_on_the_way_fails_or_is_left_out_of_the_comparison(self):
+        """A restore that wrote an entry without one of its items (as a writer losing a row
+        would) fails with the entry named by its id in the file; when skipping invalid records,
+        that entry is left out of the comparison instead, and counted."""
+        write_settings = RestorePipeline._write_company_settings
+        lost = {}
+
+        def lose_an_item(pipeline):
+            write_settings(pipeline)
+            cr = pipeline.env.cr
+            cr.execute(
+                """SELECT line.id, move.name FROM account_move_line line
+                     JOIN account_move move ON move.id = line.move_id
+                    WHERE move.company_id = %s AND move.state = 'posted'
+                      AND move.move_type = 'out_invoice' AND line.display_type = 'product'
+                    ORDER BY line.id LIMIT 1""",
+                [pipeline.context.company.id],
+            )
+            line_id, lost["name"] = cr.fetchone()
+            cr.execute("DELETE FROM account_move_line WHERE id = %s", [line_id])
+
+        for skip_invalid in (False, True):
+            with self.subTest(skip_invalid=skip_invalid):
+                target = self.new_company(f"DZ Books Lost Item Co {skip_invalid}")
+                with patch.object(RestorePipeline, "_write_company_settings", lose_an_item):
+                    restore = self.restore(target, skip_invalid=skip_invalid)
+                file_id = self.env["account.move"].search(
+                    [("company_id", "=", self.company.id), ("name", "=", lost["name"])]
+                )
+                if not skip_invalid:
+                    self.assertEqual(restore.state, "failed")
+                    self.assertIn(f"lost journal items on the way ({file_id.id})", restore.error)
+                    continue
+                self.assertEqual(restore.state, "done", restore.error)
+                posted = self.env["account.move"].search_count(
+                    [("company_id", "=", self.company.id), ("state", "=", "posted")]
+                )
+                books = restore.report["books"]
+                self.assertEqual((books["entries"], books["left_out"]), (posted - 1, 1))
+
     def test_a_genuine_file_from_elsewhere_still_restores_exactly(self):
         from_elsewhere = rewrite_backup(self.content, lambda members, manifest: None)
         target = self.new_company("DZ Books Genuine Co")

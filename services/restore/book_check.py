@@ -58,8 +58,10 @@ MET, POSTED = 4, 8  # the entry's record was met, and is posted (flags of its ro
 class BookCheck:
     MODELS = (ACCOUNT, JOURNAL, MOVE, LINE, PARTIAL, PRODUCT, TEMPLATE, UOM, TAX, FISCAL_POSITION)
 
-    def __init__(self, env, company):
+    def __init__(self, env, company, entry_records=None):
         self.env = env
+        # the file's journal entries, read again for the numbers of those that break a rule
+        self.entry_records = entry_records or (lambda: ())
         currency = company.currency_id
         self.rounding, self.digits = currency.rounding, currency.decimal_places
         self.fiscal_country = company.account_fiscal_country_id.code or None
@@ -81,7 +83,6 @@ class BookCheck:
                 "residual",  # an invoice's or a bill's residual, as the file has it
             ),
             values=("side", "journal", "position", "taxes"),  # side: "sale", "purchase" or None
-            objects=("name",),  # a posted entry's number
         )
         self.faults = {}  # (model, file id) -> reason, and the entry that goes with it
         self.accounts = {}  # account id -> (type, code)
@@ -135,7 +136,6 @@ class BookCheck:
         columns_read = self._columns(
             columns,
             "state",
-            "name",
             "move_type",
             "amount_residual_signed",
             "journal_id",
@@ -144,14 +144,13 @@ class BookCheck:
             "amount_tax_signed",
             "amount_total_signed",
         )
-        for move_id, state, name, move_type, residual, journal_id, position_id, *signed in zip(
+        for move_id, state, move_type, residual, journal_id, position_id, *signed in zip(
             ids, *columns_read, strict=True
         ):
             row = entries.row(move_id)
             entries.flags[row] |= MET
             if state == "posted":
                 entries.flags[row] |= POSTED
-                entries.name[row] = name
             side = "sale" if move_type in SALE else "purchase" if move_type in PURCHASE else None
             if side:
                 entries.set_value("side", row, side)
@@ -437,18 +436,29 @@ class BookCheck:
             self.payment_states[move_id] = self.env._("its payment state: %s", reason)
 
     def _unbalanced_entries(self, faults):
-        for move_id, row in self._met_rows(POSTED):
-            total, name = self.entries.balance[row], self.entries.name[row]
-            if not float_is_zero(total, precision_rounding=self.rounding):
-                faults.setdefault(
-                    (MOVE, move_id),
-                    self.env._(
-                        "the posted entry %(name)s is unbalanced: "
-                        "its debits minus its credits make %(amount)s",
-                        name=name,
-                        amount=self._amount(total),
-                    ),
-                )
+        """Posted entries whose items' balances do not add up to zero, named by their numbers
+        (read again from the file, only for them, rather than a string kept per entry)."""
+        unbalanced = {
+            move_id: self.entries.balance[row]
+            for move_id, row in self._met_rows(POSTED)
+            if not float_is_zero(self.entries.balance[row], precision_rounding=self.rounding)
+        }
+        if not unbalanced:
+            return
+        names = {
+            record.get("id"): record.get("name")
+            for record in self.entry_records()
+            if record.get("id") in unbalanced
+        }
+        for move_id, total in unbalanced.items():
+            faults.setdefault(
+                (MOVE, move_id),
+                self.env._(
+                    "the posted entry %(name)s is unbalanced: its debits minus its credits make %(amount)s",
+                    name=names.get(move_id),
+                    amount=self._amount(total),
+                ),
+            )
 
     def _add_lines(self, ids, move_ids, rows, debit_column, credit_column, balance_column):
         """Add the items' balances to their entries' (``rows``), and note the items whose balance

@@ -18,6 +18,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL, float_compare
 
 from ...engine.record_table import RecordTable
+from ..sql import LineStream, fetched_in_batches
 from .context import SHOWN, id_array, shown
 
 MOVE, LINE = "account.move", "account.move.line"
@@ -75,16 +76,22 @@ class BookFigures:
     # ------------------------------------------------------------------
     def verify(self):
         """Compare the file's figures with the restored rows; return the figures for the report,
-        or None when the file has no posted entry. Raise UserError on a difference."""
-        moves = self.context.remap.mapping(MOVE)
-        written = {file_id: moves[file_id] for file_id in self.posted.rows if file_id in moves}
-        if not written:
+        or None when the file has no posted entry. Raise UserError on a difference.
+
+        The posted entries written go to a temporary table (their new id, file id, items in
+        the file, residual there), which the comparisons join: a dict of them cost some 100
+        bytes an entry."""
+        compared = self._load_posted()
+        if not compared:
             return None
-        incomplete = self._incomplete(written)
+        incomplete = self._incomplete()
         if incomplete:
             self._left_out(incomplete)
-            written = {file_id: new_id for file_id, new_id in written.items() if file_id not in incomplete}
-        restored = self._restored_sums(list(written.values()))
+            self.context.cr.execute(
+                "DELETE FROM danger_zone_posted WHERE file_id = ANY(%s::int[])", [id_array(incomplete)]
+            )
+            compared -= len(incomplete)
+        restored = self._restored_sums()
         differences = self._differences(self._file_sums(), restored)
         if differences:
             raise UserError(
@@ -93,42 +100,63 @@ class BookFigures:
                     shown(differences),
                 )
             )
-        figures = self._figures(restored, len(written), len(incomplete))
-        open_invoices = self._open_invoices(written)
-        figures["open_count"] = len(open_invoices)
-        figures["open_total"] = round(sum(residual for _name, _partner, residual in open_invoices), 2)
-        figures["open"] = open_invoices[:OPEN_SHOWN]  # a company of years has tens of thousands
+        figures = self._figures(restored, compared, len(incomplete))
+        figures.update(self._open_invoices())
         return figures
 
-    def _open_invoices(self, written):
-        """The restored invoices and bills with a residual, each checked against the file's."""
-        posted = self.posted
-        invoices = {
-            new_id: posted.rows[file_id]
-            for file_id, new_id in written.items()
-            if posted.flags[posted.rows[file_id]] & INVOICE
-        }
-        self.context.cr.execute(
-            """SELECT move.id, move.name, partner.name, move.amount_residual_signed
-                 FROM account_move move LEFT JOIN res_partner partner ON partner.id = move.partner_id
-                WHERE move.id = ANY(%s::int[]) ORDER BY move.name, move.id""",
-            [id_array(invoices)],
+    def _load_posted(self):
+        """Put the posted entries written in the temporary table danger_zone_posted; return
+        how many."""
+        cr, posted = self.context.cr, self.posted
+        moves = self.context.remap.mapping(MOVE)
+        cr.execute(
+            """CREATE TEMPORARY TABLE IF NOT EXISTS danger_zone_posted
+                   (id integer, file_id integer, items integer, invoice boolean, residual float8)
+                   ON COMMIT DROP"""
         )
-        rounding, open_invoices, differences = self.context.company.currency_id.rounding, [], []
-        for move_id, name, partner, residual in self.context.cr.fetchall():
-            expected = posted.residual[invoices[move_id]]
-            if float_compare(float(residual or 0), expected, precision_rounding=rounding):
+        cr.execute("TRUNCATE danger_zone_posted")
+        lines = (
+            f"{new_id}\t{file_id}\t{posted.items[row]:.0f}\t{'t' if posted.flags[row] & INVOICE else 'f'}"
+            f"\t{posted.residual[row]!r}\n"
+            for file_id, row in posted.rows.items()
+            if (new_id := moves.get(file_id)) is not None
+        )
+        cr.copy_expert(
+            "COPY danger_zone_posted (id, file_id, items, invoice, residual) FROM STDIN",
+            LineStream(lines),
+            size=1 << 20,
+        )
+        cr.execute("ANALYZE danger_zone_posted")
+        cr.execute("SELECT count(*) FROM danger_zone_posted")
+        return cr.fetchone()[0]
+
+    def _open_invoices(self):
+        """The restored invoices and bills with a residual, each checked against the file's:
+        how many, their total, the first ``OPEN_SHOWN`` (a company of years has tens of
+        thousands, read a batch at a time)."""
+        query = SQL("""SELECT move.name, partner.name, move.amount_residual_signed, posted.residual
+                     FROM danger_zone_posted posted
+                     JOIN account_move move ON move.id = posted.id
+                LEFT JOIN res_partner partner ON partner.id = move.partner_id
+                    WHERE posted.invoice ORDER BY move.name, move.id""")
+        rounding = self.context.company.currency_id.rounding
+        shown_open, count, total, differences = [], 0, 0.0, []
+        for name, partner, residual, expected in fetched_in_batches(self.context.cr, query):
+            residual = float(residual or 0)
+            if float_compare(residual, expected, precision_rounding=rounding):
                 differences.append(
                     self.env._(
                         "%(name)s: the file has a residual of %(expected).2f; "
                         "the restore wrote %(residual).2f",
                         name=name,
                         expected=expected,
-                        residual=float(residual or 0),
+                        residual=residual,
                     )
                 )
             elif float_compare(expected, 0.0, precision_rounding=rounding):
-                open_invoices.append([name, partner or "", round(expected, 2)])
+                count, total = count + 1, total + round(expected, 2)
+                if len(shown_open) < OPEN_SHOWN:
+                    shown_open.append([name, partner or "", round(expected, 2)])
         if differences:
             raise UserError(
                 self.env._(
@@ -136,19 +164,19 @@ class BookFigures:
                     shown(differences),
                 )
             )
-        return open_invoices
+        return {"open_count": count, "open_total": round(total, 2), "open": shown_open}
 
-    def _incomplete(self, written):
-        """The posted entries of which the restore wrote fewer items than the file holds."""
+    def _incomplete(self):
+        """The file ids of the posted entries of which the restore wrote fewer items than the
+        file holds."""
         self.context.cr.execute(
-            "SELECT move_id, count(*) FROM account_move_line WHERE move_id = ANY(%s::int[]) GROUP BY move_id",
-            [id_array(written.values())],
+            """SELECT posted.file_id FROM danger_zone_posted posted
+                 LEFT JOIN (SELECT move_id, count(*) AS items FROM account_move_line
+                             WHERE move_id IN (SELECT id FROM danger_zone_posted) GROUP BY move_id) written
+                        ON written.move_id = posted.id
+                WHERE coalesce(written.items, 0) != posted.items"""
         )
-        counts = dict(self.context.cr.fetchall())
-        rows, items = self.posted.rows, self.posted.items
-        incomplete = {
-            file_id for file_id, new_id in written.items() if counts.get(new_id, 0) != items[rows[file_id]]
-        }
+        incomplete = {file_id for (file_id,) in self.context.cr.fetchall()}
         if incomplete and not self.context.skip_invalid:
             raise UserError(
                 self.env._(
@@ -181,13 +209,10 @@ class BookFigures:
             sums[key][1] += credit
         return sums
 
-    def _restored_sums(self, move_ids):
+    def _restored_sums(self):
         self.context.cr.execute(
-            SQL(
-                """SELECT account_id, partner_id, SUM(debit), SUM(credit) FROM account_move_line
-                    WHERE move_id = ANY(%s::int[]) GROUP BY account_id, partner_id""",
-                id_array(move_ids),
-            )
+            """SELECT account_id, partner_id, SUM(debit), SUM(credit) FROM account_move_line
+                WHERE move_id IN (SELECT id FROM danger_zone_posted) GROUP BY account_id, partner_id"""
         )
         return {
             (account, partner): (float(debit or 0), float(credit or 0))

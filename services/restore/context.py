@@ -4,6 +4,7 @@ import contextlib
 import dataclasses
 import enum
 import logging
+import resource
 import time
 
 from odoo.exceptions import UserError
@@ -155,10 +156,20 @@ def format_errors(env):
 
 @contextlib.contextmanager
 def timed(phase):
-    """Log how long a phase of the restore took, and the CPU time of this process in it (for
-    integrators tuning large restores: the rest is mostly PostgreSQL's work)."""
+    """Log how long a phase of the restore took, the CPU time of this process in it (for
+    integrators tuning large restores: the rest is mostly PostgreSQL's work), and the process's
+    peak memory so far (the phase where it grows holds the most)."""
     started, cpu = time.monotonic(), time.process_time()
     yield
     _logger.info(
-        "restore: %s in %.2f s (Python %.2f s)", phase, time.monotonic() - started, time.process_time() - cpu
+        "restore: %s in %.2f s (Python %.2f s, peak %d MB)",
+        phase,
+        time.monotonic() - started,
+        time.process_time() - cpu,
+        peak_memory_mb(),
     )
+
+
+def peak_memory_mb():
+    """This process's peak resident memory, in MB (Linux reports kilobytes)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024

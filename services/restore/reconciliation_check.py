@@ -14,10 +14,9 @@ and an item claiming to be reconciled has none left; elsewhere both are empty. A
 an invoice paid without the payment behind it is refused.
 
 Only the items on accounts that allow reconciliation are kept (entry, account, balance,
-residuals, a row each); an item met before its account is kept too, in case.
+residuals, what the valid partials match of it, a row each); an item met before its account is
+kept too, in case. The partials are a row each too (their items and amounts).
 """
-
-from collections import defaultdict
 
 from odoo.tools import float_compare
 
@@ -25,7 +24,10 @@ from ...engine.record_table import RecordTable
 
 MOVE, LINE, PARTIAL = "account.move", "account.move.line", "account.partial.reconcile"
 ALWAYS_RECONCILABLE = ("asset_cash", "liability_credit_card")
-KEPT, RECONCILED, IN_CURRENCY = 1, 2, 4  # flags of an item's row
+# flags of an item's row: kept, reconciled, its amounts in its currency are known, and matched
+# by a valid partial as the debit side, as the credit side
+KEPT, RECONCILED, IN_CURRENCY, AS_DEBIT, AS_CREDIT = 1, 2, 4, 8, 16
+SIDES = ((AS_DEBIT, 1), (AS_CREDIT, -1))  # the flag and sign of an item's side in a partial
 
 
 class ReconciliationCheck:
@@ -33,16 +35,28 @@ class ReconciliationCheck:
         self.env = env
         self.rounding = rounding
         self.amount = amount  # how an amount is written in a message
-        # the items that may be reconciled (flags: KEPT, RECONCILED, IN_CURRENCY: its amounts in
-        # its currency are known); residuals None where the file has none
+        # the items that may be reconciled; residuals None where the file has none; what the
+        # valid partials match of each, as the debit side and as the credit side, in company
+        # currency and in the item's
         self.items = RecordTable(
-            numbers=("balance", "residual", "amount_currency", "residual_currency"),
+            numbers=(
+                "balance",
+                "residual",
+                "amount_currency",
+                "residual_currency",
+                "as_debit",
+                "as_credit",
+                "as_debit_currency",
+                "as_credit_currency",
+            ),
+            ids=("entry",),
             values=("account", "currency"),
-            objects=("entry",),
         )
-        self.partials = []  # (partial id, debit item, credit item, amount)
+        # the partial reconciliations: their items, amount, and amounts in the items' currencies
+        self.partials = RecordTable(
+            numbers=("amount", "debit_amount_currency", "credit_amount_currency"), ids=("debit", "credit")
+        )
         self.item_faults = {}  # (model, id) -> reason, of the items and their entries
-        self.partial_currency = {}  # partial id -> (debit amount, credit amount) in the items' currencies
         self.currency_rounding = {}  # currency id of the file -> its rounding (company's if unknown)
 
     def add_items(self, accounts, columns):
@@ -53,7 +67,8 @@ class ReconciliationCheck:
             if account_id not in accounts or reconcilable(accounts[account_id]):
                 row = items.row(item_id)
                 items.flags[row] = KEPT | (RECONCILED if reconciled else 0)
-                items.entry[row], items.balance[row] = move_id, balance
+                items.balance[row] = balance
+                items.set_id("entry", row, move_id)
                 items.set_value("account", row, account_id)
                 items.set_number("residual", row, residual)
             else:
@@ -68,7 +83,7 @@ class ReconciliationCheck:
         """(entry, account, balance, residual, reconciled) of the item of ``row``."""
         items = self.items
         return (
-            items.entry[row],
+            items.id_of("entry", row),
             items.value("account", row),
             items.balance[row],
             items.number("residual", row),
@@ -94,7 +109,12 @@ class ReconciliationCheck:
         self.item_faults[(LINE, item_id)] = reason
 
     def add_partials(self, ids, debit_ids, credit_ids, amounts):
-        self.partials += zip(ids, debit_ids, credit_ids, amounts, strict=True)
+        partials = self.partials
+        for partial_id, debit_id, credit_id, amount in zip(ids, debit_ids, credit_ids, amounts, strict=True):
+            row = partials.row(partial_id)
+            partials.set_id("debit", row, debit_id)
+            partials.set_id("credit", row, credit_id)
+            partials.amount[row] = amount or 0.0
 
     def add_currency_amounts(self, item_columns=None, partial_columns=None):
         """The amounts in the items' own currencies: (ids, currencies, amounts, residuals) of
@@ -108,8 +128,11 @@ class ReconciliationCheck:
                     items.set_number("amount_currency", row, amount)
                     items.set_number("residual_currency", row, residual)
         if partial_columns:
-            for partial_id, *values in zip(*partial_columns, strict=True):
-                self.partial_currency[partial_id] = values
+            partials = self.partials
+            for partial_id, debit_amount, credit_amount in zip(*partial_columns, strict=True):
+                row = partials.row(partial_id)
+                partials.debit_amount_currency[row] = debit_amount or 0.0
+                partials.credit_amount_currency[row] = credit_amount or 0.0
 
     def faults(self, accounts, is_posted, line_ids):
         """{(PARTIAL, id): reason} of the partial reconciliations Odoo would not have made; the
@@ -122,39 +145,71 @@ class ReconciliationCheck:
             if item[1] in accounts and not reconcilable(accounts[item[1]]):
                 self.items.flags[row] &= ~KEPT
                 self._check_not_reconcilable(item_id, *item)
-        faults, matched = {}, defaultdict(list)
-        for partial_id, debit_id, credit_id, amount in self.partials:
+        faults = {}
+        for partial_id, row in self.partials.rows.items():
+            debit_id, credit_id = self.partials.id_of("debit", row), self.partials.id_of("credit", row)
             if reason := self._pair_fault(accounts, is_posted, line_ids, debit_id, credit_id):
                 faults[(PARTIAL, partial_id)] = reason
-                continue
-            matched[debit_id, 1].append((partial_id, amount or 0.0))
-            matched[credit_id, -1].append((partial_id, amount or 0.0))
-        for (item_id, sign), partials in matched.items():
-            held = sign * self.items.balance[self._kept(item_id)]
-            total = sum(amount for _partial_id, amount in partials)
-            if float_compare(total, held, precision_rounding=self.rounding) > 0:
-                reason = self.env._(
-                    "journal item %(id)s is matched for %(total)s, more than the %(held)s it holds",
-                    id=item_id,
-                    total=self.amount(total),
-                    held=self.amount(held),
-                )
-                faults.update({(PARTIAL, partial_id): reason for partial_id, _amount in partials})
-        self._check_residuals(accounts, matched)
-        self._check_residuals_in_currency(accounts, matched)
+            else:
+                self._match(row, debit_id, credit_id)
+        faults.update(self._overmatched(faults))
+        self._check_residuals(accounts)
+        self._check_residuals_in_currency(accounts)
         return faults
 
-    def _check_residuals(self, accounts, matched):
+    def _match(self, partial_row, debit_id, credit_id):
+        """Add what a valid partial matches to its items' rows (an item the file lacks is a
+        dangling reference, refused as such)."""
+        items, partials = self.items, self.partials
+        amount = partials.amount[partial_row]
+        if (debit := self._kept(debit_id)) is not None:
+            items.flags[debit] |= AS_DEBIT
+            items.as_debit[debit] += amount
+            items.as_debit_currency[debit] += partials.debit_amount_currency[partial_row]
+        if (credit := self._kept(credit_id)) is not None:
+            items.flags[credit] |= AS_CREDIT
+            items.as_credit[credit] += amount
+            items.as_credit_currency[credit] += partials.credit_amount_currency[partial_row]
+
+    def _overmatched(self, faults):
+        """{(PARTIAL, id): reason} of the valid partials of an item matched for more than it
+        holds on that side: its balance as the debit side, minus it as the credit side. The
+        partials are read again only for such items."""
+        items, reasons = self.items, {}
+        for item_id, row in items.rows.items():
+            for flag, sign in SIDES:
+                if not items.flags[row] & flag:
+                    continue
+                held = sign * items.balance[row]
+                total = items.as_debit[row] if sign == 1 else items.as_credit[row]
+                if float_compare(total, held, precision_rounding=self.rounding) > 0:
+                    reasons[item_id, sign] = self.env._(
+                        "journal item %(id)s is matched for %(total)s, more than the %(held)s it holds",
+                        id=item_id,
+                        total=self.amount(total),
+                        held=self.amount(held),
+                    )
+        overmatched = {}
+        if reasons:
+            partials = self.partials
+            for partial_id, row in partials.rows.items():
+                if (PARTIAL, partial_id) in faults:
+                    continue
+                for name, sign in (("debit", 1), ("credit", -1)):
+                    if reason := reasons.get((partials.id_of(name, row), sign)):
+                        overmatched[(PARTIAL, partial_id)] = reason
+        return overmatched
+
+    def _check_residuals(self, accounts):
         """The residual each kept item claims, against what its valid reconciliations leave."""
-        for item_id, row in self.items.rows.items():
-            if not self.items.flags[row] & KEPT:
+        items = self.items
+        for item_id, row in items.rows.items():
+            if not items.flags[row] & KEPT:
                 continue
             move_id, account_id, balance, residual, reconciled = self._item(row)
             if account_id not in accounts or residual is None:
                 continue  # an account the file does not describe, or a file without residuals
-            as_debit = sum(amount for _partial_id, amount in matched.get((item_id, 1), ()))
-            as_credit = sum(amount for _partial_id, amount in matched.get((item_id, -1), ()))
-            left = balance - as_debit + as_credit
+            left = balance - items.as_debit[row] + items.as_credit[row]
             if float_compare(residual, left, precision_rounding=self.rounding):
                 reason = self.env._(
                     "its residual is %(residual)s, but its reconciliations leave %(left)s",
@@ -169,7 +224,7 @@ class ReconciliationCheck:
                 continue
             self._item_fault(item_id, move_id, reason)
 
-    def _check_residuals_in_currency(self, accounts, matched):
+    def _check_residuals_in_currency(self, accounts):
         """The residual each kept item claims in its own currency, against what its valid
         reconciliations leave there (Odoo's _compute_amount_residual: the amount in currency,
         less the partials' debit amounts in currency where the item is the debit side, plus
@@ -180,16 +235,10 @@ class ReconciliationCheck:
                 continue
             currency_id = items.value("currency", row)
             amount, residual = items.number("amount_currency", row), items.number("residual_currency", row)
-            move_id, account_id = items.entry[row], items.value("account", row)
+            move_id, account_id = items.id_of("entry", row), items.value("account", row)
             if residual is None or amount is None or account_id not in accounts:
                 continue
-            as_debit = sum(
-                self.partial_currency.get(p, (0.0, 0.0))[0] or 0.0 for p, _a in matched.get((item_id, 1), ())
-            )
-            as_credit = sum(
-                self.partial_currency.get(p, (0.0, 0.0))[1] or 0.0 for p, _a in matched.get((item_id, -1), ())
-            )
-            left = amount - as_debit + as_credit
+            left = amount - items.as_debit_currency[row] + items.as_credit_currency[row]
             rounding = self.currency_rounding.get(currency_id, self.rounding)
             if float_compare(residual, left, precision_rounding=rounding):
                 self._item_fault(

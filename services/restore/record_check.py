@@ -67,7 +67,7 @@ class RecordCheck:
         self.columns = columns
         self.keys = keys
         self.data_models = set()  # the models of the data members checked (the company's left out)
-        self.books = BookCheck(context.env, context.company)
+        self.books = BookCheck(context.env, context.company, lambda: context.records("account.move"))
         self.orders = OrderCheck(context.env, context.company.currency_id)
 
     def run(self):

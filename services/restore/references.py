@@ -1,9 +1,11 @@
 """References written once every record of a restore exists: forward and self references, and
-many2many links, each set in one statement through a temporary table of pairs."""
-
-import io
+many2many links, each set in one statement through a temporary table of pairs. The pairs are
+streamed into it as they are remapped (a journal item's taxes are a million pairs at a million
+items: a list of them held a hundred MB)."""
 
 from odoo.tools import SQL
+
+from ..sql import LineStream
 
 
 class ReferenceWriter:
@@ -15,31 +17,36 @@ class ReferenceWriter:
     def write_deferred(self, pending):
         """Forward and self references, once every record has its new id."""
         for (model, name, relation), pairs in pending.items():
-            values = []
-            for new_id, old_value in pairs:
-                target = self.context.remap.get(relation, old_value)
-                if target is None:  # only when skipping: the reference stays empty
-                    self.context.cleared.append(
-                        self.env._(
-                            "%(model)s %(id)s: %(field)s pointed to a skipped record",
-                            model=model,
-                            id=new_id,
-                            field=name,
-                        )
-                    )
-                    continue
-                values.append((new_id, target))
             Model = self.env[model]
+            values = self._remapped(model, name, relation, pairs)
             self._update_column(Model._table, name, values, Model._fields[name].company_dependent)
 
+    def _remapped(self, model, name, relation, pairs):
+        """(new id, target's id here) of the (new id, backup id) ``pairs`` of a reference; one
+        to a skipped record is left empty, and said so."""
+        remap = self.context.remap
+        for new_id, old_value in pairs:
+            target = remap.get(relation, old_value)
+            if target is None:  # only when skipping: the reference stays empty
+                self.context.cleared.append(
+                    self.env._(
+                        "%(model)s %(id)s: %(field)s pointed to a skipped record",
+                        model=model,
+                        id=new_id,
+                        field=name,
+                    )
+                )
+                continue
+            yield new_id, target
+
     def write_many2many(self, links):
+        remap = self.context.remap
         for (model, name, relation), pairs in links.items():
             field = self.env[model]._fields[name]
-            values = [(new_id, self.context.remap.get(relation, old_id)) for new_id, old_id in pairs]
-            values = [(a, b) for a, b in values if b is not None]
-            if not values:
+            values = ((new_id, remap.get(relation, old_id)) for new_id, old_id in pairs)
+            count, low, high = self._load_pairs((a, b) for a, b in values if b is not None)
+            if not count:
                 continue
-            self._load_pairs(values)
             with self.context.foreign_keys.deferred():
                 self.cr.execute(
                     SQL(
@@ -50,25 +57,27 @@ class ReferenceWriter:
                         SQL.identifier(field.column2),
                     )
                 )
-            low, high = min(a for a, _b in values), max(a for a, _b in values)
             condition = SQL("t.%s BETWEEN %s AND %s", SQL.identifier(field.column1), low, high)
             self.context.foreign_keys.wrote(field.relation, condition)
 
-    def _load_pairs(self, values):
-        """Put (a, b) integer pairs in the temporary table danger_zone_pairs, for one set-based write."""
+    def _load_pairs(self, pairs):
+        """Put the (a, b) integer pairs of the iterable ``pairs`` in the temporary table
+        danger_zone_pairs, for one set-based write; return how many, the least and the
+        greatest a."""
         self.cr.execute(
             "CREATE TEMPORARY TABLE IF NOT EXISTS danger_zone_pairs (a integer, b integer) ON COMMIT DROP"
         )
         self.cr.execute("TRUNCATE danger_zone_pairs")
-        lines = "".join(f"{a}\t{b}\n" for a, b in values)
-        self.cr.copy_expert("COPY danger_zone_pairs (a, b) FROM STDIN", io.StringIO(lines))
+        lines = (f"{a}\t{b}\n" for a, b in pairs)
+        self.cr.copy_expert("COPY danger_zone_pairs (a, b) FROM STDIN", LineStream(lines), size=1 << 20)
+        self.cr.execute("SELECT count(*), min(a), max(a) FROM danger_zone_pairs")
+        return self.cr.fetchone()
 
     def _update_column(self, table, column, values, company_dependent=False):
-        """Set ``column`` of the rows (new id, value) of ``values``; a company-dependent value
-        is the company's own (its column is jsonb keyed by company id)."""
-        if not values:
+        """Set ``column`` of the rows (new id, value) of the iterable ``values``; a
+        company-dependent value is the company's own (its column is jsonb keyed by company id)."""
+        if not self._load_pairs(values)[0]:
             return
-        self._load_pairs(values)
         value = SQL("p.b")
         if company_dependent:
             value = SQL("jsonb_build_object(%s, p.b)", str(self.context.company.id))
