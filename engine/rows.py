@@ -165,6 +165,33 @@ class IdMap(Mapping):
         """How many runs hold the ids (besides those added out of order)."""
         return len(self._old)
 
+    def value_ranges(self):
+        """The new ids as ranges of consecutive ids, (least, greatest), ascending: a restore
+        takes its new ids in blocks, so a query names them in a few pairs, not an id each.
+
+        >>> ids = IdMap()
+        >>> ids.update([(3, 20), (4, 21), (7, 1042), (8, 1043), (1, 22)])
+        >>> ids.value_ranges()
+        [(20, 22), (1042, 1043)]
+        >>> ids.add(4, 5); ids.value_ranges()
+        [(5, 5), (20, 20), (22, 22), (1042, 1043)]
+        """
+        others = self._others
+        if any(self._in_runs(old_id) is not None for old_id in others if isinstance(old_id, int)):
+            spans = [(new_id, new_id) for new_id in sorted(set(self.values()))]  # a run's id taken again
+        else:
+            runs = zip(self._new, self._length, strict=True)
+            spans = sorted(
+                [(new, new + length - 1) for new, length in runs] + [(v, v) for v in others.values()]
+            )
+        ranges = []
+        for low, high in spans:
+            if ranges and low <= ranges[-1][1] + 1:
+                ranges[-1] = (ranges[-1][0], max(ranges[-1][1], high))
+            else:
+                ranges.append((low, high))
+        return ranges
+
 
 class Remap:
     """The remapping table: per model, backup-local id -> id in the target database.

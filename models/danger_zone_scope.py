@@ -5,7 +5,6 @@ from odoo.addons.base.models.ir_sequence import _create_sequence
 
 from ..services.company_purge import CompanyPurge
 from ..services.company_scope import CompanyScope
-from ..services.restore.context import id_array
 from ..services.restore.matching_numbers import renumber_matchings
 from ..services.scope_rules import (
     BUSINESS_RULES,
@@ -20,6 +19,7 @@ from ..services.scope_rules import (
     left_out_reason,
     unique_columns,
 )
+from ..services.sql import in_ranges
 
 
 class DangerZoneScope(models.AbstractModel):
@@ -484,8 +484,8 @@ class DangerZoneScope(models.AbstractModel):
         ``_constrains_matching_number`` wants; see matching_numbers.py)."""
         renumber_matchings(
             self.env.cr,
-            remap.mapping("account.move.line").values(),
-            remap.mapping("account.partial.reconcile").values(),
+            remap.mapping("account.move.line").value_ranges(),
+            remap.mapping("account.partial.reconcile").value_ranges(),
         )
         self.env["account.move.line"].invalidate_model(["matching_number"])
 
@@ -496,9 +496,9 @@ class DangerZoneScope(models.AbstractModel):
         Each chain (journal and sequence prefix) is hashed again from its first
         secured entry, in number order, with the current hash version.
         """
+        restored = in_ranges(SQL.identifier("id"), remap.mapping("account.move").value_ranges())
         self.env.cr.execute(
-            "SELECT id FROM account_move WHERE id = ANY(%s::int[]) AND inalterable_hash IS NOT NULL",
-            [id_array(remap.mapping("account.move").values())],
+            SQL("SELECT id FROM account_move WHERE %s AND inalterable_hash IS NOT NULL", restored)
         )
         hashed = self.env["account.move"].sudo().browse(row[0] for row in self.env.cr.fetchall())
         # entries hashed before Odoo 17 chain through the whole journal by secure_sequence_number

@@ -90,3 +90,26 @@ def fetched_in_batches(cr, query, size=10000):
             break
         yield from rows
     cr.execute("CLOSE danger_zone_rows")
+
+
+RANGES_AS_OR = 64  # ranges named one by one in a condition; more are joined from two arrays
+
+
+def in_ranges(column, ranges):
+    """The condition (an ``SQL``) that ``column`` (an ``SQL``) is within one of ``ranges``,
+    (least, greatest) pairs, which an index on the column answers a range at a time; FALSE
+    when there is none. A restore's new ids are a few ranges: a million ids named one by one
+    cost Python a string object each, and PostgreSQL a constant each."""
+    if not ranges:
+        return SQL("FALSE")
+    if len(ranges) <= RANGES_AS_OR:
+        return SQL(
+            "(%s)", SQL(" OR ").join(SQL("%s BETWEEN %s AND %s", column, low, high) for low, high in ranges)
+        )
+    lows, highs = zip(*ranges, strict=True)
+    return SQL(
+        "EXISTS (SELECT FROM unnest(%s::int[], %s::int[]) AS r(low, high) WHERE %s BETWEEN r.low AND r.high)",
+        list(lows),
+        list(highs),
+        column,
+    )

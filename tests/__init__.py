@@ -19,6 +19,7 @@ from . import (
     test_restore_statistics,
     test_restore_upload,
     test_scope_discovery,
+    test_sql_helpers,
     test_table_constraints,
     test_ui,
     test_xmlrpc_access,

@@ -10,17 +10,17 @@ reconciled item and its reconciliations through the ORM (a third of the restore'
 from the restored reconciliations alone and written with one statement.
 """
 
-import io
+from odoo.tools import SQL
 
-from .context import id_array
+from ..sql import LineStream, fetched_in_batches, in_ranges
 
 
 def matching_numbers(partials):
-    """Journal item -> the smallest id of the partial reconciliations of its graph, from
-    ``partials``: (id, debit item, credit item).
+    """(journal item, the smallest id of the partial reconciliations of its graph), by item,
+    from the iterable ``partials``: (id, debit item, credit item).
 
-    >>> matching_numbers([(7, 1, 2), (3, 2, 5), (9, 8, 9), (4, 9, 10)])
-    {1: 3, 2: 3, 5: 3, 8: 4, 9: 4, 10: 4}
+    >>> list(matching_numbers([(7, 1, 2), (3, 2, 5), (9, 8, 9), (4, 9, 10)]))
+    [(1, 3), (2, 3), (5, 3), (8, 4), (9, 4), (10, 4)]
     """
     parent, smallest = {}, {}  # item -> its parent in the graph; a root -> its smallest partial
 
@@ -41,25 +41,25 @@ def matching_numbers(partials):
             parent[second] = first
             smallest[first] = min(smallest[first], smallest.pop(second))
         smallest[first] = min(smallest[first], partial_id)
-    return {item: smallest[root(item)] for item in sorted(parent)}
+    return ((item, smallest[root(item)]) for item in sorted(parent))
 
 
-def renumber_matchings(cr, lines, partials):
-    """Write the matching numbers of the restored journal items ``lines`` from the restored
-    partial reconciliations ``partials`` (ids of this database)."""
-    cr.execute(
-        "SELECT id, debit_move_id, credit_move_id FROM account_partial_reconcile"
-        " WHERE id = ANY(%s::int[]) ORDER BY id",
-        [id_array(partials)],
+def renumber_matchings(cr, line_ranges, partial_ranges):
+    """Write the matching numbers of the restored journal items from the restored partial
+    reconciliations (each named by the ranges of their ids here, ``IdMap.value_ranges``)."""
+    restored = in_ranges(SQL.identifier("id"), partial_ranges)
+    partials = SQL(
+        "SELECT id, debit_move_id, credit_move_id FROM account_partial_reconcile WHERE %s ORDER BY id",
+        restored,
     )
-    numbers = matching_numbers(cr.fetchall())
+    numbers = matching_numbers(fetched_in_batches(cr, partials))
     cr.execute(
         "CREATE TEMPORARY TABLE IF NOT EXISTS danger_zone_matchings (line integer, number integer)"
         " ON COMMIT DROP"
     )
     cr.execute("TRUNCATE danger_zone_matchings")
-    text = "".join(f"{line}\t{number}\n" for line, number in numbers.items())
-    cr.copy_expert("COPY danger_zone_matchings (line, number) FROM STDIN", io.StringIO(text))
+    lines = (f"{line}\t{number}\n" for line, number in numbers)
+    cr.copy_expert("COPY danger_zone_matchings (line, number) FROM STDIN", LineStream(lines), size=1 << 20)
     cr.execute(
         """UPDATE account_move_line l
               SET matching_number = CASE WHEN l.full_reconcile_id IS NOT NULL
@@ -68,9 +68,12 @@ def renumber_matchings(cr, lines, partials):
             WHERE l.id = m.line"""
     )
     cr.execute(
-        """UPDATE account_move_line l SET matching_number = NULL
-            WHERE l.id = ANY(%s::int[]) AND l.matching_number IS NOT NULL
-              AND l.matching_number NOT LIKE 'I%%'
-              AND NOT EXISTS (SELECT 1 FROM danger_zone_matchings m WHERE m.line = l.id)""",
-        [id_array(lines)],
+        SQL(
+            """UPDATE account_move_line l SET matching_number = NULL
+                WHERE %s AND l.matching_number IS NOT NULL
+                  AND l.matching_number NOT LIKE %s
+                  AND NOT EXISTS (SELECT 1 FROM danger_zone_matchings m WHERE m.line = l.id)""",
+            in_ranges(SQL.identifier("l", "id"), line_ranges),
+            "I%",  # temporary numbers stay
+        )
     )
