@@ -13,7 +13,7 @@ from odoo.tools import SQL
 
 from ...engine import BackupFormatError, CycleError, RecordError, insertion_order
 from ...engine.reader import RecordBatch
-from ...engine.record_table import IdPairs
+from ...engine.record_table import IdPairs, IdRuns
 from ..scope_rules import COMPANY_MODEL, document_field
 from ..sql import LineStream, copy_from_stdin, next_ids
 from .columns import PLAN_COLUMN
@@ -40,7 +40,7 @@ class TableWriter:
         self.links = defaultdict(IdPairs)  # (model, field, relation) -> (new id, backup id) of many2many
         self.unique_values = UniqueValues(context, keys.relinked_ids)
         self.on_matched = {}  # document model -> how many were left out: on a matched record
-        self.written = defaultdict(lambda: array("q"))  # model -> ids of the rows written (not matched ones)
+        self.written = defaultdict(IdRuns)  # model -> ids of the rows written (not matched ones)
 
     def insertion_order(self):
         """(models in the order their rows are written, (model, field) written afterwards)."""
