@@ -113,3 +113,24 @@ def in_ranges(column, ranges):
         list(highs),
         column,
     )
+
+
+def copy_rows(cr, table, columns, rows):
+    """``COPY`` the rows (tuples of numbers, ids, booleans or None) into ``columns`` of
+    ``table``: a batch at a time, for the temporary tables of the record check."""
+    lines = "".join("\t".join(map(copy_cell, row)) + "\n" for row in rows)
+    if lines:
+        cr.copy_expert(copy_from_stdin(table, columns), io.StringIO(lines))
+
+
+def copy_cell(value):
+    """A number, an id or a boolean as ``COPY`` reads it (None: NULL).
+
+    >>> [copy_cell(value) for value in (None, 7, 12.5, -0.1, 1e-05, True, False)]
+    ['\\\\N', '7', '12.5', '-0.1', '1e-05', 't', 'f']
+    """
+    if value is None:
+        return "\\N"
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    return repr(value)

@@ -3,8 +3,10 @@
 A restore writes rows in SQL, past the ORM, so none of the checks Odoo runs when an entry is
 posted protect it: a file whose every reference is valid may still hold books that Odoo could
 never have produced. The record check hands this class the journal entries and items of the
-file a batch at a time; it keeps per entry only its state, number and running balance, and
-says which entries break a rule of Odoo's:
+file a batch at a time; it keeps per entry a byte of flags (met, posted, its side, the kinds
+of accounts of its items), sends its figures and what each batch of items makes of them to
+PostgreSQL (entry_sums.py), reads them back added up at the end, and says which entries break
+a rule of Odoo's:
 
 - a journal item's ``balance`` is its ``debit`` minus its ``credit``;
 - a posted entry is balanced: its items' balances add up to zero (in company currency);
@@ -33,12 +35,12 @@ says which entries break a rule of Odoo's:
 Amounts are compared at the rounding of the company's currency, as Odoo compares them.
 """
 
-import math
 from collections import defaultdict
 
 from odoo.tools import float_compare, float_is_zero
 
 from ...engine.record_table import RecordTable
+from .entry_sums import EntrySums
 from .reconciliation_check import ReconciliationCheck
 from .sequence_dates import SequenceDates
 
@@ -53,6 +55,7 @@ PRODUCT, TEMPLATE, UOM = "product.product", "product.template", "uom.uom"
 TAX, FISCAL_POSITION = "account.tax", "account.fiscal.position"
 OFF_BALANCE, ON_BALANCE = 1, 2  # the kinds of accounts an entry's items are on (flags of its row)
 MET, POSTED = 4, 8  # the entry's record was met, and is posted (flags of its row)
+SALE_SIDE, PURCHASE_SIDE = 16, 32  # the entry is a sale or a purchase document (flags of its row)
 
 
 class BookCheck:
@@ -68,22 +71,11 @@ class BookCheck:
         self.country_codes = {}  # file id of a country -> its code
         self.tax_countries = {}  # tax id -> its country (file id)
         self.fiscal_positions = {}  # fiscal position id -> (its country, whether it has a foreign VAT)
-        # per entry: what the file says of it and what its items make, a row each (flags: MET,
-        # POSTED, OFF_BALANCE | ON_BALANCE of its items' accounts); amounts in company currency
-        self.entries = RecordTable(
-            numbers=(
-                "balance",  # the sum of its items' balances
-                "installments",  # its installments' residuals
-                "untaxed_made",  # what its items make of its untaxed amount, tax and total
-                "tax_made",
-                "total_made",
-                "untaxed",  # its untaxed amount, tax and total (signed), as the file has them
-                "tax",
-                "total",
-                "residual",  # an invoice's or a bill's residual, as the file has it
-            ),
-            values=("side", "journal", "position", "taxes"),  # side: "sale", "purchase" or None
-        )
+        # per entry a byte of flags: MET, POSTED, SALE_SIDE or PURCHASE_SIDE, OFF_BALANCE |
+        # ON_BALANCE of its items' accounts; its figures, and what its items make of them (amounts
+        # in company currency), are in PostgreSQL (entry_sums.py)
+        self.entries = RecordTable()
+        self.sums = EntrySums(env.cr)
         self.faults = {}  # (model, file id) -> reason, and the entry that goes with it
         self.accounts = {}  # account id -> (type, code)
         self.unsure = []  # items met before their entry or account (a file in another order)
@@ -144,22 +136,19 @@ class BookCheck:
             "amount_tax_signed",
             "amount_total_signed",
         )
+        figures = []
         for move_id, state, move_type, residual, journal_id, position_id, *signed in zip(
             ids, *columns_read, strict=True
         ):
             row = entries.row(move_id)
-            entries.flags[row] |= MET
-            if state == "posted":
-                entries.flags[row] |= POSTED
-            side = "sale" if move_type in SALE else "purchase" if move_type in PURCHASE else None
+            entries.flags[row] |= MET | (POSTED if state == "posted" else 0)
+            side = SALE_SIDE if move_type in SALE else PURCHASE_SIDE if move_type in PURCHASE else 0
+            entries.flags[row] |= side
             if side:
-                entries.set_value("side", row, side)
-                entries.set_value("journal", row, journal_id)
-                entries.set_number("residual", row, residual)
-            if position_id:
-                entries.set_value("position", row, position_id)
-            for name_signed, value in zip(("untaxed", "tax", "total"), signed, strict=True):
-                entries.set_number(name_signed, row, value)
+                figures.append((move_id, journal_id, position_id or None, residual, *signed))
+            else:
+                figures.append((move_id, None, position_id or None, None, *signed))
+        self.sums.add_entries(figures)
         self._check_payment_states(ids, columns)
         self.sequence_dates.add_entries(ids, *self._columns(columns, "state", "name", "date", "journal_id"))
         self._check_bill_dates(ids, columns)
@@ -173,10 +162,10 @@ class BookCheck:
         row = self.entries.find(move_id)
         return row is not None and bool(self.entries.flags[row] & POSTED)
 
-    def _met_rows(self, flag=MET):
-        """(entry id, row) of the entries met (or posted, with ``flag=POSTED``)."""
-        flags = self.entries.flags
-        return ((move_id, row) for move_id, row in self.entries.rows.items() if flags[row] & flag)
+    def _side(self, row):
+        """ "sale", "purchase" or None: the kind of document of the entry of ``row``."""
+        flags = self.entries.flags[row]
+        return "sale" if flags & SALE_SIDE else "purchase" if flags & PURCHASE_SIDE else None
 
     def _check_bill_dates(self, ids, columns):
         """Odoo's _require_bill_date_for_autopost: a bill posted automatically has a bill date."""
@@ -188,24 +177,27 @@ class BookCheck:
 
     def _add_items(self, ids, columns):
         move_ids, account_ids = self._columns(columns, "move_id", "account_id")
-        rows = list(map(self.entries.row, move_ids))
-        balances = self._add_lines(ids, move_ids, rows, *self._columns(columns, "debit", "credit", "balance"))
+        for move_id in move_ids:
+            self.entries.row(move_id)  # an entry met before its record too: its flags
+        sums = defaultdict(lambda: [0.0, 0.0, 0.0, 0.0, 0.0])  # entry -> NUMBERS of entry_sums.py
+        sums_of = [sums[move_id] for move_id in move_ids]
+        balances = self._add_lines(
+            ids, move_ids, sums_of, *self._columns(columns, "debit", "credit", "balance")
+        )
         residuals, reconciled, display_types = self._columns(
             columns, "amount_residual", "reconciled", "display_type"
         )
-        self.reconciliations.add_items(
-            self.accounts, (ids, move_ids, account_ids, balances, residuals, reconciled)
-        )
         in_currency = self._columns(columns, "currency_id", "amount_currency", "amount_residual_currency")
-        self.reconciliations.add_currency_amounts(item_columns=(ids, *in_currency))
+        self.reconciliations.add_items(
+            self.accounts, (ids, move_ids, account_ids, balances, residuals, reconciled, *in_currency)
+        )
         for item in zip(ids, move_ids, account_ids, display_types, strict=True):
             self._check_side(*item)
-        installments = self.entries.installments
-        for row, display_type, residual in zip(rows, display_types, residuals, strict=True):
+        for made, display_type, residual in zip(sums_of, display_types, residuals, strict=True):
             if display_type == "payment_term":
-                installments[row] += residual or 0.0
+                made[1] += residual or 0.0
         debits, tax_lines = self._columns(columns, "debit", "tax_repartition_line_id")
-        for item in zip(rows, display_types, tax_lines, debits, balances, strict=True):
+        for item in zip(sums_of, display_types, tax_lines, debits, balances, strict=True):
             self._add_to_amounts(*item)
         products, units = self._columns(columns, "product_id", "product_uom_id")
         for item_id, move_id, product_id, unit_id in zip(ids, move_ids, products, units, strict=True):
@@ -218,16 +210,12 @@ class BookCheck:
         taxes, tax_of_line = self._columns(columns, "tax_ids", "tax_line_id")
         for item in zip(ids, move_ids, account_ids, taxes, tax_of_line, reconciled, strict=True):
             self._check_off_balance(*item)
-        for row, item_taxes, tax_id in zip(rows, taxes, tax_of_line, strict=True):
+        entry_taxes = {}  # entry -> the taxes of its items in this batch
+        for move_id, item_taxes, tax_id in zip(move_ids, taxes, tax_of_line, strict=True):
             if item_taxes or tax_id:
-                self._add_entry_taxes(row, (*(item_taxes or ()), *((tax_id,) if tax_id else ())))
-
-    def _add_entry_taxes(self, row, tax_ids):
-        """Add taxes to an entry's: a frozenset kept once for all entries with the same taxes
-        (entries of a company share a few combinations of taxes)."""
-        current = self.entries.value("taxes", row) or frozenset()
-        if not current.issuperset(tax_ids):
-            self.entries.set_value("taxes", row, current.union(tax_ids))
+                tax_ids = (*(item_taxes or ()), *((tax_id,) if tax_id else ()))
+                entry_taxes[move_id] = entry_taxes.get(move_id, frozenset()).union(tax_ids)
+        self.sums.add_sums(sums, entry_taxes)
 
     def _add_units(self, model, field):
         """What a product's unit is: its template's unit, whose category a unit of an item
@@ -239,10 +227,15 @@ class BookCheck:
         return add
 
     def _add_partials(self, ids, columns):
-        partials = self._columns(columns, "debit_move_id", "credit_move_id", "amount")
+        partials = self._columns(
+            columns,
+            "debit_move_id",
+            "credit_move_id",
+            "amount",
+            "debit_amount_currency",
+            "credit_amount_currency",
+        )
         self.reconciliations.add_partials(ids, *partials)
-        in_currency = self._columns(columns, "debit_amount_currency", "credit_amount_currency")
-        self.reconciliations.add_currency_amounts(partial_columns=(ids, *in_currency))
         if "debit_currency_id" in columns or "credit_currency_id" in columns:
             currencies = self._columns(columns, "debit_currency_id", "credit_currency_id")
             for partial_id, debit_currency, credit_currency in zip(ids, *currencies, strict=True):
@@ -277,120 +270,128 @@ class BookCheck:
         faults = self.reconciliations.faults(self.accounts, self._is_posted, line_ids)
         for key, reason in self.faults.items():
             faults.setdefault(key, reason)
-        self._unbalanced_entries(faults)
-        self._invoice_residuals(faults)
-        self._entry_amounts(faults)
-        self._invoice_journals(faults)
+        tax_faults = self._entry_faults(faults)
         for move_id, reason in self.sequence_dates.all_faults().items():
             faults.setdefault((MOVE, move_id), reason)
-        self._taxes_of_other_countries(faults)
+        for key, reason in tax_faults.items():
+            faults.setdefault(key, reason)
         for move_id, reason in self.payment_states.items():
             faults.setdefault((MOVE, move_id), reason)
         for key, reason in self.reconciliations.item_faults.items():  # residuals: what follows
             faults.setdefault(key, reason)
         return faults
 
-    def _invoice_residuals(self, faults):
+    def _entry_faults(self, faults):
+        """Each entry's figures against what its items make, read back an entry at a time
+        (entry_sums.py). The faults of each rule go into ``faults`` after the previous rule's,
+        as when each rule ran over every entry: unbalanced posted entries, residuals, amounts,
+        journals. Those of the taxes' countries are returned, to come after the numbers'
+        dates."""
+        found = {rule: {} for rule in ("unbalanced", "residual", "amounts", "journal", "taxes")}
+        flags, find = self.entries.flags, self.entries.find
+        for move_id, journal_id, position_id, residual, *figures, taxes in self.sums.totals():
+            signed, (balance, left, *made) = figures[:3], figures[3:]
+            row = find(move_id)
+            entry_flags, side = (flags[row], self._side(row)) if row is not None else (0, None)
+            if entry_flags & MET:
+                if entry_flags & POSTED and not float_is_zero(balance, precision_rounding=self.rounding):
+                    found["unbalanced"][move_id] = balance
+                if reason := self._residual_fault(side, residual, left):
+                    found["residual"][move_id] = reason
+                if reason := self._amounts_fault(side, signed, made):
+                    found["amounts"][move_id] = reason
+                if reason := self._journal_fault(side, journal_id):
+                    found["journal"][move_id] = reason
+            if reason := self._tax_country_fault(taxes, position_id):
+                found["taxes"][move_id] = reason
+        self._unbalanced_entries(found.pop("unbalanced"), faults)
+        taxes = found.pop("taxes")
+        for reasons in found.values():
+            for move_id, reason in reasons.items():
+                faults.setdefault((MOVE, move_id), reason)
+        return {(MOVE, move_id): reason for move_id, reason in taxes.items()}
+
+    def _residual_fault(self, side, residual, left):
         """An invoice's or bill's residual is its installments' (Odoo's _compute_amount:
         ``amount_residual_signed``, in company currency)."""
-        entries = self.entries
-        for move_id, row in self._met_rows():
-            residual, left = entries.residual[row], entries.installments[row]
-            if entries.value("side", row) is None or math.isnan(residual):
-                continue
-            if float_compare(residual, left, precision_rounding=self.rounding):
-                faults.setdefault(
-                    (MOVE, move_id),
-                    self.env._(
-                        "its residual is %(residual)s, but its installments leave %(left)s",
-                        residual=self._amount(residual),
-                        left=self._amount(left),
-                    ),
-                )
+        if (
+            side is None
+            or residual is None
+            or not float_compare(residual, left, precision_rounding=self.rounding)
+        ):
+            return None
+        return self.env._(
+            "its residual is %(residual)s, but its installments leave %(left)s",
+            residual=self._amount(residual),
+            left=self._amount(left),
+        )
 
-    def _invoice_journals(self, faults):
+    def _journal_fault(self, side, journal_id):
         """Odoo's _check_journal_move_type: a sale document in a sale journal, a purchase
         document in a purchase journal."""
-        for move_id, row in self._met_rows():
-            side = self.entries.value("side", row)
-            journal_type = self.journal_types.get(self.entries.value("journal", row))
-            if side and journal_type is not None and journal_type != side:
-                faults.setdefault(
-                    (MOVE, move_id),
-                    self.env._(
-                        "it is a %(side)s document in a %(type)s journal",
-                        side=self.env._("sale") if side == "sale" else self.env._("purchase"),
-                        type=journal_type,
-                    ),
-                )
+        journal_type = self.journal_types.get(journal_id)
+        if not side or journal_type is None or journal_type == side:
+            return None
+        return self.env._(
+            "it is a %(side)s document in a %(type)s journal",
+            side=self.env._("sale") if side == "sale" else self.env._("purchase"),
+            type=journal_type,
+        )
 
-    def _taxes_of_other_countries(self, faults):
+    def _tax_country_fault(self, taxes, position_id):
         """Odoo's _validate_taxes_country: the countries of an entry's taxes are its tax country,
         its fiscal position's when that has a foreign VAT number, else the company's fiscal one."""
-        for move_id, row in self.entries.rows.items():
-            taxes = self.entries.value("taxes", row) or ()
-            countries = {self._country(self.tax_countries.get(tax_id)) for tax_id in taxes} - {None}
-            position = self.fiscal_positions.get(self.entries.value("position", row))
-            position_country = self._country(position[0]) if position else None
-            tax_country = position_country if position and position[1] else self.fiscal_country
-            if not countries or countries == {tax_country}:
-                continue
-            if position and countries != {position_country}:
-                reason = self.env._(
-                    "its taxes are of %(countries)s, not of its fiscal position's country %(country)s",
-                    countries=", ".join(sorted(countries)),
-                    country=position_country or self.env._("(none)"),
-                )
-            else:
-                reason = self.env._(
-                    "its taxes are of %(countries)s, but this company's fiscal country is %(country)s: set"
-                    " the company's fiscal country (Accounting settings) before restoring",
-                    countries=", ".join(sorted(countries)),
-                    country=self.fiscal_country or self.env._("(none)"),
-                )
-            faults.setdefault((MOVE, move_id), reason)
+        countries = {self._country(self.tax_countries.get(tax_id)) for tax_id in taxes} - {None}
+        position = self.fiscal_positions.get(position_id)
+        position_country = self._country(position[0]) if position else None
+        tax_country = position_country if position and position[1] else self.fiscal_country
+        if not countries or countries == {tax_country}:
+            return None
+        if position and countries != {position_country}:
+            return self.env._(
+                "its taxes are of %(countries)s, not of its fiscal position's country %(country)s",
+                countries=", ".join(sorted(countries)),
+                country=position_country or self.env._("(none)"),
+            )
+        return self.env._(
+            "its taxes are of %(countries)s, but this company's fiscal country is %(country)s: set"
+            " the company's fiscal country (Accounting settings) before restoring",
+            countries=", ".join(sorted(countries)),
+            country=self.fiscal_country or self.env._("(none)"),
+        )
 
     def _country(self, country_id):
         if country_id is None:
             return None
         return self.country_codes.get(country_id) or f"#{country_id}"
 
-    def _add_to_amounts(self, row, display_type, tax_line, debit, balance):
+    @staticmethod
+    def _add_to_amounts(made, display_type, tax_line, debit, balance):
         """Odoo's _compute_amount, item by item: an invoice's product and rounding items make its
-        untaxed amount, its tax items (and tax rounding) its tax; an entry's debits its total."""
-        entries = self.entries
+        untaxed amount, its tax items (and tax rounding) its tax; an entry's debits its total
+        (``made``: the sums of the item's entry, entry_sums.NUMBERS)."""
         if display_type == "tax" or (display_type == "rounding" and tax_line):
-            entries.tax_made[row] -= balance
+            made[3] -= balance
         elif display_type in ("product", "rounding"):
-            entries.untaxed_made[row] -= balance
+            made[2] -= balance
         if debit:
-            entries.total_made[row] += balance
+            made[4] += balance
 
-    def _entry_amounts(self, faults):
-        """Each entry's untaxed, tax and total amounts (company currency) against its items'."""
-        names = (
-            self.env._("untaxed amount"),
-            self.env._("tax"),
-            self.env._("total"),
-        )
-        entries = self.entries
-        for move_id, row in self._met_rows():
-            signed = (entries.number(name, row) for name in ("untaxed", "tax", "total"))
-            untaxed, tax, debits = entries.untaxed_made[row], entries.tax_made[row], entries.total_made[row]
-            side = entries.value("side", row)
-            expected = (untaxed, tax, untaxed + tax) if side else (0.0, 0.0, abs(debits))
-            for name, value, made in zip(names, signed, expected, strict=True):
-                if value is not None and float_compare(value, made, precision_rounding=self.rounding):
-                    faults.setdefault(
-                        (MOVE, move_id),
-                        self.env._(
-                            "its %(amount)s is %(value)s, but its items make %(made)s",
-                            amount=name,
-                            value=self._amount(value),
-                            made=self._amount(made),
-                        ),
-                    )
-                    break
+    def _amounts_fault(self, side, signed, made):
+        """An entry's untaxed, tax and total amounts (company currency, ``signed`` as the file
+        has them) against what its items make (``made``: untaxed, tax, debits)."""
+        names = (self.env._("untaxed amount"), self.env._("tax"), self.env._("total"))
+        untaxed, tax, debits = made
+        expected = (untaxed, tax, untaxed + tax) if side else (0.0, 0.0, abs(debits))
+        for name, value, expected_value in zip(names, signed, expected, strict=True):
+            if value is not None and float_compare(value, expected_value, precision_rounding=self.rounding):
+                return self.env._(
+                    "its %(amount)s is %(value)s, but its items make %(made)s",
+                    amount=name,
+                    value=self._amount(value),
+                    made=self._amount(expected_value),
+                )
+        return None
 
     def _check_payment_states(self, ids, columns):
         """Payment states Odoo's _compute_payment_state would not give (see the module's doc).
@@ -435,14 +436,10 @@ class BookCheck:
                 continue
             self.payment_states[move_id] = self.env._("its payment state: %s", reason)
 
-    def _unbalanced_entries(self, faults):
-        """Posted entries whose items' balances do not add up to zero, named by their numbers
-        (read again from the file, only for them, rather than a string kept per entry)."""
-        unbalanced = {
-            move_id: self.entries.balance[row]
-            for move_id, row in self._met_rows(POSTED)
-            if not float_is_zero(self.entries.balance[row], precision_rounding=self.rounding)
-        }
+    def _unbalanced_entries(self, unbalanced, faults):
+        """Posted entries whose items' balances do not add up to zero (``unbalanced``: entry ->
+        its balance), named by their numbers (read again from the file, only for them, rather
+        than a string kept per entry)."""
         if not unbalanced:
             return
         names = {
@@ -460,17 +457,18 @@ class BookCheck:
                 ),
             )
 
-    def _add_lines(self, ids, move_ids, rows, debit_column, credit_column, balance_column):
-        """Add the items' balances to their entries' (``rows``), and note the items whose balance
-        is not their debit minus their credit (a plain comparison first: 300,000 items are many).
-        Return the balances (debit minus credit where the file has none)."""
-        totals, half, balances = self.entries.balance, self.rounding / 2, []
-        columns = zip(ids, move_ids, rows, debit_column, credit_column, balance_column, strict=True)
-        for line_id, move_id, row, debit, credit, balance in columns:
+    def _add_lines(self, ids, move_ids, sums_of, debit_column, credit_column, balance_column):
+        """Add the items' balances to their entries' (``sums_of``: each item's entry's sums), and
+        note the items whose balance is not their debit minus their credit (a plain comparison
+        first: 300,000 items are many). Return the balances (debit minus credit where the file
+        has none)."""
+        half, balances = self.rounding / 2, []
+        columns = zip(ids, move_ids, sums_of, debit_column, credit_column, balance_column, strict=True)
+        for line_id, move_id, made, debit, credit, balance in columns:
             debit_minus_credit = (debit or 0.0) - (credit or 0.0)
             if balance is None:  # a file without balances: the restore takes debit minus credit
                 balance = debit_minus_credit
-            totals[row] += balance
+            made[0] += balance
             balances.append(balance)
             if abs(balance - debit_minus_credit) >= half and float_compare(
                 balance, debit_minus_credit, precision_rounding=self.rounding
@@ -538,7 +536,7 @@ class BookCheck:
             if not last:  # its entry or its account comes later in the file
                 self.unsure.append((line_id, move_id, account_id, display_type))
             return
-        side = self.entries.value("side", row)
+        side = self._side(row)
         if not side:
             return
         account_type, code, _reconcile = self.accounts[account_id]
