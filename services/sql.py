@@ -131,6 +131,6 @@ def copy_cell(value):
     """
     if value is None:
         return "\\N"
-    if isinstance(value, bool):
+    if value is True or value is False:
         return "t" if value else "f"
     return repr(value)

@@ -380,14 +380,14 @@ class BookCheck:
     def _amounts_fault(self, side, signed, made):
         """An entry's untaxed, tax and total amounts (company currency, ``signed`` as the file
         has them) against what its items make (``made``: untaxed, tax, debits)."""
-        names = (self.env._("untaxed amount"), self.env._("tax"), self.env._("total"))
         untaxed, tax, debits = made
         expected = (untaxed, tax, untaxed + tax) if side else (0.0, 0.0, abs(debits))
-        for name, value, expected_value in zip(names, signed, expected, strict=True):
+        for index, value, expected_value in zip(range(3), signed, expected, strict=True):
             if value is not None and float_compare(value, expected_value, precision_rounding=self.rounding):
+                names = (self.env._("untaxed amount"), self.env._("tax"), self.env._("total"))
                 return self.env._(
                     "its %(amount)s is %(value)s, but its items make %(made)s",
-                    amount=name,
+                    amount=names[index],
                     value=self._amount(value),
                     made=self._amount(expected_value),
                 )
