@@ -1,59 +1,36 @@
-"""Values and ids kept per record of a file, packed in arrays.
+"""Numbers and ids kept per record of a file, packed in arrays.
 
-A restore checks hundreds of thousands of records and keeps a few values of each until the
-end (a journal entry's running balance, its side, its taxes). A dict per value costs 60 to 100
-bytes a record, a number in an array 8 and a value among a few (interned) 4.
+A restore keeps a few numbers of some records until the end (a posted entry's items, its
+residual; a flag or two per journal entry). A dict per value costs 60 to 100 bytes a record, a
+number in an array 8 and a flag a byte; ids come in runs, kept as such.
 """
 
-import math
 from array import array
 
 from .rows import IdMap
 
-ABSENT = math.nan  # a number the record does not have
-NO_ID = -(1 << 63)  # an id the record does not have (a file's ids are 32-bit integers)
-
 
 class RecordTable:
     """A row per file id (``row`` adds it, ``find`` looks it up; ``rows``: an IdMap of file id
-    to row): numbers (``table.<name>[row]``, 0.0 until set), ids of other records
-    (``id_of``/``set_id``, 8 bytes where an int object costs 28 and its place in a list 8
-    more; None until set), values among a few (``value``/``set_value``: states, journals,
-    shared sets; None until set), other objects (``table.<name>[row]``, None until set), and
-    ``flags`` (a byte).
+    to row): numbers (``table.<name>[row]``, 0.0 until set) and ``flags`` (a byte).
 
-    >>> table = RecordTable(
-    ...     numbers=("balance", "residual"), ids=("entry",), values=("journal",), objects=("name",)
-    ... )
+    >>> table = RecordTable(numbers=("balance", "residual"))
     >>> row = table.row(7)
     >>> table.balance[row] += 12.5
-    >>> table.set_number("residual", row, None)
-    >>> table.set_value("journal", row, 3)
-    >>> table.set_id("entry", row, 1042)
-    >>> table.balance[row], table.number("residual", row), table.value("journal", row)
-    (12.5, None, 3)
-    >>> table.id_of("entry", row)
-    1042
-    >>> table.value("journal", table.row(8)), table.id_of("entry", 1), table.name[row], 7 in table, 9 in table
-    (None, None, None, True, False)
+    >>> table.flags[table.row(8)] |= 4
+    >>> table.balance[row], table.residual[row], list(table.flags), 7 in table, 9 in table
+    (12.5, 0.0, [0, 4], True, False)
     >>> table.find(7), table.find(8), table.find(9), table.rows.runs()
     (0, 1, None, 1)
     """
 
-    def __init__(self, numbers=(), values=(), objects=(), ids=()):
+    def __init__(self, numbers=()):
         self.rows = IdMap()  # file id -> its row (runs: a file lists its records by id)
         self._last = (None, None)  # the last (file id, row) asked for
         self.flags = bytearray()
-        self._numbers = [self._column(name, array("d")) for name in numbers]
-        self._ids = [self._column(name, array("q")) for name in ids]
-        self._codes = {name: self._column(name, array("I")) for name in values}
-        self._distinct = {name: [None] for name in values}  # code -> value (0: None)
-        self._code_of = {name: {None: 0} for name in values}  # value -> code
-        self._objects = [self._column(name, []) for name in objects]
-
-    def _column(self, name, column):
-        setattr(self, name, column)
-        return column
+        self._numbers = [array("d") for _name in numbers]
+        for name, column in zip(numbers, self._numbers, strict=True):
+            setattr(self, name, column)
 
     def find(self, record_id):
         """The row of ``record_id``, or None. The last answer is kept: the records a file
@@ -75,42 +52,10 @@ class RecordTable:
             self.flags.append(0)
             for column in self._numbers:
                 column.append(0.0)
-            for column in self._ids:
-                column.append(NO_ID)
-            for column in self._codes.values():
-                column.append(0)
-            for column in self._objects:
-                column.append(None)
         return row
 
     def __contains__(self, record_id):
         return record_id in self.rows
-
-    def set_number(self, name, row, value):
-        getattr(self, name)[row] = ABSENT if value is None else value
-
-    def number(self, name, row):
-        value = getattr(self, name)[row]
-        return None if math.isnan(value) else value
-
-    def set_id(self, name, row, record_id):
-        getattr(self, name)[row] = NO_ID if record_id is None else record_id
-
-    def id_of(self, name, row):
-        record_id = getattr(self, name)[row]
-        return None if record_id == NO_ID else record_id
-
-    def set_value(self, name, row, value):
-        """Set a value among a few: each distinct value is kept once (its code per row)."""
-        code_of = self._code_of[name]
-        code = code_of.get(value)
-        if code is None:
-            code = code_of[value] = len(self._distinct[name])
-            self._distinct[name].append(value)
-        self._codes[name][row] = code
-
-    def value(self, name, row):
-        return self._distinct[name][self._codes[name][row]]
 
 
 class IdSet:
