@@ -1,14 +1,14 @@
 {
     "name": "Danger Zone",
     "summary": "Back up, restore or delete one company's business data, for its owner only",
-    "version": "18.0.1.21.0",
+    "version": "18.0.1.22.0",
     "category": "Administration",
     "author": "Danger Zone developers",
     "maintainers": ["danger-zone"],
     "license": "LGPL-3",
     "development_status": "Alpha",
     "depends": ["base", "mail", "account"],
-    "external_dependencies": {"python": ["isal", "orjson"]},
+    "external_dependencies": {"python": ["isal", "orjson", "pyrage"]},
     "data": [
         "security/danger_zone_security.xml",
         "security/ir.model.access.csv",

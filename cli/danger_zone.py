@@ -2,8 +2,9 @@
 """``odoo-bin danger-zone``: the Danger Zone from the command line.
 
     odoo-bin --addons-path=... danger-zone backup -d DB --company ID -o FILE [--json] [--with-attachments]
+        [--recipient AGE_PUBLIC_KEY ...]
     odoo-bin --addons-path=... danger-zone restore -d DB --company ID -i FILE
-        [--merge] [--skip-invalid] [--dry-run]
+        [--merge] [--skip-invalid] [--dry-run] [--identity AGE_IDENTITY_FILE]
     odoo-bin --addons-path=... danger-zone delete -d DB --company ID [--yes NAME]
 
 Runs synchronously as the company's owner and exits non-zero with a clear
@@ -11,8 +12,10 @@ message on any error. Odoo server options (--db_host, -c CONFIG, ...) may follow
 """
 
 import argparse
+import contextlib
 import os
 import sys
+import tempfile
 import time
 
 import psycopg2.errors
@@ -24,6 +27,7 @@ from odoo.modules.registry import Registry
 from odoo.tools import config
 
 from ..engine import BackupFormatError
+from ..services import encryption
 from ..services.reports import format_counts, format_restore_report
 
 
@@ -39,6 +43,12 @@ def _parser():
     backup.add_argument("-o", "--output", required=True, help="file to write")
     backup.add_argument("--json", action="store_true", help="write the single-JSON variant instead of a ZIP")
     backup.add_argument("--with-attachments", action="store_true", help="include attached files")
+    backup.add_argument(
+        "--recipient",
+        action="append",
+        metavar="AGE_PUBLIC_KEY",
+        help="encrypt the file to this age public key (age1..., repeatable); its identity file opens it",
+    )
     restore = actions.add_parser("restore", help="restore a backup file into one company")
     restore.add_argument("-d", "--database", required=True)
     restore.add_argument("--company", type=int, required=True, help="id of the target company")
@@ -51,6 +61,9 @@ def _parser():
     )
     restore.add_argument(
         "--dry-run", action="store_true", help="only run the pre-flight check; write nothing"
+    )
+    restore.add_argument(
+        "--identity", metavar="FILE", help="age identity file (AGE-SECRET-KEY-1...) of an encrypted backup"
     )
     delete = actions.add_parser("delete", help="delete one company and all its data")
     delete.add_argument("-d", "--database", required=True)
@@ -78,6 +91,8 @@ def _owner_company(cr, company_id):
 
 
 def backup(registry, args):
+    if args.recipient:
+        encryption.recipients(args.recipient)  # a key that is not one is refused before anything
     with registry.cursor() as cr:
         company = _owner_company(cr, args.company)
         owner_env = company.env
@@ -86,24 +101,63 @@ def backup(registry, args):
             company, trigger="cli", file_format=file_format, with_attachments=args.with_attachments
         )
         started = time.perf_counter()
-        manifest = job._run_to_path(args.output)
+        if args.recipient:
+            with _private_file(os.path.dirname(os.path.abspath(args.output))) as plain:
+                manifest = job._run_to_path(plain)
+                encryption.encrypt_file(plain, args.output, args.recipient)
+        else:
+            manifest = job._run_to_path(args.output)
         elapsed = time.perf_counter() - started
         for member in manifest["members"]:
             print(f"{member['count']:>10}  {member['name']}")
         print(f"{job.record_count} records of {company.name} written to {args.output}")
-        print(f"sha256 {job.checksum}")
+        print(f"sha256 {job.checksum}" + (" (before encryption)" if args.recipient else ""))
+        if args.recipient:
+            print(f"encrypted to {len(args.recipient)} age public key(s)")
         print(f"built in {elapsed:.2f} s")
 
 
+@contextlib.contextmanager
+def _private_file(folder=None):
+    """The path of a new file only this user reads, removed afterwards (a backup before its
+    encryption, or after its decryption)."""
+    handle, path = tempfile.mkstemp(prefix="danger-zone-", dir=folder)
+    os.close(handle)
+    try:
+        yield path
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(path)
+
+
+@contextlib.contextmanager
+def _plain_input(args, encrypted):
+    """The path of the backup to read: the input, or its decryption with ``--identity`` into a
+    private temporary file (an age file, ``encrypted``)."""
+    if not encrypted:
+        yield args.input
+        return
+    if not args.identity:
+        raise UserError(f"{args.input} is encrypted (age): give its identity file with --identity.")
+    with _private_file() as plain:
+        encryption.decrypt_file(args.input, plain, args.identity)
+        yield plain
+
+
 def restore(registry, args):
-    from ..models.danger_zone_restore import CONFIRMATION  # noqa: PLC0415
     from ..services.restore.source import BackupSource  # noqa: PLC0415
 
     try:
-        with open(args.input, "rb"):  # read a chunk at a time later, never whole
-            source = BackupSource(path=args.input, name=os.path.basename(args.input))
+        encrypted = encryption.is_encrypted(args.input)  # read a chunk at a time later, never whole
     except OSError as error:
         raise UserError(f"Cannot read {args.input}: {error.strerror}") from None
+    with _plain_input(args, encrypted) as path:
+        _restore(registry, args, BackupSource(path=path, name=os.path.basename(args.input)))
+
+
+def _restore(registry, args, source):
+    from ..models.danger_zone_restore import CONFIRMATION  # noqa: PLC0415
+
     mode = "merge" if args.merge else "replace"
     with registry.cursor() as cr:
         company = _owner_company(cr, args.company)
@@ -167,7 +221,7 @@ class DangerZone(Command):
         try:
             actions = {"backup": backup, "restore": restore, "delete": delete}
             actions[args.action](Registry(args.database), args)
-        except (UserError, AccessError, BackupFormatError) as error:
+        except (UserError, AccessError, BackupFormatError, encryption.EncryptionError) as error:
             print(f"danger-zone: {error}", file=sys.stderr)
             sys.exit(1)
         except psycopg2.errors.SerializationFailure:

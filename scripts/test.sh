@@ -4,7 +4,7 @@
 # on any failure, error, skipped browser test or unexpected ERROR log line.
 source "$(dirname "$0")/env.sh"
 prepare
-apt_install chromium
+apt_install chromium age
 
 RUN_ID=$$
 TEMPLATE_MODULES=${DZ_TEMPLATE_MODULES:-account,sale_management,purchase,hr_expense}

@@ -4,6 +4,7 @@ import subprocess
 import tempfile
 import time
 import uuid
+import zipfile
 
 from odoo.tests import BaseCase, tagged
 from odoo.tests.common import get_db_name
@@ -113,6 +114,61 @@ class TestRestoreIntoAnotherDatabase(BaseCase):
             self.assertEqual(self._psql(self.target_db, query, 1), source)
         jobs = self._psql(self.target_db, "SELECT trigger, mode, state FROM danger_zone_restore")
         self.assertEqual(jobs, "cli|replace|done\n")
+
+    def test_an_encrypted_backup_travels_and_only_its_identity_opens_it(self):
+        """A backup encrypted to an age public key is a file the standard age tool decrypts;
+        a file the age tool encrypted restores with its identity file; a wrong identity, or
+        none, is refused with the reason and nothing is written."""
+        entries = "SELECT count(*) FROM account_move WHERE company_id = 1"
+        target = f"{self.target_db}_encrypted"  # its own copy: the round trip wants the target untouched
+        self._run(["createdb", "-T", self.target_db, target])
+        self.addCleanup(self._run, ["dropdb", "--if-exists", target])
+        with tempfile.TemporaryDirectory() as folder:
+            key, other_key = os.path.join(folder, "key.txt"), os.path.join(folder, "other.txt")
+            self._run(["age-keygen", "-o", key])
+            self._run(["age-keygen", "-o", other_key])
+            recipient = self._run(["age-keygen", "-y", key]).strip()
+            encrypted = os.path.join(folder, "company.zip.age")
+            output = self._run(
+                odoo_bin_command(
+                    "danger-zone", "backup", "-d", self.source_db, "--company", str(self.source_company),
+                    "-o", encrypted, "--recipient", recipient,
+                )
+            )  # fmt: skip
+            self.assertIn("encrypted to 1 age public key(s)", output)
+            with open(encrypted, "rb") as file:
+                self.assertEqual(file.read(22), b"age-encryption.org/v1\n")
+            plain = os.path.join(folder, "company.zip")
+            self._run(["age", "--decrypt", "-i", key, "-o", plain, encrypted])
+            self.assertTrue(zipfile.is_zipfile(plain))
+            with zipfile.ZipFile(plain) as backup:
+                self.assertIn("manifest.json", backup.namelist())
+            leftovers = [name for name in os.listdir(folder) if name.startswith("danger-zone-")]
+            self.assertFalse(leftovers, "the backup before its encryption is not left behind")
+
+            restore = odoo_bin_command("danger-zone", "restore", "-d", target, "--company", "1")
+            before = self._psql(target, entries)
+            for options, reason in (
+                ([], "is encrypted (age): give its identity file with --identity"),
+                (["--identity", other_key], "cannot be decrypted with the identity file"),
+            ):
+                refused = subprocess.run(
+                    [*restore, "-i", encrypted, *options],
+                    capture_output=True,
+                    text=True,
+                    timeout=300,
+                    check=False,
+                )
+                self.assertEqual(refused.returncode, 1, refused.stderr[-2000:])
+                self.assertIn(reason, refused.stderr)
+                self.assertEqual(self._psql(target, entries), before, "nothing was written")
+
+            by_age = os.path.join(folder, "by-age.zip.age")
+            self._run(["age", "--encrypt", "-r", recipient, "-o", by_age, plain])
+            output = self._run([*restore, "-i", by_age, "--identity", key])
+        self.assertIn("records restored into", output)
+        source = self._psql(self.source_db, TRIAL_BALANCE, self.source_company)
+        self.assertEqual(self._psql(target, TRIAL_BALANCE, 1), source)
 
     def test_refused_restore_exits_non_zero(self):
         with tempfile.NamedTemporaryFile(suffix=".zip") as broken:
