@@ -90,10 +90,9 @@ class CompanyDeletion(CompanyPurge):
         self._add("res.company", SQL("SELECT %s", self.company_id), 0)
         for model, rule in self.rules.items():
             if rule.company == "own":
-                seeds = SQL("SELECT id FROM %s WHERE company_id = %s", self._table(model), self.company_id)
+                self._add(model, None, 0, where=self._own_rows())
             else:
-                seeds = self._exclusive_sql(model)
-            self._add(model, seeds, 0)
+                self._add(model, self._exclusive_sql(model), 0)
         next_round = close(self._follow)
         if self._partner_is_free():
             self._add("res.partner", SQL("SELECT %s", self.partner_id), next_round)
