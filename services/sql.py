@@ -1,6 +1,7 @@
 """Small SQL helpers that several services use."""
 
 import io
+import itertools
 from array import array
 
 from odoo.tools import SQL
@@ -116,11 +117,23 @@ def in_ranges(column, ranges):
 
 
 def copy_rows(cr, table, columns, rows):
-    """``COPY`` the rows (tuples of numbers, ids, booleans or None) into ``columns`` of
-    ``table``: a batch at a time, for the temporary tables of the record check."""
-    lines = "".join("\t".join(map(copy_cell, row)) + "\n" for row in rows)
-    if lines:
-        cr.copy_expert(copy_from_stdin(table, columns), io.StringIO(lines))
+    """``COPY`` the rows (an iterable of tuples of numbers, ids, booleans or None) into
+    ``columns`` of ``table``, streamed; nothing is sent when there is no row."""
+    rows = iter(rows)
+    first = next(rows, None)
+    if first is None:
+        return
+    lines = ("\t".join(map(copy_cell, row)) + "\n" for row in itertools.chain((first,), rows))
+    cr.copy_expert(copy_from_stdin(table, columns), LineStream(lines), size=1 << 20)
+
+
+def empty_temporary_table(cr, name, columns):
+    """The temporary table ``name`` of this transaction (``columns``: its column definitions),
+    created, or emptied when an earlier step of the transaction made it."""
+    cr.execute(
+        SQL("CREATE TEMPORARY TABLE IF NOT EXISTS %s (%s) ON COMMIT DROP", SQL.identifier(name), SQL(columns))
+    )
+    cr.execute(SQL("TRUNCATE %s", SQL.identifier(name)))
 
 
 def copy_cell(value):

@@ -18,7 +18,7 @@ from odoo.exceptions import UserError
 from odoo.tools import SQL, float_compare
 
 from ...engine.record_table import RecordTable
-from ..sql import LineStream, fetched_in_batches
+from ..sql import copy_rows, empty_temporary_table, fetched_in_batches
 from .context import SHOWN, id_array, shown
 
 MOVE, LINE = "account.move", "account.move.line"
@@ -109,23 +109,17 @@ class BookFigures:
         how many."""
         cr, posted = self.context.cr, self.posted
         moves = self.context.remap.mapping(MOVE)
-        cr.execute(
-            """CREATE TEMPORARY TABLE IF NOT EXISTS danger_zone_posted
-                   (id integer, file_id integer, items integer, invoice boolean, residual float8)
-                   ON COMMIT DROP"""
+        empty_temporary_table(
+            cr,
+            "danger_zone_posted",
+            "id integer, file_id integer, items integer, invoice boolean, residual float8",
         )
-        cr.execute("TRUNCATE danger_zone_posted")
-        lines = (
-            f"{new_id}\t{file_id}\t{posted.items[row]:.0f}\t{'t' if posted.flags[row] & INVOICE else 'f'}"
-            f"\t{posted.residual[row]!r}\n"
+        rows = (
+            (new_id, file_id, int(posted.items[row]), bool(posted.flags[row] & INVOICE), posted.residual[row])
             for file_id, row in posted.rows.items()
             if (new_id := moves.get(file_id)) is not None
         )
-        cr.copy_expert(
-            "COPY danger_zone_posted (id, file_id, items, invoice, residual) FROM STDIN",
-            LineStream(lines),
-            size=1 << 20,
-        )
+        copy_rows(cr, "danger_zone_posted", ("id", "file_id", "items", "invoice", "residual"), rows)
         cr.execute("ANALYZE danger_zone_posted")
         cr.execute("SELECT count(*) FROM danger_zone_posted")
         return cr.fetchone()[0]

@@ -10,7 +10,7 @@ the order of the entries' ids. Python holds a batch, whatever the company's size
 
 from odoo.tools import SQL
 
-from ..sql import copy_rows, fetched_in_batches
+from ..sql import copy_rows, empty_temporary_table, fetched_in_batches
 
 ENTRIES = "danger_zone_check_entries"
 SUMS = "danger_zone_check_sums"
@@ -26,22 +26,18 @@ class EntrySums:
         self.cr = cr
         self.tax_sets = [frozenset()]  # code -> a set of taxes met (0: none)
         self._tax_codes = {frozenset(): 0}
-        cr.execute(
-            SQL(
-                """CREATE TEMPORARY TABLE IF NOT EXISTS %s (id integer, journal integer, position integer,
-                       residual float8, untaxed float8, tax float8, total float8) ON COMMIT DROP""",
-                SQL.identifier(ENTRIES),
-            )
+        empty_temporary_table(
+            cr,
+            ENTRIES,
+            "id integer, journal integer, position integer, residual float8, untaxed float8, tax float8,"
+            " total float8",
         )
-        cr.execute(
-            SQL(
-                """CREATE TEMPORARY TABLE IF NOT EXISTS %s (id integer, balance float8,
-                       installments float8, untaxed_made float8, tax_made float8, total_made float8,
-                       taxes integer) ON COMMIT DROP""",
-                SQL.identifier(SUMS),
-            )
+        empty_temporary_table(
+            cr,
+            SUMS,
+            "id integer, balance float8, installments float8, untaxed_made float8, tax_made float8,"
+            " total_made float8, taxes integer",
         )
-        cr.execute(SQL("TRUNCATE %s, %s", SQL.identifier(ENTRIES), SQL.identifier(SUMS)))
 
     def add_entries(self, rows):
         """Rows of the values of ``ENTRY_COLUMNS`` (None where the entry has none)."""

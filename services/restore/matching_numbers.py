@@ -12,7 +12,7 @@ from the restored reconciliations alone and written with one statement.
 
 from odoo.tools import SQL
 
-from ..sql import LineStream, fetched_in_batches, in_ranges
+from ..sql import LineStream, empty_temporary_table, fetched_in_batches, in_ranges
 
 
 def matching_numbers(partials):
@@ -53,11 +53,7 @@ def renumber_matchings(cr, line_ranges, partial_ranges):
         restored,
     )
     numbers = matching_numbers(fetched_in_batches(cr, partials))
-    cr.execute(
-        "CREATE TEMPORARY TABLE IF NOT EXISTS danger_zone_matchings (line integer, number integer)"
-        " ON COMMIT DROP"
-    )
-    cr.execute("TRUNCATE danger_zone_matchings")
+    empty_temporary_table(cr, "danger_zone_matchings", "line integer, number integer")
     lines = (f"{line}\t{number}\n" for line, number in numbers)
     cr.copy_expert("COPY danger_zone_matchings (line, number) FROM STDIN", LineStream(lines), size=1 << 20)
     cr.execute(

@@ -21,7 +21,7 @@ the company's size.
 
 from odoo.tools import SQL, float_compare
 
-from ..sql import copy_rows, fetched_in_batches
+from ..sql import copy_rows, empty_temporary_table, fetched_in_batches
 from .context import id_array
 
 MOVE, LINE, PARTIAL = "account.move", "account.move.line", "account.partial.reconcile"
@@ -55,17 +55,18 @@ class ReconciliationCheck:
         self.amount = amount  # how an amount is written in a message
         self.item_faults = {}  # (model, id) -> reason, of the items and their entries
         self.currency_rounding = {}  # currency id of the file -> its rounding (company's if unknown)
-        self.cr.execute(
-            """CREATE TEMPORARY TABLE IF NOT EXISTS danger_zone_check_items (id integer, entry integer,
-                   account integer, reconciled boolean, balance float8, residual float8, currency integer,
-                   amount_currency float8, residual_currency float8) ON COMMIT DROP"""
+        empty_temporary_table(
+            self.cr,
+            ITEMS,
+            """id integer, entry integer, account integer, reconciled boolean, balance float8,
+               residual float8, currency integer, amount_currency float8, residual_currency float8""",
         )
-        self.cr.execute(
-            """CREATE TEMPORARY TABLE IF NOT EXISTS danger_zone_check_partials (id integer, debit integer,
-                   credit integer, amount float8, debit_amount_currency float8,
-                   credit_amount_currency float8, valid boolean DEFAULT true) ON COMMIT DROP"""
+        empty_temporary_table(
+            self.cr,
+            PARTIALS,
+            """id integer, debit integer, credit integer, amount float8, debit_amount_currency float8,
+               credit_amount_currency float8, valid boolean DEFAULT true""",
         )
-        self.cr.execute("TRUNCATE danger_zone_check_items, danger_zone_check_partials")
 
     def add_items(self, accounts, columns):
         """Keep the items that may be reconciled; check the others' residuals (``columns``: ids,

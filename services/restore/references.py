@@ -5,7 +5,7 @@ items: a list of them held a hundred MB)."""
 
 from odoo.tools import SQL
 
-from ..sql import LineStream
+from ..sql import LineStream, empty_temporary_table
 
 
 class ReferenceWriter:
@@ -64,10 +64,7 @@ class ReferenceWriter:
         """Put the (a, b) integer pairs of the iterable ``pairs`` in the temporary table
         danger_zone_pairs, for one set-based write; return how many, the least and the
         greatest a."""
-        self.cr.execute(
-            "CREATE TEMPORARY TABLE IF NOT EXISTS danger_zone_pairs (a integer, b integer) ON COMMIT DROP"
-        )
-        self.cr.execute("TRUNCATE danger_zone_pairs")
+        empty_temporary_table(self.cr, "danger_zone_pairs", "a integer, b integer")
         lines = (f"{a}\t{b}\n" for a, b in pairs)
         self.cr.copy_expert("COPY danger_zone_pairs (a, b) FROM STDIN", LineStream(lines), size=1 << 20)
         self.cr.execute("SELECT count(*), min(a), max(a) FROM danger_zone_pairs")
