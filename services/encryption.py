@@ -1,8 +1,10 @@
-"""Backup files in the age format (age-encryption.org/v1), through pyrage (the bindings of rage):
-encrypted to public keys (X25519 recipients, ``age1...``, as ``age-keygen`` makes them) and read
-with the identity files that hold their secret keys (``AGE-SECRET-KEY-1...``). A file is
-encrypted or decrypted into another a chunk at a time, never whole in memory. The standard
-``age`` and ``rage`` tools read and write the same files: ``age -d -i key.txt backup.zip.age``.
+"""Backup files in the age format (age-encryption.org/v1): encrypted to public keys (X25519
+recipients, ``age1...``, as ``age-keygen`` makes them) and read with the identity files that hold
+their secret keys (``AGE-SECRET-KEY-1...``), through pyrage (the bindings of rage); or encrypted
+with a passphrase (age_passphrase.py). A file is encrypted or decrypted into another a chunk at
+a time, never whole in memory. The standard ``age`` and ``rage`` tools read and write the same
+files: ``age -d -i key.txt backup.zip.age``, or ``age -d backup.zip.age``, which asks for the
+passphrase.
 """
 
 import contextlib
@@ -10,6 +12,8 @@ import os
 
 import pyrage
 from pyrage import x25519
+
+from . import age_passphrase
 
 MAGIC = b"age-encryption.org/v1\n"  # how every age file begins
 
@@ -75,6 +79,28 @@ def decrypt_file(encrypted_path, plain_path, identity_path):
         raise EncryptionError(
             f"the backup cannot be decrypted with the identity file {identity_path}: {error}"
         ) from None
+
+
+def encrypt_file_with_passphrase(plain_path, encrypted_path, passphrase):
+    """Write ``plain_path`` encrypted with ``passphrase`` into ``encrypted_path``, a chunk at a
+    time (``age --decrypt`` asks for the passphrase and reads it)."""
+    try:
+        with open(plain_path, "rb") as plain, open(encrypted_path, "wb") as encrypted:
+            age_passphrase.encrypt(plain, encrypted, passphrase)
+    except age_passphrase.AgeFormatError as error:
+        _remove(encrypted_path)
+        raise EncryptionError(f"cannot encrypt {plain_path}: {error}") from None
+
+
+def decrypt_file_with_passphrase(encrypted_path, plain_path, passphrase):
+    """Write ``encrypted_path`` decrypted with ``passphrase`` into ``plain_path``; a wrong
+    passphrase, or a file altered or cut short, leaves nothing behind."""
+    try:
+        with open(encrypted_path, "rb") as encrypted, open(plain_path, "wb") as plain:
+            age_passphrase.decrypt(encrypted, plain, passphrase)
+    except age_passphrase.AgeFormatError as error:
+        _remove(plain_path)
+        raise EncryptionError(f"the backup cannot be decrypted: {error}") from None
 
 
 def _remove(path):
