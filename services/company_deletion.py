@@ -56,7 +56,7 @@ HANDLED_REFERENCES = frozenset(
 RESTRICTING = ("r", "a")
 BLOCKING = ("c", "r", "a")
 CLEARING = {"n": SQL("NULL"), "d": SQL("DEFAULT")}
-SMALL_PART = 10  # collected rows a tenth of the referencing table or less are looked up by index
+SMALL_PART = 10  # collected rows a tenth of the referencing table or less: looked up by index
 
 
 def company_rules(env):
@@ -93,11 +93,12 @@ class CompanyDeletion(CompanyPurge):
                 self._add(model, None, 0, where=self._own_rows())
             else:
                 self._add(model, self._exclusive_sql(model), 0)
+        self._seeded()
         next_round = close(self._follow)
         if self._partner_is_free():
             self._add("res.partner", SQL("SELECT %s", self.partner_id), next_round)
             close(self._follow, next_round + 1)
-        self.cr.execute("ANALYZE danger_zone_purge")  # the plans below depend on how many rows go
+        self._analyze()  # the plans below depend on how many rows go
         counts = self._counts()
         self._find_staying(counts)
         return counts
@@ -316,8 +317,11 @@ class CompanyDeletion(CompanyPurge):
         """The rows of a model's ``table`` that stay and point to collected rows.
 
         An indexed column is looked up from the collected rows when they are few beside the
-        table (a small company among others), whatever the planner guesses from the values'
-        frequencies in the whole table; the other columns are read in one pass of the table.
+        table, and so are the table's own collected rows (a small company among others),
+        whatever the planner guesses from the values' frequencies in the whole table. The other
+        columns are read in one pass of the table: when most of the table goes (a company alone
+        in its database), most rows that point to collected ones go too, and the lookups would
+        read them all, column after column.
         """
         model = self._model_of[table]
         staying = self._not_collected(model)
@@ -325,7 +329,8 @@ class CompanyDeletion(CompanyPurge):
         rows_in_table = table_rows(self.cr, table)
         found = {}
         for column, target, on_delete in keys:
-            if column in indexed and counts.get(target, 0) * self.small_part < rows_in_table:
+            going = max(counts.get(target, 0), counts.get(model, 0))
+            if column in indexed and going * self.small_part < rows_in_table:
                 self.cr.execute(
                     SQL(
                         """SELECT r.id FROM danger_zone_purge p

@@ -280,7 +280,7 @@ class TestDeleteCompany(DeleteCase):
                 with self.subTest(row_checks=row_checks, small_part=small_part):
                     CompanyUsers(self.company).release()
                     deletion = CompanyDeletion(self.env(su=True), self.company, row_checks=row_checks)
-                    deletion.small_part = small_part  # 0: every table read; 10**9: every index looked up
+                    deletion.small_part = small_part  # 0: every index looked up; 10**9: every table read
                     deletion.collect()
                     self.assertEqual(deletion.blockers, [])
                     deletion.delete()
@@ -393,7 +393,7 @@ class TestDeleteConditions(DeleteCase):
         self.env.cr.execute(
             "UPDATE account_move_line SET tax_line_id = %s WHERE id = %s", [tax.id, lines[1].id]
         )
-        for small_part in (0, 10**9):  # every table read; every indexed column looked up
+        for small_part in (0, 10**9):  # every indexed column looked up; every table read
             with self.subTest(small_part=small_part):
                 deletion = CompanyDeletion(self.env(su=True), self.company)
                 deletion.small_part = small_part
