@@ -2,9 +2,9 @@
 """``odoo-bin danger-zone``: the Danger Zone from the command line.
 
     odoo-bin --addons-path=... danger-zone backup -d DB --company ID -o FILE [--json] [--with-attachments]
-        [--recipient AGE_PUBLIC_KEY ...]
+        [--recipient AGE_PUBLIC_KEY ... | --passphrase-file FILE]
     odoo-bin --addons-path=... danger-zone restore -d DB --company ID -i FILE
-        [--merge] [--skip-invalid] [--dry-run] [--identity AGE_IDENTITY_FILE]
+        [--merge] [--skip-invalid] [--dry-run] [--identity AGE_IDENTITY_FILE | --passphrase-file FILE]
     odoo-bin --addons-path=... danger-zone delete -d DB --company ID [--yes NAME]
 
 Runs synchronously as the company's owner and exits non-zero with a clear
@@ -13,6 +13,7 @@ message on any error. Odoo server options (--db_host, -c CONFIG, ...) may follow
 
 import argparse
 import contextlib
+import getpass
 import os
 import sys
 import tempfile
@@ -29,6 +30,31 @@ from odoo.tools import config
 from ..engine import BackupFormatError
 from ..services import encryption
 from ..services.reports import format_counts, format_restore_report
+
+PASSPHRASE_HELP = (
+    "%s the passphrase on the first line of FILE (age format); '-': typed at the terminal, or "
+    "the first line of the standard input"
+)
+
+
+def _read_passphrase(path, twice):
+    """The passphrase of ``--passphrase-file``: typed (``twice`` for a new one) when ``path``
+    is ``-`` at a terminal, else the first line of the file or of the standard input."""
+    if path == "-" and sys.stdin.isatty():
+        passphrase = getpass.getpass("Passphrase: ")
+        if twice and getpass.getpass("Type it again: ") != passphrase:
+            raise UserError("The two passphrases differ: nothing was done.")
+    elif path == "-":
+        passphrase = sys.stdin.readline().rstrip("\r\n")
+    else:
+        try:
+            with open(path, encoding="utf-8") as file:
+                passphrase = file.readline().rstrip("\r\n")
+        except (OSError, UnicodeDecodeError) as error:
+            raise UserError(f"Cannot read the passphrase file {path}: {error}") from None
+    if not passphrase:
+        raise UserError("The passphrase is empty: nothing was done.")
+    return passphrase
 
 
 def _parser():
@@ -49,6 +75,7 @@ def _parser():
         metavar="AGE_PUBLIC_KEY",
         help="encrypt the file to this age public key (age1..., repeatable); its identity file opens it",
     )
+    backup.add_argument("--passphrase-file", metavar="FILE", help=PASSPHRASE_HELP % "encrypt the file with")
     restore = actions.add_parser("restore", help="restore a backup file into one company")
     restore.add_argument("-d", "--database", required=True)
     restore.add_argument("--company", type=int, required=True, help="id of the target company")
@@ -65,6 +92,7 @@ def _parser():
     restore.add_argument(
         "--identity", metavar="FILE", help="age identity file (AGE-SECRET-KEY-1...) of an encrypted backup"
     )
+    restore.add_argument("--passphrase-file", metavar="FILE", help=PASSPHRASE_HELP % "decrypt the file with")
     delete = actions.add_parser("delete", help="delete one company and all its data")
     delete.add_argument("-d", "--database", required=True)
     delete.add_argument("--company", type=int, required=True, help="id of the company")
@@ -91,8 +119,11 @@ def _owner_company(cr, company_id):
 
 
 def backup(registry, args):
+    if args.recipient and args.passphrase_file:
+        raise UserError("Encrypt to public keys (--recipient) or with a passphrase, not both.")
     if args.recipient:
         encryption.recipients(args.recipient)  # a key that is not one is refused before anything
+    passphrase = args.passphrase_file and _read_passphrase(args.passphrase_file, twice=True)
     with registry.cursor() as cr:
         company = _owner_company(cr, args.company)
         owner_env = company.env
@@ -101,19 +132,24 @@ def backup(registry, args):
             company, trigger="cli", file_format=file_format, with_attachments=args.with_attachments
         )
         started = time.perf_counter()
-        if args.recipient:
+        if args.recipient or passphrase:
             with _private_file(os.path.dirname(os.path.abspath(args.output))) as plain:
                 manifest = job._run_to_path(plain)
-                encryption.encrypt_file(plain, args.output, args.recipient)
+                if passphrase:
+                    encryption.encrypt_file_with_passphrase(plain, args.output, passphrase)
+                else:
+                    encryption.encrypt_file(plain, args.output, args.recipient)
         else:
             manifest = job._run_to_path(args.output)
         elapsed = time.perf_counter() - started
         for member in manifest["members"]:
             print(f"{member['count']:>10}  {member['name']}")
         print(f"{job.record_count} records of {company.name} written to {args.output}")
-        print(f"sha256 {job.checksum}" + (" (before encryption)" if args.recipient else ""))
+        print(f"sha256 {job.checksum}" + (" (before encryption)" if args.recipient or passphrase else ""))
         if args.recipient:
             print(f"encrypted to {len(args.recipient)} age public key(s)")
+        if passphrase:
+            print("encrypted with the passphrase (age); a lost passphrase means a lost backup")
         print(f"built in {elapsed:.2f} s")
 
 
@@ -132,15 +168,22 @@ def _private_file(folder=None):
 
 @contextlib.contextmanager
 def _plain_input(args, encrypted):
-    """The path of the backup to read: the input, or its decryption with ``--identity`` into a
-    private temporary file (an age file, ``encrypted``)."""
+    """The path of the backup to read: the input, or its decryption with ``--identity`` or
+    ``--passphrase-file`` into a private temporary file (an age file, ``encrypted``)."""
     if not encrypted:
         yield args.input
         return
-    if not args.identity:
-        raise UserError(f"{args.input} is encrypted (age): give its identity file with --identity.")
+    if not (args.identity or args.passphrase_file):
+        raise UserError(
+            f"{args.input} is encrypted (age): give its identity file with --identity, or its "
+            "passphrase with --passphrase-file."
+        )
     with _private_file() as plain:
-        encryption.decrypt_file(args.input, plain, args.identity)
+        if args.identity:
+            encryption.decrypt_file(args.input, plain, args.identity)
+        else:
+            passphrase = _read_passphrase(args.passphrase_file, twice=False)
+            encryption.decrypt_file_with_passphrase(args.input, plain, passphrase)
         yield plain
 
 

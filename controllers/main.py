@@ -1,10 +1,13 @@
+import json
 import logging
 
 import werkzeug.exceptions
+import werkzeug.wsgi
 
 from odoo import http
 from odoo.exceptions import AccessDenied, AccessError, UserError
-from odoo.http import request
+from odoo.http import content_disposition, request
+from odoo.tools import html_escape
 
 from ..models.danger_zone_upload import ENVELOPE_BYTES
 from ..services.stored_files import FileTooLarge
@@ -25,6 +28,18 @@ def _body_limit(controller):
     except (UserError, AccessError, AccessDenied) as error:
         werkzeug.exceptions.abort(_refusal(error))
     return limit + ENVELOPE_BYTES
+
+
+def _upload_answer(upload):
+    return request.make_json_response(
+        {
+            "upload_id": upload.id,
+            "attachment_id": upload.attachment_id.id,
+            "name": upload.file_name,
+            "size": upload.file_size,
+            "encrypted": upload.encrypted,
+        }
+    )
 
 
 def _refusal(error):
@@ -50,8 +65,9 @@ class DangerZoneController(http.Controller):
     parameter ``danger_zone.upload_limit_mb``, checked before the body is read.
 
     ``company_id`` goes in the query string (it is needed before the body is read); the answer
-    is JSON: ``attachment_id`` (for ``danger_zone_restore_attachment``), ``upload_id``, ``name``
-    and ``size``, or ``error`` with the status 400, 403 or 413."""
+    is JSON: ``attachment_id`` (for ``danger_zone_restore_attachment``), ``upload_id``, ``name``,
+    ``size`` and ``encrypted`` (an age file, for ``/danger_zone/restore/decrypt`` with its
+    passphrase), or ``error`` with the status 400, 403 or 413."""
 
     @http.route(
         "/danger_zone/restore/upload",
@@ -82,14 +98,48 @@ class DangerZoneController(http.Controller):
             upload = request.env["danger.zone.upload"]._receive(company, ufile.stream, ufile.filename)
         except (UserError, AccessError, AccessDenied) as error:
             return _refusal(error)
-        return request.make_json_response(
-            {
-                "upload_id": upload.id,
-                "attachment_id": upload.attachment_id.id,
-                "name": upload.file_name,
-                "size": upload.file_size,
-            }
+        return _upload_answer(upload)
+
+    @http.route("/danger_zone/restore/decrypt", type="http", auth="user", methods=["POST"], csrf=True)
+    def danger_zone_decrypt(self, upload_id, passphrase="", **kwargs):
+        """Decrypt an uploaded age file with its passphrase, which goes no further than this
+        request. Answers as the upload route does; a wrong passphrase changes nothing."""
+        try:
+            upload = self._upload_record(upload_id)._decrypt(passphrase)
+        except (UserError, AccessError, AccessDenied) as error:
+            return _refusal(error)
+        return _upload_answer(upload)
+
+    @http.route("/danger_zone/backup/download", type="http", auth="user", methods=["POST"], csrf=True)
+    def danger_zone_download(self, backup_id, passphrase="", passphrase_again="", **kwargs):
+        """The backup's file as it is, or encrypted with the passphrase typed twice (age
+        format). Errors come back as Odoo's own downloads send them, for the web client to show."""
+        try:
+            backup = request.env["danger.zone.backup"].browse(_integer(backup_id))
+            file, name, size = backup._download_file(
+                passphrase, passphrase_again, request.httprequest.remote_addr
+            )
+        except (UserError, AccessError, AccessDenied) as error:
+            payload = {"code": 200, "message": "Odoo Server Error", "data": http.serialize_exception(error)}
+            return request.make_response(html_escape(json.dumps(payload)))
+        response = request.make_response(
+            werkzeug.wsgi.wrap_file(request.httprequest.environ, file),
+            headers=[
+                ("Content-Type", "application/octet-stream"),
+                ("Content-Length", str(size)),
+                ("Content-Disposition", content_disposition(name)),
+                ("Cache-Control", "no-store"),
+            ],
         )
+        response.direct_passthrough = True
+        return response
+
+    @staticmethod
+    def _upload_record(upload_id):
+        upload = request.env["danger.zone.upload"].browse(_integer(upload_id)).exists()
+        if not upload:
+            raise UserError(request.env._("Upload the backup file again: this upload is gone."))
+        return upload
 
     @staticmethod
     def _company(company_id):
@@ -100,3 +150,10 @@ class DangerZoneController(http.Controller):
         if not company:
             raise UserError(request.env._("There is no company %s.", company_id))
         return company
+
+
+def _integer(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        raise UserError(request.env._("%s is not a record id.", value)) from None

@@ -409,6 +409,10 @@ def open_backup(fileobj, limits=None):
         reader = _ZipReader(fileobj, limits)
     elif magic.startswith(b"{"):
         reader = _JsonReader(fileobj, limits)
+    elif magic == b"age-":
+        raise BackupFormatError(
+            "the file is encrypted (age): decrypt it first, with its passphrase or its identity file"
+        )
     else:
         raise BackupFormatError("not a Danger Zone backup: neither a ZIP nor a JSON file")
     validate_manifest(reader.manifest)

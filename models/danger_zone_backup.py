@@ -15,12 +15,15 @@ from odoo.tools import config
 
 from ..engine import FORMAT, FORMAT_VERSION, BackupFormatError, open_backup, sign_manifest, write_backup
 from ..engine.read_back import ReadBack
+from ..services import age_passphrase, encryption
 from ..services.backup_export import BackupExport
 from ..services.snapshot_reader import SnapshotReader
+from ..services.stored_files import open_attachment
 
 _logger = logging.getLogger(__name__)
 
 DOWNLOAD_HOURS = 24
+MIMETYPES = {".json": "application/json", ".zip": "application/zip"}
 
 
 class DangerZoneBackup(models.Model):
@@ -52,6 +55,16 @@ class DangerZoneBackup(models.Model):
     )
     left_out_text = fields.Text("Left Out", compute="_compute_left_out_text")
     expires_at = fields.Datetime(readonly=True, help="The file is deleted after this moment.")
+    download_ids = fields.One2many("danger.zone.backup.download", "backup_id", string="Downloads")
+    download_count = fields.Integer("Downloads", compute="_compute_download_count")
+    encrypted_to = fields.Char(
+        readonly=True, help="The age public key the file is encrypted to: its identity file opens it."
+    )
+
+    @api.depends("download_ids")
+    def _compute_download_count(self):
+        for backup in self:
+            backup.download_count = len(backup.download_ids)
 
     @api.depends("left_out")
     def _compute_left_out_text(self):
@@ -108,18 +121,66 @@ class DangerZoneBackup(models.Model):
         )
 
     def action_download(self):
-        """Download the file (owner only, while it has not expired)."""
+        """Open the download dialog: the file as it is, or encrypted with a passphrase typed
+        twice (the ``danger_zone_download`` client action posts it to the download route)."""
+        self._check_downloadable()
+        return {
+            "type": "ir.actions.client",
+            "tag": "danger_zone_download",
+            "name": self.env._("Download the Backup"),
+            "target": "new",
+            "params": {
+                "backup_id": self.id,
+                "file_name": self.file_name,
+                "encrypted_to": self.encrypted_to or "",
+            },
+        }
+
+    def _check_downloadable(self):
+        """The owner's, done, not expired; else the reason."""
         self.ensure_one()
         self.company_id._danger_zone_check_owner()
         if self.state != "done" or not self.attachment_id or self.expires_at < fields.Datetime.now():
             raise UserError(
                 self.env._("This backup cannot be downloaded: it is %(state)s.", state=self.state)
             )
-        return {
-            "type": "ir.actions.act_url",
-            "url": f"/web/content/{self.attachment_id.id}?download=true",
-            "target": "self",
-        }
+
+    def _download_file(self, passphrase="", passphrase_again="", remote_address=None):
+        """(binary file object, name, size) of the file to send: the backup as it is, or, with
+        a passphrase, encrypted in the age format into an anonymous temporary file. The
+        passphrase goes no further than this request: nothing keeps it. The download is
+        recorded (``download_ids``)."""
+        self._check_downloadable()
+        if passphrase != passphrase_again:
+            raise UserError(self.env._("The two passphrases differ: type the same one twice."))
+        if passphrase and self.encrypted_to:
+            raise UserError(
+                self.env._("This backup is encrypted to your public key already: download it as it is.")
+            )
+        stored = open_attachment(self.attachment_id)
+        if not passphrase:
+            self._record_download(self.file_name, self.checksum, remote_address)
+            return stored, self.file_name, self.attachment_id.sudo().file_size
+        encrypted = tempfile.TemporaryFile()  # noqa: SIM115 - the response closes it
+        hashing = _HashingWriter(encrypted)
+        with stored:
+            age_passphrase.encrypt(stored, hashing, passphrase)
+        self._record_download(f"{self.file_name}.age", hashing.hexdigest(), remote_address, True)
+        size = encrypted.tell()
+        encrypted.seek(0)
+        return encrypted, f"{self.file_name}.age", size
+
+    def _record_download(self, file_name, checksum, remote_address, encrypted=False):
+        self.env["danger.zone.backup.download"].sudo().create(
+            {
+                "backup_id": self.id,
+                "user_id": self.env.uid,
+                "remote_address": remote_address,
+                "file_name": file_name,
+                "checksum": checksum,
+                "encrypted": encrypted,
+            }
+        )
 
     # ------------------------------------------------------------------
     # Scheduled actions
@@ -151,7 +212,15 @@ class DangerZoneBackup(models.Model):
             path = os.path.join(folder, "backup")
             with self._snapshot_env() as env:
                 manifest = self.with_env(env)._write_file(path)
-            return self._store(path, manifest)
+            recipient = self._recipient()
+            if not recipient:
+                return self._store(path, manifest)
+            encryption.encrypt_file(path, f"{path}.age", [recipient])
+            return dict(self._store(f"{path}.age", manifest, ".age"), encrypted_to=recipient)
+
+    def _recipient(self):
+        """The owner's age public key that a daily backup is encrypted to, if they set one."""
+        return self.trigger == "daily" and self.company_id.sudo().danger_zone_backup_recipient
 
     def _run_to_path(self, path):
         """Build the backup into ``path`` now (command line); return the manifest.
@@ -268,11 +337,11 @@ class DangerZoneBackup(models.Model):
             wrong = sorted(name for name in expected_counts if written.get(name) != expected_counts[name])
             raise BackupFormatError(f"record counts differ from the database for: {', '.join(wrong)}")
 
-    def _store(self, path, manifest):
+    def _store(self, path, manifest, suffix=""):
         """Keep the file as an attachment of this backup; return the values of the done backup."""
         extension = "json" if self.file_format == "json" else "zip"
         stamp = fields.Datetime.now().strftime("%Y%m%d-%H%M%S")
-        file_name = f"danger-zone-{self.company_id.id}-{stamp}.{extension}"
+        file_name = f"danger-zone-{self.company_id.id}-{stamp}.{extension}{suffix}"
         attachment = self._attach(path, file_name)
         days = self.company_id.danger_zone_backup_retention_days if self.trigger == "daily" else 0
         lifetime = timedelta(days=days) if days else timedelta(hours=DOWNLOAD_HOURS)
@@ -302,7 +371,7 @@ class DangerZoneBackup(models.Model):
             "res_model": self._name,
             "res_id": self.id,
             "type": "binary",
-            "mimetype": "application/json" if file_name.endswith(".json") else "application/zip",
+            "mimetype": MIMETYPES.get(os.path.splitext(file_name)[1], "application/octet-stream"),
         }
         if Attachment._storage() != "file":
             with open(path, "rb") as stream:
@@ -321,6 +390,20 @@ class DangerZoneBackup(models.Model):
         )
         attachment.invalidate_recordset()
         return attachment
+
+
+class _HashingWriter:
+    """A binary file's ``write`` that also hashes what goes through it (SHA-256)."""
+
+    def __init__(self, file):
+        self.file, self.digest = file, hashlib.sha256()
+
+    def write(self, data):  # pylint: disable=method-required-super
+        self.digest.update(data)
+        return self.file.write(data)
+
+    def hexdigest(self):
+        return self.digest.hexdigest()
 
 
 def _hash_file(path, digest):

@@ -1,8 +1,11 @@
+import tempfile
 from datetime import timedelta
 
 from odoo import api, fields, models
+from odoo.exceptions import UserError
 
-from ..services.stored_files import attach, check_size, store_stream
+from ..services import age_passphrase
+from ..services.stored_files import attach, check_size, open_attachment, store_stream
 
 LIMIT_PARAMETER = "danger_zone.upload_limit_mb"
 DEFAULT_LIMIT_MB = 10240
@@ -27,6 +30,9 @@ class DangerZoneUpload(models.Model):
     attachment_id = fields.Many2one("ir.attachment", string="File", readonly=True, ondelete="set null")
     file_name = fields.Char(readonly=True)
     file_size = fields.Integer(related="attachment_id.file_size")
+    encrypted = fields.Boolean(
+        readonly=True, help="An age file: decrypted with its passphrase before it can be restored."
+    )
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -73,7 +79,38 @@ class DangerZoneUpload(models.Model):
         upload = self.sudo().create({"company_id": company.id, "file_name": file_name or "backup"})
         values = {"name": upload.file_name, "res_model": self._name, "res_id": upload.id}
         upload.attachment_id = attach(self.env, values, stored)
+        with open_attachment(upload.attachment_id) as file:
+            upload.encrypted = file.read(len(age_passphrase.VERSION_LINE)) == age_passphrase.VERSION_LINE
         return upload
+
+    def _decrypt(self, passphrase):
+        """Replace the uploaded age file with its content decrypted with ``passphrase``, a
+        chunk at a time, within the upload limit. A wrong passphrase, or a file altered or cut
+        short, is refused with the reason and changes nothing."""
+        self.ensure_one()
+        self.check_access("read")  # the owner's own upload, for a company of theirs
+        self.company_id._danger_zone_check_owner()
+        if not self.encrypted:
+            raise UserError(self.env._("%s is not encrypted.", self.file_name))
+        if not passphrase:
+            raise UserError(self.env._("Type the backup's passphrase."))
+        with tempfile.TemporaryFile() as plain:
+            with open_attachment(self.attachment_id) as encrypted:
+                try:
+                    age_passphrase.decrypt(encrypted, plain, passphrase)
+                except age_passphrase.AgeFormatError as error:
+                    raise UserError(
+                        self.env._("The backup cannot be decrypted: %(reason)s.", reason=error)
+                    ) from None
+            plain.seek(0)
+            stored = store_stream(self.env, plain, self._upload_limit(), self._limit_name())
+        upload = self.sudo()
+        name = upload.file_name.removesuffix(".age")
+        encrypted_file = upload.attachment_id
+        attachment = attach(self.env, {"name": name, "res_model": self._name, "res_id": upload.id}, stored)
+        upload.write({"file_name": name, "encrypted": False, "attachment_id": attachment.id})
+        encrypted_file.unlink()
+        return self
 
     @api.model
     def _limit_name(self):

@@ -3,11 +3,16 @@ import logging
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
+from ..services import encryption
 from ..services.reference_indexes import index_references
 
 _logger = logging.getLogger(__name__)
 
 OWNER_GROUP = "danger_zone.group_danger_zone_owner"
+# The Danger Zone settings of a company, which its owner alone changes.
+OWNER_SETTINGS = frozenset(
+    {"danger_zone_daily_backup", "danger_zone_backup_retention_days", "danger_zone_backup_recipient"}
+)
 
 
 class ResCompany(models.Model):
@@ -24,6 +29,9 @@ class ResCompany(models.Model):
     )
     danger_zone_backup_ids = fields.One2many(
         "danger.zone.backup", "company_id", string="Backups", readonly=True, groups=OWNER_GROUP
+    )
+    danger_zone_download_ids = fields.One2many(
+        "danger.zone.backup.download", "company_id", string="Downloads", readonly=True, groups=OWNER_GROUP
     )
     danger_zone_restore_ids = fields.One2many(
         "danger.zone.restore", "company_id", string="Restores", readonly=True, groups=OWNER_GROUP
@@ -42,6 +50,13 @@ class ResCompany(models.Model):
         default=7,
         groups=OWNER_GROUP,
         help="Daily backups are deleted after this many days.",
+    )
+    danger_zone_backup_recipient = fields.Char(
+        string="Encrypt Daily Backups To",
+        groups=OWNER_GROUP,
+        help="Your age public key (age1..., from age-keygen): daily backups are encrypted to it, and "
+        "only its identity file opens them (age --decrypt -i key.txt, or the command line's restore "
+        "--identity). The secret key is never given to Odoo: a lost identity file means lost backups.",
     )
     danger_zone_is_owner = fields.Boolean(
         compute="_compute_danger_zone_is_owner",
@@ -86,13 +101,19 @@ class ResCompany(models.Model):
             self._danger_zone_check_owner_only_fields(vals)
         if vals.get("danger_zone_backup_retention_days", 1) < 1:
             raise UserError(self.env._("Daily backups must be kept at least one day."))
+        if vals.get("danger_zone_backup_recipient"):
+            vals = dict(vals, danger_zone_backup_recipient=vals["danger_zone_backup_recipient"].strip())
+            try:
+                encryption.recipients([vals["danger_zone_backup_recipient"]])
+            except encryption.EncryptionError as error:
+                raise UserError(str(error)) from None
         result = super().write(vals)
         if "danger_zone_owner_id" in vals:
             self._danger_zone_sync_owner_group()
         return result
 
     def _danger_zone_check_owner_only_fields(self, vals):
-        if {"danger_zone_daily_backup", "danger_zone_backup_retention_days"} & set(vals):
+        if OWNER_SETTINGS & set(vals):
             self._danger_zone_check_owner()
         if "active" in vals:
             self.filtered(lambda company: company.active != bool(vals["active"]))._danger_zone_check_owner(

@@ -1,15 +1,19 @@
+import hashlib
+import io
 import json
 from datetime import timedelta
 from pathlib import Path
 from unittest.mock import patch
 
+import pyrage
 from freezegun import freeze_time
+from pyrage import x25519
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
-from ..engine import BackupFormatError
+from ..engine import BackupFormatError, open_backup
 from ..services import company_scope
 from .backup_case import BackupCase, read_backup, records_by_model
 
@@ -48,7 +52,8 @@ class TestBackupJob(BackupCase):
         with freeze_time(now):
             backup = self.backup()
             action = backup.with_user(self.owner).action_download()
-            self.assertEqual(action["url"], f"/web/content/{backup.attachment_id.id}?download=true")
+            params = {"backup_id": backup.id, "file_name": backup.file_name, "encrypted_to": ""}
+            self.assertEqual((action["tag"], action["params"]), ("danger_zone_download", params))
             self.assertEqual(backup.expires_at, now + timedelta(hours=24))
         attachment = backup.attachment_id
         with freeze_time(now + timedelta(hours=23)):
@@ -77,6 +82,38 @@ class TestBackupJob(BackupCase):
         self.assertAlmostEqual(
             daily.expires_at, fields.Datetime.now() + timedelta(days=3), delta=timedelta(minutes=5)
         )
+
+    def test_daily_backups_are_encrypted_to_the_owners_public_key(self):
+        """Only the owner sets the key, a key that is not one is refused; the daily backup is an
+        age file its identity opens into the backup, downloaded as it is, never re-encrypted."""
+        identity = x25519.Identity.generate()
+        key = str(identity.to_public())
+        with self.assertRaises(AccessError):
+            self.company.with_user(self.admin).danger_zone_backup_recipient = key
+        with self.assertRaisesRegex(UserError, "is not an age public key"):
+            self.company.with_user(self.owner).danger_zone_backup_recipient = "age1notakey"
+        self.company.with_user(self.owner).write(
+            {"danger_zone_daily_backup": True, "danger_zone_backup_recipient": f" {key}\n"}
+        )
+        self.assertEqual(self.company.danger_zone_backup_recipient, key)
+        Backups = self.env["danger.zone.backup"]
+        Backups._cron_daily()
+        Backups._cron_process_queue()
+        daily = Backups.search([("company_id", "=", self.company.id), ("trigger", "=", "daily")])
+        self.assertEqual((daily.state, daily.encrypted_to), ("done", key), daily.error)
+        self.assertTrue(daily.file_name.endswith(".zip.age"))
+        encrypted = daily.attachment_id.sudo().raw
+        self.assertEqual(daily.checksum, hashlib.sha256(encrypted).hexdigest(), "of the file kept")
+        reader = open_backup(io.BytesIO(pyrage.decrypt(encrypted, [identity])))
+        reader.verify()
+        self.assertEqual(reader.manifest["source"]["company_id"], self.company.id)
+        file, name, size = daily.with_user(self.owner)._download_file()
+        with file:
+            self.assertEqual((file.read(), name, size), (encrypted, daily.file_name, len(encrypted)))
+        with self.assertRaisesRegex(UserError, "encrypted to your public key already"):
+            daily.with_user(self.owner)._download_file("a passphrase", "a passphrase")
+        manual = self.backup()
+        self.assertFalse(manual.encrypted_to, "on demand: encrypted with a passphrase when downloaded")
 
     def test_progress_reaches_100(self):
         backup = self.backup()

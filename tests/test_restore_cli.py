@@ -10,6 +10,7 @@ from odoo.tests import BaseCase, tagged
 from odoo.tests.common import get_db_name
 
 from .test_backup_cli_and_snapshot import odoo_bin_command
+from .test_encryption import age_in_terminal
 
 SAMPLE = """
 from odoo.addons.danger_zone.demo.sample_company import create_sample_company
@@ -30,6 +31,7 @@ print("DOOMED_COMPANY", company.id)
 ADVISORY_LOCKS = """SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'
                       AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"""
 
+PASSPHRASE = "the owner's passphrase, on one line"
 TRIAL_BALANCE = """SELECT a.code_store->>l.company_id::text, round(sum(l.debit), 2), round(sum(l.credit), 2)
                      FROM account_move_line l JOIN account_account a ON a.id = l.account_id
                     WHERE l.company_id = %s AND l.parent_state = 'posted' GROUP BY 1 ORDER BY 1"""
@@ -115,26 +117,32 @@ class TestRestoreIntoAnotherDatabase(BaseCase):
         jobs = self._psql(self.target_db, "SELECT trigger, mode, state FROM danger_zone_restore")
         self.assertEqual(jobs, "cli|replace|done\n")
 
+    def _target_copy(self, suffix):
+        """A copy of the target database, dropped after the test: the round trip wants the
+        target untouched."""
+        target = f"{self.target_db}_{suffix}"
+        self._run(["createdb", "-T", self.target_db, target])
+        self.addCleanup(self._run, ["dropdb", "--if-exists", target])
+        return target
+
+    def _backup(self, output, *options):
+        """``danger-zone backup`` of the source company into ``output``; its printout."""
+        source = ["-d", self.source_db, "--company", str(self.source_company)]
+        return self._run(odoo_bin_command("danger-zone", "backup", *source, "-o", output, *options))
+
     def test_an_encrypted_backup_travels_and_only_its_identity_opens_it(self):
         """A backup encrypted to an age public key is a file the standard age tool decrypts;
         a file the age tool encrypted restores with its identity file; a wrong identity, or
         none, is refused with the reason and nothing is written."""
         entries = "SELECT count(*) FROM account_move WHERE company_id = 1"
-        target = f"{self.target_db}_encrypted"  # its own copy: the round trip wants the target untouched
-        self._run(["createdb", "-T", self.target_db, target])
-        self.addCleanup(self._run, ["dropdb", "--if-exists", target])
+        target = self._target_copy("encrypted")
         with tempfile.TemporaryDirectory() as folder:
             key, other_key = os.path.join(folder, "key.txt"), os.path.join(folder, "other.txt")
             self._run(["age-keygen", "-o", key])
             self._run(["age-keygen", "-o", other_key])
             recipient = self._run(["age-keygen", "-y", key]).strip()
             encrypted = os.path.join(folder, "company.zip.age")
-            output = self._run(
-                odoo_bin_command(
-                    "danger-zone", "backup", "-d", self.source_db, "--company", str(self.source_company),
-                    "-o", encrypted, "--recipient", recipient,
-                )
-            )  # fmt: skip
+            output = self._backup(encrypted, "--recipient", recipient)
             self.assertIn("encrypted to 1 age public key(s)", output)
             with open(encrypted, "rb") as file:
                 self.assertEqual(file.read(22), b"age-encryption.org/v1\n")
@@ -166,6 +174,44 @@ class TestRestoreIntoAnotherDatabase(BaseCase):
             by_age = os.path.join(folder, "by-age.zip.age")
             self._run(["age", "--encrypt", "-r", recipient, "-o", by_age, plain])
             output = self._run([*restore, "-i", by_age, "--identity", key])
+        self.assertIn("records restored into", output)
+        source = self._psql(self.source_db, TRIAL_BALANCE, self.source_company)
+        self.assertEqual(self._psql(target, TRIAL_BALANCE, 1), source)
+
+    def test_a_backup_encrypted_with_a_passphrase_opens_with_it_alone(self):
+        """``--passphrase-file``: the backup is an age file that Debian's age opens with the
+        passphrase; a restore with another passphrase is refused and writes nothing; with the
+        right one, typed on the standard input, it restores the source's books."""
+        entries = "SELECT count(*) FROM account_move WHERE company_id = 1"
+        target = self._target_copy("passphrase")
+        with tempfile.TemporaryDirectory() as folder:
+            secret, wrong = os.path.join(folder, "secret.txt"), os.path.join(folder, "wrong.txt")
+            for path, text in ((secret, f"{PASSPHRASE}\n"), (wrong, "not the passphrase\n")):
+                with open(path, "w", encoding="utf-8") as file:
+                    file.write(text)
+            encrypted = os.path.join(folder, "company.zip.age")
+            output = self._backup(encrypted, "--passphrase-file", secret)
+            self.assertIn("a lost passphrase means a lost backup", output)
+            plain = os.path.join(folder, "company.zip")
+            status, terminal = age_in_terminal(["--decrypt", "-o", plain, encrypted], [PASSPHRASE])
+            self.assertEqual(status, 0, terminal)
+            self.assertTrue(zipfile.is_zipfile(plain))
+
+            restore = odoo_bin_command(
+                "danger-zone", "restore", "-d", target, "--company", "1", "-i", encrypted
+            )
+            before = self._psql(target, entries)
+            refused = subprocess.run(
+                [*restore, "--passphrase-file", wrong],
+                capture_output=True,
+                text=True,
+                timeout=300,
+                check=False,
+            )
+            self.assertEqual(refused.returncode, 1, refused.stderr[-2000:])
+            self.assertIn("the backup cannot be decrypted: the passphrase is wrong", refused.stderr)
+            self.assertEqual(self._psql(target, entries), before, "nothing was written")
+            output = self._run([*restore, "--passphrase-file", "-"], stdin=f"{PASSPHRASE}\n")
         self.assertIn("records restored into", output)
         source = self._psql(self.source_db, TRIAL_BALANCE, self.source_company)
         self.assertEqual(self._psql(target, TRIAL_BALANCE, 1), source)

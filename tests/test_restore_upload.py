@@ -1,5 +1,7 @@
+import hashlib
 import io
 import os
+import tempfile
 from urllib.parse import urlencode
 
 from odoo import http
@@ -9,9 +11,17 @@ from odoo.tools import mute_logger
 
 from .common import ADMIN_PASSWORD, OWNER_PASSWORD
 from .restore_case import RestoreCase, fingerprint
+from .test_encryption import age_in_terminal
 
 ROUTE = "/danger_zone/restore/upload"
 API_ROUTE = "/danger_zone/api/restore/upload"
+DECRYPT_ROUTE = "/danger_zone/restore/decrypt"
+DOWNLOAD_ROUTE = "/danger_zone/backup/download"
+PASSPHRASE = "a passphrase only the owner knows"
+
+
+def sha256(data):
+    return hashlib.sha256(data).hexdigest()
 
 
 @tagged("post_install", "-at_install")
@@ -157,6 +167,103 @@ class TestRestoreUpload(RestoreCase, HttpCase):
         with self.assertRaisesRegex(UserError, refusal):
             Uploads._receive(self.company, io.BytesIO(self.content), "company.zip")
         self.assertFalse(Uploads.search_count([]))
+
+    def post(self, route, **data):
+        return self.url_open(
+            route, data={"csrf_token": http.Request.csrf_token(self), **data}, allow_redirects=False
+        )
+
+    def download(self, backup, passphrase="", again=None):
+        again = passphrase if again is None else again
+        return self.post(DOWNLOAD_ROUTE, backup_id=backup.id, passphrase=passphrase, passphrase_again=again)
+
+    @mute_logger("odoo.addons.danger_zone.controllers.main")
+    def test_a_backup_downloaded_encrypted_with_a_passphrase_is_restored_with_it(self):
+        """The owner downloads the backup as it is, or encrypted with a passphrase typed twice:
+        Debian's age opens that file with the passphrase. Uploaded for a restore, the file is
+        known as encrypted and refused until decrypted; a wrong passphrase changes nothing; the
+        right one gives back the backup, which restores with the source's fingerprint."""
+        backup = self.env["danger.zone.backup"].search([("company_id", "=", self.company.id)], limit=1)
+        self.authenticate(self.owner.login, OWNER_PASSWORD)
+        response = self.download(backup)
+        self.assertEqual(response.content, self.content)
+        self.assertIn(backup.file_name, response.headers["Content-Disposition"])
+
+        for again, message in (("another one", "The two passphrases differ"), (None, None)):
+            response = self.download(backup, PASSPHRASE, again)
+            if message:
+                self.assertIn(message, response.text)
+        self.assertIn(f"{backup.file_name}.age", response.headers["Content-Disposition"])
+        encrypted = response.content
+        self.assertTrue(encrypted.startswith(b"age-encryption.org/v1\n-> scrypt "))
+        downloads = backup.with_user(self.owner).download_ids.sorted("id")
+        self.assertEqual(
+            [(d.user_id, d.remote_address, d.file_name, d.encrypted, d.checksum) for d in downloads],
+            [
+                (self.owner, "127.0.0.1", backup.file_name, False, sha256(self.content)),
+                (self.owner, "127.0.0.1", f"{backup.file_name}.age", True, sha256(encrypted)),
+            ],
+            "each download recorded with what was sent; the refused one not",
+        )
+        with tempfile.TemporaryDirectory() as folder:
+            path, plain = os.path.join(folder, "backup.zip.age"), os.path.join(folder, "backup.zip")
+            with open(path, "wb") as file:
+                file.write(encrypted)
+            status, output = age_in_terminal(["--decrypt", "-o", plain, path], [PASSPHRASE])
+            self.assertEqual(status, 0, output)
+            with open(plain, "rb") as file:
+                self.assertEqual(file.read(), self.content)
+
+        answer = self.upload(self.company, encrypted).json()
+        self.assertTrue(answer["encrypted"])
+        upload = self.env["danger.zone.upload"].browse(answer["upload_id"])
+        target = self.new_company("DZ Decrypted Co")
+        with self.assertRaisesRegex(UserError, r"encrypted \(age\): decrypt it first"):
+            self.as_owner(target).danger_zone_restore_attachment_preflight(answer["attachment_id"])
+        before = self.files_and_uploads()
+        response = self.post(DECRYPT_ROUTE, upload_id=upload.id, passphrase="wrong")
+        self.assertEqual(response.status_code, 400)
+        self.assertEqual(response.json()["error"], "The backup cannot be decrypted: the passphrase is wrong.")
+        self.assertEqual(self.files_and_uploads(), before)
+        self.assertEqual((upload.attachment_id.id, upload.encrypted), (answer["attachment_id"], True))
+
+        response = self.post(DECRYPT_ROUTE, upload_id=upload.id, passphrase=PASSPHRASE)
+        self.assertEqual(response.status_code, 200, response.text)
+        decrypted = response.json()
+        self.assertEqual((decrypted["upload_id"], decrypted["size"]), (upload.id, len(self.content)))
+        self.env.invalidate_all()
+        self.assertFalse(upload.encrypted)
+        self.assertEqual(self.files_and_uploads(), before, "the encrypted file replaced, not kept")
+        restore_id = self.call_as_owner(
+            "danger_zone_restore_attachment", target, decrypted["attachment_id"], confirm="RESTORE"
+        )
+        self.env["danger.zone.restore"]._cron_process_queue()
+        restore = self.env["danger.zone.restore"].browse(restore_id)
+        self.assertEqual(restore.state, "done", restore.error)
+        self.env.invalidate_all()
+        self.assertEqual(fingerprint(target), self.source_fingerprint)
+
+    @mute_logger("odoo.http", "odoo.addons.danger_zone.controllers.main")
+    def test_downloads_and_decryptions_are_the_owners_alone(self):
+        backup = self.env["danger.zone.backup"].search([("company_id", "=", self.company.id)], limit=1)
+        self.authenticate(self.owner.login, OWNER_PASSWORD)
+        upload_id = self.upload(self.company, self.content).json()["upload_id"]
+        response = self.post(DECRYPT_ROUTE, upload_id=upload_id, passphrase=PASSPHRASE)
+        self.assertEqual(response.status_code, 400)
+        self.assertIn("is not encrypted", response.json()["error"])
+        self.authenticate(self.admin.login, ADMIN_PASSWORD)
+        for passphrase in ("", PASSPHRASE):
+            response = self.download(backup, passphrase)
+            self.assertNotIn(b"PK", response.content[:4])
+            self.assertIn("odoo.exceptions.AccessError", response.text)
+        response = self.post(DECRYPT_ROUTE, upload_id=upload_id, passphrase=PASSPHRASE)
+        self.assertEqual(response.status_code, 403)
+        self.assertFalse(backup.download_ids, "a refused download is not one")
+        with self.assertRaises(AccessError, msg="the owner alone reads the downloads"):
+            self.env["danger.zone.backup.download"].with_user(self.admin).search([])
+        self.authenticate(None, None)
+        response = self.download(backup)
+        self.assertNotEqual(response.content, self.content, "not signed in: no file")
 
     @mute_logger("odoo.http")
     def test_scripts_upload_with_an_api_key_and_no_session(self):

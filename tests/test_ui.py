@@ -1,5 +1,8 @@
+import io
+
 from odoo.tests import HttpCase, tagged
 
+from ..services import age_passphrase
 from .common import DangerZoneUsersMixin
 
 
@@ -22,12 +25,16 @@ class TestDangerZoneUi(DangerZoneUsersMixin, HttpCase):
         self.assertEqual(backup.state, "done", backup.error)
         self.start_tour("/odoo/settings", "danger_zone_backup_ready", login="dz_owner")
 
-    def test_owner_restores_a_backup_from_the_wizard(self):
+    def _backup_content(self):
+        """A backup of the owner's company (with a chart of accounts), as bytes."""
         self.owner.groups_id |= self.env.ref("account.group_account_manager")
         self.env["account.chart.template"].try_loading("generic_coa", self.company, install_demo=False)
         backup_id = self.company.with_user(self.owner).danger_zone_backup()
         self.env["danger.zone.backup"]._cron_process_queue()
-        content = self.env["danger.zone.backup"].browse(backup_id).attachment_id.sudo().raw
+        return self.env["danger.zone.backup"].browse(backup_id).attachment_id.sudo().raw
+
+    def test_owner_restores_a_backup_from_the_wizard(self):
+        content = self._backup_content()
         self.env["ir.attachment"].with_user(self.owner).create(
             {"name": "danger_zone_tour_backup.zip", "raw": content}
         )
@@ -40,6 +47,19 @@ class TestDangerZoneUi(DangerZoneUsersMixin, HttpCase):
         self.env["danger.zone.restore"]._cron_process_queue()
         self.assertEqual(restore.state, "done", restore.error)
         self.start_tour("/odoo/settings", "danger_zone_restore_done", login="dz_owner")
+
+    def test_owner_decrypts_an_uploaded_backup_with_its_passphrase(self):
+        content = self._backup_content()
+        encrypted = io.BytesIO()
+        age_passphrase.encrypt(io.BytesIO(content), encrypted, "correct horse battery staple")
+        self.env["ir.attachment"].with_user(self.owner).create(
+            {"name": "danger_zone_tour_backup.zip.age", "raw": encrypted.getvalue()}
+        )
+        self.start_tour("/odoo/settings", "danger_zone_restore_encrypted", login="dz_owner")
+        upload = self.env["danger.zone.upload"].search([("company_id", "=", self.company.id)])
+        self.assertEqual((upload.file_name, upload.encrypted), ("danger_zone_tour_backup.zip", False))
+        self.assertEqual(upload.attachment_id.sudo().raw, content)
+        self.assertFalse(self.env["danger.zone.restore"].search_count([]), "checked, not restored")
 
     def test_owner_deletes_the_company_from_the_wizard(self):
         self.start_tour("/odoo/settings", "danger_zone_delete_request", login="dz_owner")

@@ -4,6 +4,7 @@ import { registry } from "@web/core/registry";
 import { standardFieldProps } from "@web/views/fields/standard_field_props";
 
 const UPLOAD_ROUTE = "/danger_zone/restore/upload";
+const DECRYPT_ROUTE = "/danger_zone/restore/decrypt";
 
 /**
  * Send a backup file to the upload route, as Odoo's own uploads go (multipart, the file in
@@ -11,13 +12,26 @@ const UPLOAD_ROUTE = "/danger_zone/restore/upload";
  */
 export function uploadBackup(file, companyId, onProgress) {
     const body = new FormData();
-    body.append("csrf_token", odoo.csrf_token);
     body.append("ufile", file);
+    const url = `${UPLOAD_ROUTE}?${new URLSearchParams({ company_id: companyId })}`;
+    return post(url, body, onProgress);
+}
+
+/** Decrypt an uploaded age file with its passphrase; resolve with the route's answer. */
+export function decryptUpload(uploadId, passphrase) {
+    const body = new FormData();
+    body.append("upload_id", uploadId);
+    body.append("passphrase", passphrase);
+    return post(DECRYPT_ROUTE, body);
+}
+
+function post(url, body, onProgress) {
+    body.append("csrf_token", odoo.csrf_token);
     return new Promise((resolve, reject) => {
         const request = new XMLHttpRequest();
-        request.open("POST", `${UPLOAD_ROUTE}?${new URLSearchParams({ company_id: companyId })}`);
+        request.open("POST", url);
         request.upload.addEventListener("progress", (event) => {
-            if (event.lengthComputable) {
+            if (event.lengthComputable && onProgress) {
                 onProgress(event.loaded / event.total);
             }
         });
@@ -47,7 +61,7 @@ export class DangerZoneUploadField extends Component {
     static props = { ...standardFieldProps };
 
     setup() {
-        this.state = useState({ progress: null, error: "" });
+        this.state = useState({ progress: null, error: "", encrypted: false, passphrase: "", busy: false });
     }
 
     get fileName() {
@@ -82,11 +96,36 @@ export class DangerZoneUploadField extends Component {
                 this.state.progress = done;
             });
             await this.props.record.update({ [this.props.name]: [answer.upload_id, answer.name] });
+            this.state.encrypted = answer.encrypted;
+            this.state.passphrase = "";
         } catch (error) {
             this.state.error = error.message;
         } finally {
             this.state.progress = null;
             event.target.value = "";
+        }
+    }
+
+    onPassphraseKeydown(event) {
+        if (event.key === "Enter" && this.state.passphrase && !this.state.busy) {
+            event.preventDefault();
+            this.onDecrypt();
+        }
+    }
+
+    async onDecrypt() {
+        const value = this.props.record.data[this.props.name];
+        this.state.busy = true;
+        this.state.error = "";
+        try {
+            const answer = await decryptUpload(value[0], this.state.passphrase);
+            await this.props.record.update({ [this.props.name]: [answer.upload_id, answer.name] });
+            this.state.encrypted = false;
+        } catch (error) {
+            this.state.error = error.message;
+        } finally {
+            this.state.passphrase = "";
+            this.state.busy = false;
         }
     }
 }

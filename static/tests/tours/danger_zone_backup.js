@@ -60,7 +60,40 @@ registry.category("web_tour.tours").add("danger_zone_backup_ready", {
             run: "click",
         },
         {
+            content: "Download opens the dialog: as it is, or encrypted with a passphrase",
             trigger: ".o_danger_zone .o_data_row:contains(Done) button[name=action_download]",
+            run: "click",
+        },
+        {
+            content: "The dialog warns that a lost passphrase means a lost backup",
+            trigger: ".modal .o_danger_zone_download .alert-warning:contains(A lost passphrase means a lost backup)",
+        },
+        {
+            trigger: ".modal .o_danger_zone_download input[name=passphrase]",
+            run: "edit correct horse battery staple",
+        },
+        {
+            trigger: ".modal .o_danger_zone_download input[name=passphrase_again]",
+            run: "edit correct horse battery",
+        },
+        {
+            content: "Two different passphrases: said, and no encrypted download",
+            trigger: ".modal .o_danger_zone_mismatch:contains(The two passphrases differ)",
+        },
+        {
+            trigger: ".modal button.o_danger_zone_download_encrypted:disabled",
+        },
+        {
+            trigger: ".modal .o_danger_zone_download input[name=passphrase_again]",
+            run: "edit correct horse battery staple",
+        },
+        {
+            trigger: ".modal button.o_danger_zone_download_encrypted:enabled",
+            run: "click",
+        },
+        {
+            content: "The encrypted file was sent: the dialog closes without an error",
+            trigger: "body:not(:has(.modal))",
         },
     ],
 });

@@ -14,6 +14,10 @@ registry.category("web_tour.tours").add("danger_zone_settings_page", {
             trigger: ".o_danger_zone .alert-danger:contains(cannot be undone)",
         },
         {
+            content: "The page says that a lost passphrase means a lost backup",
+            trigger: ".o_danger_zone .o_danger_zone_encryption_warning:contains(a lost passphrase or identity file means a lost backup)",
+        },
+        {
             content: "The page shows the owner",
             trigger: ".o_danger_zone .o_field_widget[name=danger_zone_owner_id]:contains(Olivia Owner)",
         },
