@@ -17,6 +17,7 @@ from ..engine import FORMAT, FORMAT_VERSION, BackupFormatError, open_backup, sig
 from ..engine.read_back import ReadBack
 from ..services import age_passphrase, encryption
 from ..services.backup_export import BackupExport
+from ..services.retention import kept_until
 from ..services.snapshot_reader import SnapshotReader
 from ..services.stored_files import open_attachment
 
@@ -187,11 +188,30 @@ class DangerZoneBackup(models.Model):
     # ------------------------------------------------------------------
     @api.model
     def _cron_expire(self):
-        """Delete the files of backups past their expiry; they stay listed as expired."""
+        """Delete the files of backups past their expiry; they stay listed as expired. The
+        daily backups' expiry is first recomputed from the owner's retention (the last days,
+        weeks and months)."""
+        self._apply_retention()
         expired = self.sudo().search([("state", "=", "done"), ("expires_at", "<", fields.Datetime.now())])
         attachments = expired.attachment_id
         expired.write({"state": "expired", "attachment_id": False})
         attachments.unlink()
+
+    @api.model
+    def _apply_retention(self):
+        """Each daily backup kept while it is among the last days', or the newest of one of the
+        last weeks or months, as its company's owner set them (services/retention.py)."""
+        daily = self.sudo().search([("state", "=", "done"), ("trigger", "=", "daily")])
+        for company, backups in daily.grouped("company_id").items():
+            ends = kept_until(
+                [backup.finished_at for backup in backups],
+                company.danger_zone_backup_retention_days,
+                company.danger_zone_backup_keep_weeks,
+                company.danger_zone_backup_keep_months,
+            )
+            for backup in backups:
+                if backup.expires_at != ends[backup.finished_at]:
+                    backup.expires_at = ends[backup.finished_at]
 
     @api.model
     def _cron_daily(self):

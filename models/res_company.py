@@ -9,9 +9,16 @@ from ..services.reference_indexes import index_references
 _logger = logging.getLogger(__name__)
 
 OWNER_GROUP = "danger_zone.group_danger_zone_owner"
+KEPT_PERIODS = ("danger_zone_backup_keep_weeks", "danger_zone_backup_keep_months")
 # The Danger Zone settings of a company, which its owner alone changes.
 OWNER_SETTINGS = frozenset(
-    {"danger_zone_daily_backup", "danger_zone_backup_retention_days", "danger_zone_backup_recipient"}
+    {
+        "danger_zone_daily_backup",
+        "danger_zone_backup_retention_days",
+        "danger_zone_backup_keep_weeks",
+        "danger_zone_backup_keep_months",
+        "danger_zone_backup_recipient",
+    }
 )
 
 
@@ -50,6 +57,16 @@ class ResCompany(models.Model):
         default=7,
         groups=OWNER_GROUP,
         help="Daily backups are deleted after this many days.",
+    )
+    danger_zone_backup_keep_weeks = fields.Integer(
+        string="Keep Weekly Backups (weeks)",
+        groups=OWNER_GROUP,
+        help="Also keep the newest daily backup of each of this many weeks, this one included.",
+    )
+    danger_zone_backup_keep_months = fields.Integer(
+        string="Keep Monthly Backups (months)",
+        groups=OWNER_GROUP,
+        help="Also keep the newest daily backup of each of this many months, this one included.",
     )
     danger_zone_backup_recipient = fields.Char(
         string="Encrypt Daily Backups To",
@@ -101,6 +118,8 @@ class ResCompany(models.Model):
             self._danger_zone_check_owner_only_fields(vals)
         if vals.get("danger_zone_backup_retention_days", 1) < 1:
             raise UserError(self.env._("Daily backups must be kept at least one day."))
+        if any(vals.get(name, 0) < 0 for name in KEPT_PERIODS):
+            raise UserError(self.env._("Weekly and monthly backups are kept for zero periods or more."))
         if vals.get("danger_zone_backup_recipient"):
             vals = dict(vals, danger_zone_backup_recipient=vals["danger_zone_backup_recipient"].strip())
             try:

@@ -1,7 +1,7 @@
 import hashlib
 import io
 import json
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from unittest.mock import patch
 
@@ -114,6 +114,49 @@ class TestBackupJob(BackupCase):
             daily.with_user(self.owner)._download_file("a passphrase", "a passphrase")
         manual = self.backup()
         self.assertFalse(manual.encrypted_to, "on demand: encrypted with a passphrase when downloaded")
+
+    def test_daily_backups_are_kept_by_days_weeks_and_months_over_a_year(self):
+        """A daily backup every day of a year, the expiry run every day after it: what stays is
+        the last 7 days, the newest of each of the last 4 weeks and of the last 12 months."""
+        self.company.with_user(self.owner).write(
+            {
+                "danger_zone_daily_backup": True,
+                "danger_zone_backup_retention_days": 7,
+                "danger_zone_backup_keep_weeks": 4,
+                "danger_zone_backup_keep_months": 12,
+            }
+        )
+        with self.assertRaisesRegex(UserError, "zero periods or more"):
+            self.company.with_user(self.owner).danger_zone_backup_keep_weeks = -1
+        Backups = self.env["danger.zone.backup"].sudo()
+        start = datetime(2026, 1, 1, 2, 30)
+        for day in range(365):
+            now = start + timedelta(days=day)
+            with freeze_time(now):
+                Backups.create(
+                    {
+                        "company_id": self.company.id,
+                        "requested_by_id": self.owner.id,
+                        "trigger": "daily",
+                        "state": "done",
+                        "finished_at": now,
+                        "expires_at": now + timedelta(days=7),
+                    }
+                )
+                Backups._cron_expire()
+        daily = Backups.search([("company_id", "=", self.company.id), ("trigger", "=", "daily")])
+        self.assertEqual(len(daily), 365)
+        kept = daily.filtered(lambda backup: backup.state == "done").mapped("finished_at")
+        moments = sorted(daily.mapped("finished_at"))
+        weeks = {(now - timedelta(weeks=back)).isocalendar()[:2] for back in range(4)}
+        months = {((now.month - 1 - back) % 12 + 1) for back in range(12)}  # the whole year
+        newest_of_week = {moment.isocalendar()[:2]: moment for moment in moments}
+        newest_of_month = {moment.month: moment for moment in moments}
+        expected = {moment for moment in moments if moment >= now - timedelta(days=7)}
+        expected |= {newest_of_week[week] for week in weeks}
+        expected |= {newest_of_month[month] for month in months}
+        self.assertEqual(sorted(kept), sorted(expected))
+        self.assertEqual(len(kept), 8 + 2 + 11, "a week of days, two more Sundays, eleven month ends")
 
     def test_progress_reaches_100(self):
         backup = self.backup()
