@@ -19,12 +19,11 @@ from ..services import age_passphrase, encryption
 from ..services.backup_export import BackupExport
 from ..services.retention import kept_until
 from ..services.snapshot_reader import SnapshotReader
-from ..services.stored_files import open_attachment
+from ..services.stored_files import mimetype_of, open_attachment
 
 _logger = logging.getLogger(__name__)
 
 DOWNLOAD_HOURS = 24
-MIMETYPES = {".json": "application/json", ".zip": "application/zip"}
 
 
 class DangerZoneBackup(models.Model):
@@ -391,7 +390,7 @@ class DangerZoneBackup(models.Model):
             "res_model": self._name,
             "res_id": self.id,
             "type": "binary",
-            "mimetype": MIMETYPES.get(os.path.splitext(file_name)[1], "application/octet-stream"),
+            "mimetype": mimetype_of(file_name),
         }
         if Attachment._storage() != "file":
             with open(path, "rb") as stream:

@@ -120,7 +120,8 @@ def attach(env, values, stored):
     if Attachment._storage() != "file":
         with open(Attachment._full_path(stored.store_fname), "rb") as stream:
             return Attachment.create({**values, "raw": stream.read()})
-    attachment = Attachment.create({**values, "mimetype": values.get("mimetype", _mimetype(values))})
+    mimetype = values.get("mimetype", mimetype_of(values.get("name")))
+    attachment = Attachment.create({**values, "mimetype": mimetype})
     env.cr.execute(
         "UPDATE ir_attachment SET store_fname = %s, checksum = %s, file_size = %s WHERE id = %s",
         [stored.store_fname, stored.checksum, stored.size, attachment.id],
@@ -139,8 +140,9 @@ def attach_copy(env, values, attachment):
     return attach(env, {"mimetype": source.mimetype, **values}, stored)
 
 
-def _mimetype(values):
-    name = values.get("name") or ""
+def mimetype_of(name):
+    """The mimetype of a backup file named ``name``."""
+    name = name or ""
     if name.endswith(".json"):
         return "application/json"
     return "application/zip" if name.endswith(".zip") else "application/octet-stream"
