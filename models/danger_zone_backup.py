@@ -15,9 +15,8 @@ from odoo.tools import config
 
 from ..engine import FORMAT, FORMAT_VERSION, BackupFormatError, open_backup, sign_manifest, write_backup
 from ..engine.read_back import ReadBack
-from ..services import age_passphrase, encryption
+from ..services import age_passphrase, encryption, retention
 from ..services.backup_export import BackupExport
-from ..services.retention import kept_until
 from ..services.snapshot_reader import SnapshotReader
 from ..services.stored_files import mimetype_of, open_attachment
 
@@ -57,6 +56,13 @@ class DangerZoneBackup(models.Model):
     expires_at = fields.Datetime(readonly=True, help="The file is deleted after this moment.")
     download_ids = fields.One2many("danger.zone.backup.download", "backup_id", string="Downloads")
     download_count = fields.Integer("Downloads", compute="_compute_download_count")
+    copy_ids = fields.One2many("danger.zone.backup.copy", "backup_id", string="Remote Copies")
+    copy_state = fields.Selection(
+        [("copied", "Copied"), ("failed", "Failed"), ("removed", "Removed")],
+        string="Remote Copy",
+        compute="_compute_copy_state",
+        help="The state of the backup's last copy to the remote storage.",
+    )
     encrypted_to = fields.Char(
         readonly=True, help="The age public key the file is encrypted to: its identity file opens it."
     )
@@ -65,6 +71,11 @@ class DangerZoneBackup(models.Model):
     def _compute_download_count(self):
         for backup in self:
             backup.download_count = len(backup.download_ids)
+
+    @api.depends("copy_ids.state")
+    def _compute_copy_state(self):
+        for backup in self:
+            backup.copy_state = backup.copy_ids.sorted("id")[-1:].state
 
     @api.depends("left_out")
     def _compute_left_out_text(self):
@@ -189,8 +200,9 @@ class DangerZoneBackup(models.Model):
     def _cron_expire(self):
         """Delete the files of backups past their expiry; they stay listed as expired. The
         daily backups' expiry is first recomputed from the owner's retention (the last days,
-        weeks and months)."""
+        weeks and months), which also applies to the copies on the remote storage."""
         self._apply_retention()
+        self.env["danger.zone.backup.copy"]._apply_retention()
         expired = self.sudo().search([("state", "=", "done"), ("expires_at", "<", fields.Datetime.now())])
         attachments = expired.attachment_id
         expired.write({"state": "expired", "attachment_id": False})
@@ -201,16 +213,7 @@ class DangerZoneBackup(models.Model):
         """Each daily backup kept while it is among the last days', or the newest of one of the
         last weeks or months, as its company's owner set them (services/retention.py)."""
         daily = self.sudo().search([("state", "=", "done"), ("trigger", "=", "daily")])
-        for company, backups in daily.grouped("company_id").items():
-            ends = kept_until(
-                [backup.finished_at for backup in backups],
-                company.danger_zone_backup_retention_days,
-                company.danger_zone_backup_keep_weeks,
-                company.danger_zone_backup_keep_months,
-            )
-            for backup in backups:
-                if backup.expires_at != ends[backup.finished_at]:
-                    backup.expires_at = ends[backup.finished_at]
+        retention.set_expiry(daily, "finished_at")
 
     @api.model
     def _cron_daily(self):
@@ -236,6 +239,13 @@ class DangerZoneBackup(models.Model):
                 return self._store(path, manifest)
             encryption.encrypt_file(path, f"{path}.age", [recipient])
             return dict(self._store(f"{path}.age", manifest, ".age"), encrypted_to=recipient)
+
+    def _after_done(self):
+        """Copy the file to the owner's remote storage, if they set one (a copy that fails is
+        reported on the copy, the backup stays done)."""
+        if self.env["danger.zone.backup.copy"]._send(self):
+            self._notify_owner()
+            self._commit()
 
     def _recipient(self):
         """The owner's age public key that a daily backup is encrypted to, if they set one."""

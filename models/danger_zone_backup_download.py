@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import fields, models
 
 
 class DangerZoneBackupDownload(models.Model):
@@ -7,6 +7,7 @@ class DangerZoneBackupDownload(models.Model):
     download route in superuser mode; the company's owner reads them, nobody changes them."""
 
     _name = "danger.zone.backup.download"
+    _inherit = "danger.zone.audit.record"
     _description = "Danger Zone: download of a backup"
     _order = "create_date desc, id desc"
 
@@ -19,16 +20,3 @@ class DangerZoneBackupDownload(models.Model):
     file_name = fields.Char(readonly=True)
     checksum = fields.Char("SHA-256", readonly=True, help="Of the file as it was sent.")
     encrypted = fields.Boolean("Passphrase", readonly=True, help="Encrypted with a passphrase when sent.")
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        self.env["danger.zone.job"]._check_danger_zone_path()
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self.env["danger.zone.job"]._check_danger_zone_path()
-        return super().write(vals)
-
-    def unlink(self):
-        self.env["danger.zone.job"]._check_danger_zone_path()
-        return super().unlink()

@@ -30,6 +30,27 @@ class CompanyBusy(UserError):
     """Another Danger Zone job runs on the same company, maybe in another worker."""
 
 
+class DangerZoneAuditRecord(models.AbstractModel):
+    """What Danger Zone records of its jobs (downloads, remote copies): written by its own
+    methods in superuser mode, read by the company's owner, changed by nobody."""
+
+    _name = "danger.zone.audit.record"
+    _description = "Danger Zone: record written by its jobs"
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env["danger.zone.job"]._check_danger_zone_path()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self.env["danger.zone.job"]._check_danger_zone_path()
+        return super().write(vals)
+
+    def unlink(self):
+        self.env["danger.zone.job"]._check_danger_zone_path()
+        return super().unlink()
+
+
 class DangerZoneJob(models.AbstractModel):
     """What backups and restores share: a company, a state, progress, one at a time.
 
@@ -204,6 +225,8 @@ class DangerZoneJob(models.AbstractModel):
             self._fail(error)
         self._notify_owner()
         self._commit()
+        if self.state == "done":
+            self._after_done()
 
     def _prepare(self):
         """Hook: work done before the job's own and committed, whatever happens next."""
@@ -211,6 +234,9 @@ class DangerZoneJob(models.AbstractModel):
     def _work(self):
         """The job's own work, in a savepoint; return the values of the finished job."""
         raise NotImplementedError
+
+    def _after_done(self):
+        """Hook: work once the job is done and committed, which cannot undo it."""
 
     def _mark_running(self):
         self.write({"state": "running", "started_at": fields.Datetime.now(), "progress": 0, "error": False})

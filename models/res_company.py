@@ -18,6 +18,7 @@ OWNER_SETTINGS = frozenset(
         "danger_zone_backup_keep_weeks",
         "danger_zone_backup_keep_months",
         "danger_zone_backup_recipient",
+        "danger_zone_backup_storage",
     }
 )
 
@@ -75,6 +76,21 @@ class ResCompany(models.Model):
         "only its identity file opens them (age --decrypt -i key.txt, or the command line's restore "
         "--identity). The secret key is never given to Odoo: a lost identity file means lost backups.",
     )
+    danger_zone_backup_storage = fields.Selection(
+        selection="_danger_zone_storage_selection",
+        string="Copy Backups To",
+        groups=OWNER_GROUP,
+        help="A storage of the module fs_storage (SFTP, S3, a folder...), set up by an administrator: "
+        "each backup is copied there, read back and compared by SHA-256. The copies are kept as the "
+        "daily backups are (the days, weeks and months above), whether the backup was daily or not.",
+    )
+    danger_zone_storage_available = fields.Boolean(
+        compute="_compute_danger_zone_storage_available",
+        help="Whether the module fs_storage, which sends the copies, is installed.",
+    )
+    danger_zone_copy_ids = fields.One2many(
+        "danger.zone.backup.copy", "company_id", string="Remote Copies", readonly=True, groups=OWNER_GROUP
+    )
     danger_zone_is_owner = fields.Boolean(
         compute="_compute_danger_zone_is_owner",
         help="Whether the current user owns this company.",
@@ -88,6 +104,15 @@ class ResCompany(models.Model):
     def _compute_danger_zone_is_owner(self):
         for company in self:
             company.danger_zone_is_owner = company.danger_zone_owner_id == self.env.user
+
+    def _compute_danger_zone_storage_available(self):
+        self.danger_zone_storage_available = "fs.storage" in self.env
+
+    @api.model
+    def _danger_zone_storage_selection(self):
+        if "fs.storage" not in self.env:
+            return []
+        return [(storage.code, storage.name) for storage in self.env["fs.storage"].sudo().search([])]
 
     @api.depends_context("uid")
     def _compute_danger_zone_deletion_ids(self):

@@ -50,7 +50,8 @@ ensure_python() {
     PYTHON=${PYTHON:-$(command -v python3.11 || true)}
     [ -n "$PYTHON" ] || die "Python 3.11 is required (python3.11 not found)"
     local stamp_src
-    stamp_src=$(cat "$ODOO_PATH/requirements.txt" "$ADDON_DIR/requirements.txt" "$ADDON_DIR/requirements-dev.txt" | sha1sum | cut -c1-16)
+    stamp_src=$(cat "$ODOO_PATH/requirements.txt" "$ADDON_DIR/requirements.txt" "$ADDON_DIR/requirements-dev.txt" \
+        "$ADDON_DIR/requirements-oca.txt" | sha1sum | cut -c1-16)
     if [ -f "$VENV/.dz-stamp" ] && [ "$(cat "$VENV/.dz-stamp")" = "$stamp_src" ]; then
         return 0
     fi
@@ -62,6 +63,9 @@ ensure_python() {
     "$VENV/bin/python" "$ADDON_DIR/scripts/odoo_requirements.py" "$ODOO_PATH/requirements.txt" >"$DZ_HOME/odoo-requirements.txt"
     "$VENV/bin/python" -m pip install -q -r "$DZ_HOME/odoo-requirements.txt" \
         -r "$ADDON_DIR/requirements.txt" -r "$ADDON_DIR/requirements-dev.txt" 2>&1 | grep -v "is ignored: it is neither" >&2 || true
+    rm -rf "$VENV/oca-addons"
+    "$VENV/bin/python" -m pip install -q --no-deps --target "$VENV/oca-addons" -r "$ADDON_DIR/requirements-oca.txt" \
+        2>&1 | grep -v "is ignored: it is neither" >&2 || true
     echo "$stamp_src" >"$VENV/.dz-stamp"
 }
 
@@ -97,6 +101,8 @@ ensure_addons_path() {
     mkdir -p "$ADDONS_LINK_DIR"
     ln -sfn "$ADDON_DIR" "$ADDONS_LINK_DIR/danger_zone"
     ADDONS_PATH="$ODOO_PATH/addons,$ODOO_PATH/odoo/addons,$ADDONS_LINK_DIR"
+    # the OCA addons of requirements-oca.txt, which may be installed beside Danger Zone
+    if [ -d "$VENV/oca-addons/odoo/addons" ]; then ADDONS_PATH="$ADDONS_PATH,$VENV/oca-addons/odoo/addons"; fi
 }
 
 odoo_bin() {

@@ -7,7 +7,9 @@ prepare
 apt_install chromium age
 
 RUN_ID=$$
-TEMPLATE_MODULES=${DZ_TEMPLATE_MODULES:-account,sale_management,purchase,hr_expense}
+# fs_storage (requirements-oca.txt) is there for the remote copies; the demo templates have no
+# OCA addon: Danger Zone works without them.
+TEMPLATE_MODULES=${DZ_TEMPLATE_MODULES:-account,sale_management,purchase,hr_expense,fs_storage}
 TEMPLATE_DB=dz_template_$RUN_ID
 # Developers may keep the template between runs with DZ_REUSE_TEMPLATE=1 (CI never does).
 # (named by a digest of the modules: PostgreSQL cuts names at 63 bytes, and the demo templates
@@ -32,8 +34,48 @@ cleanup() {
         done
     fi
     dropdb --if-exists "${TEST_DB}_second" 2>/dev/null || true
+    if [ -n "${SFTP_DIR:-}" ]; then
+        [ -f "$SFTP_DIR/sshd.pid" ] && kill "$(cat "$SFTP_DIR/sshd.pid")" 2>/dev/null
+        rm -rf "$SFTP_DIR"
+    fi
 }
 trap cleanup EXIT
+
+free_port() {
+    "$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+start_sftp_server() {
+    # A real SFTP server for the remote copies' tests: Debian's OpenSSH on 127.0.0.1 with host and
+    # client keys of its own, which only speaks SFTP; the tests store in $DZ_SFTP_ROOT.
+    apt_install openssh-server
+    SFTP_DIR=$(mktemp -d "${TMPDIR:-/tmp}/dz-sftp-XXXXXX")
+    mkdir -p "$SFTP_DIR/root"
+    ssh-keygen -q -t ed25519 -N "" -f "$SFTP_DIR/host_key"
+    ssh-keygen -q -t ed25519 -N "" -f "$SFTP_DIR/client_key"
+    cp "$SFTP_DIR/client_key.pub" "$SFTP_DIR/authorized_keys"
+    local port
+    port=$(free_port)
+    cat >"$SFTP_DIR/sshd_config" <<EOF
+ListenAddress 127.0.0.1
+Port $port
+HostKey $SFTP_DIR/host_key
+AuthorizedKeysFile $SFTP_DIR/authorized_keys
+AuthenticationMethods publickey
+PasswordAuthentication no
+KbdInteractiveAuthentication no
+PermitRootLogin prohibit-password
+StrictModes no
+UsePAM no
+PidFile $SFTP_DIR/sshd.pid
+Subsystem sftp internal-sftp
+ForceCommand internal-sftp
+EOF
+    [ "$(id -u)" -ne 0 ] || mkdir -p /run/sshd  # its privilege separation folder
+    /usr/sbin/sshd -f "$SFTP_DIR/sshd_config" -E "$SFTP_DIR/sshd.log" \
+        || die "the SFTP server did not start: $(cat "$SFTP_DIR/sshd.log" 2>/dev/null)"
+    export DZ_SFTP_PORT=$port DZ_SFTP_USER=$(id -un) DZ_SFTP_KEY=$SFTP_DIR/client_key DZ_SFTP_ROOT=$SFTP_DIR/root
+}
 
 failed=0
 passed=0
@@ -80,8 +122,9 @@ build_template
 for job in ${demo_a:-} ${demo_b:-}; do wait "$job" || die "building a demo template failed"; done
 createdb -T "$TEMPLATE_DB" "$TEST_DB"
 
+start_sftp_server
 say "Odoo tests of danger_zone (log: $ODOO_LOG)"
-port=$("$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+port=$(free_port)
 # Tests that need a second database copy the template (test_restore_cli.py).
 DZ_TEMPLATE_DB=$TEMPLATE_DB DZ_DEMO_TEMPLATE_A=$DEMO_TEMPLATE_A DZ_DEMO_TEMPLATE_B=$DEMO_TEMPLATE_B odoo_bin -d "$TEST_DB" -i danger_zone --test-enable --test-tags "/danger_zone${DZ_TEST_TAGS:+,$DZ_TEST_TAGS}" \
     --stop-after-init --without-demo=all --http-interface=127.0.0.1 --http-port="$port" \

@@ -35,6 +35,21 @@ def kept_until(created, days, weeks=0, months=0):
     return ends
 
 
+def set_expiry(records, moment_field):
+    """Set the ``expires_at`` of each record (backups, copies) from its company's retention,
+    computed over that company's ``records`` by their datetime field ``moment_field``."""
+    for company, company_records in records.grouped("company_id").items():
+        ends = kept_until(
+            company_records.mapped(moment_field),
+            company.danger_zone_backup_retention_days,
+            company.danger_zone_backup_keep_weeks,
+            company.danger_zone_backup_keep_months,
+        )
+        for record in company_records:
+            if record.expires_at != ends[record[moment_field]]:
+                record.expires_at = ends[record[moment_field]]
+
+
 def _week_start(moment):
     return datetime(moment.year, moment.month, moment.day) - timedelta(days=moment.weekday())
 

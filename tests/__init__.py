@@ -10,6 +10,7 @@ from . import (
     test_owner_only_paths,
     test_ownership,
     test_reference_indexes,
+    test_remote_copy,
     test_restore,
     test_restore_books,
     test_restore_cli,
