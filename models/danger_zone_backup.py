@@ -124,6 +124,9 @@ class DangerZoneBackup(models.Model):
         }
         return self._create_job(company, values, "danger_zone.ir_cron_danger_zone_backup_queue")
 
+    def _kind(self):
+        return self.env._("backup")
+
     @api.model
     def _busy_message(self, company):
         return self.env._(
@@ -217,7 +220,9 @@ class DangerZoneBackup(models.Model):
 
     @api.model
     def _cron_daily(self):
-        """Queue the daily backup of every company that asked for one."""
+        """Queue the daily backup of every company that asked for one; alert the owners whose
+        daily backups have not succeeded for the days they set."""
+        self._alert_missing_daily()
         for company in self.env["res.company"].sudo().search([("danger_zone_daily_backup", "=", True)]):
             try:
                 with self.env.cr.savepoint():
@@ -225,6 +230,37 @@ class DangerZoneBackup(models.Model):
             except (UserError, psycopg2.errors.SerializationFailure) as error:
                 # a job is queued or running, or another request claimed the company just now
                 _logger.info("Danger Zone: no daily backup of company %s today: %s", company.id, error)
+
+    @api.model
+    def _alert_missing_daily(self):
+        """Daily backups asked for more than N days ago, none done in the last N days: alert."""
+        now = fields.Datetime.now()
+        companies = (
+            self.env["res.company"]
+            .sudo()
+            .search([("danger_zone_daily_backup", "=", True), ("danger_zone_alert_days", ">", 0)])
+        )
+        for company in companies:
+            since = now - timedelta(days=company.danger_zone_alert_days)
+            daily = [("company_id", "=", company.id), ("trigger", "=", "daily")]
+            asked = self.sudo().search_count([*daily, ("create_date", "<", since)], limit=1)
+            succeeded = self.sudo().search_count(
+                [*daily, ("state", "in", ("done", "expired")), ("finished_at", ">=", since)], limit=1
+            )
+            if asked and not succeeded:
+                company._danger_zone_alert(
+                    self.env._(
+                        "Danger Zone: no daily backup of %(company)s for %(days)s days",
+                        company=company.name,
+                        days=company.danger_zone_alert_days,
+                    ),
+                    self.env._(
+                        "No daily backup of %(company)s has succeeded since %(since)s. The Danger Zone "
+                        "page lists the backups and why they failed.",
+                        company=company.name,
+                        since=fields.Datetime.to_string(since),
+                    ),
+                )
 
     # ------------------------------------------------------------------
     # Running one backup

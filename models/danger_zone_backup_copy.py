@@ -60,6 +60,14 @@ class DangerZoneBackupCopy(models.Model):
             reason = str(error) if isinstance(error, UserError | remote_copy.CopyMismatch) else repr(error)
             _logger.warning("Danger Zone: copy of backup %s to %s failed: %s", backup.id, code, reason)
             values.update(state="failed", error=reason)
+            backup.company_id._danger_zone_alert(
+                self.env._(
+                    "Danger Zone: the copy of a backup of %(company)s to %(storage)s failed",
+                    company=backup.company_id.name,
+                    storage=code,
+                ),
+                reason,
+            )
         return self.sudo().create(values)
 
     def _path(self, backup):

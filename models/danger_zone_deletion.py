@@ -49,6 +49,9 @@ class DangerZoneDeletion(models.Model):
             deletion.company_id.with_user(deletion.requested_by_id)._danger_zone_check_owner()
         return deletions
 
+    def _kind(self):
+        return self.env._("deletion")
+
     @api.model
     def _busy_message(self, company):
         return self.env._("The deletion of %(company)s is already queued or running.", company=company.name)

@@ -179,13 +179,7 @@ class DangerZoneJob(models.AbstractModel):
             self.env.cr.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_NAMESPACE, job._lock_key()])
             if self.env.cr.fetchone()[0]:
                 self.env.cr.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, job._lock_key()])
-                job.write(
-                    {
-                        "state": "failed",
-                        "error": self.env._("Interrupted: the worker that ran it stopped."),
-                        "finished_at": fields.Datetime.now(),
-                    }
-                )
+                job._fail(UserError(self.env._("Interrupted: the worker that ran it stopped.")))
 
     @api.model
     def _cron_process_queue(self):
@@ -328,6 +322,19 @@ class DangerZoneJob(models.AbstractModel):
         )
         _logger.debug("Danger Zone: failure\n%s", traceback.format_exc())
         self.write({"state": "failed", "error": reason, "finished_at": fields.Datetime.now()})
+        self.company_id._danger_zone_alert(
+            self.env._(
+                "Danger Zone: the %(job)s of %(company)s failed",
+                job=self._kind(),
+                company=self.company_id.name,
+            ),
+            reason,
+            self._notified_user(),
+        )
+
+    def _kind(self):
+        """What the job is, in the alert about its failure ("backup", "restore"...)."""
+        raise NotImplementedError
 
     def _read_committed(self):
         """Progress is committed on this job's row from other cursors while the job runs: its

@@ -71,6 +71,9 @@ class DangerZoneRestore(models.Model):
             restore.company_id.with_user(restore.requested_by_id or self.env.user)._danger_zone_check_owner()
         return restores
 
+    def _kind(self):
+        return self.env._("restore")
+
     @api.model
     def _busy_message(self, company):
         return self.env._(

@@ -1,7 +1,8 @@
 import logging
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools import plaintext2html
 
 from ..services import encryption
 from ..services.reference_indexes import index_references
@@ -19,6 +20,7 @@ OWNER_SETTINGS = frozenset(
         "danger_zone_backup_keep_months",
         "danger_zone_backup_recipient",
         "danger_zone_backup_storage",
+        "danger_zone_alert_days",
     }
 )
 
@@ -91,6 +93,13 @@ class ResCompany(models.Model):
     danger_zone_copy_ids = fields.One2many(
         "danger.zone.backup.copy", "company_id", string="Remote Copies", readonly=True, groups=OWNER_GROUP
     )
+    danger_zone_alert_days = fields.Integer(
+        string="Alert Without a Daily Backup For (days)",
+        default=2,
+        groups=OWNER_GROUP,
+        help="You get an email and an activity when no daily backup has succeeded for this many days "
+        "(0: never). Failed backups, copies, restores and deletions are always told.",
+    )
     danger_zone_is_owner = fields.Boolean(
         compute="_compute_danger_zone_is_owner",
         help="Whether the current user owns this company.",
@@ -145,6 +154,8 @@ class ResCompany(models.Model):
             raise UserError(self.env._("Daily backups must be kept at least one day."))
         if any(vals.get(name, 0) < 0 for name in KEPT_PERIODS):
             raise UserError(self.env._("Weekly and monthly backups are kept for zero periods or more."))
+        if vals.get("danger_zone_alert_days", 0) < 0:
+            raise UserError(self.env._("The days before an alert are zero (never) or more."))
         if vals.get("danger_zone_backup_recipient"):
             vals = dict(vals, danger_zone_backup_recipient=vals["danger_zone_backup_recipient"].strip())
             try:
@@ -181,6 +192,32 @@ class ResCompany(models.Model):
                 )
             )
         return super().unlink()
+
+    def _danger_zone_alert(self, subject, body, user=None):
+        """Tell the owner (or ``user``) that something went wrong: an email through the mail
+        queue, and an activity on the company's contact (res.company has no chatter; its partner
+        does), one per subject while it is open."""
+        self.ensure_one()
+        company = self.sudo()
+        user = (user or company.danger_zone_owner_id).sudo()
+        if not user:
+            return
+        mail_server = self.env["ir.mail_server"].sudo().with_company(company)
+        self.env["mail.mail"].sudo().create(
+            {
+                "subject": subject,
+                "body_html": plaintext2html(body),
+                "email_from": mail_server._get_default_from_address() or user.email_formatted,
+                "recipient_ids": [Command.link(user.partner_id.id)],
+            }
+        )
+        partner = company.partner_id
+        if not partner.activity_ids.filtered(
+            lambda activity: (activity.summary, activity.user_id) == (subject, user)
+        ):
+            partner.activity_schedule(
+                "mail.mail_activity_data_warning", summary=subject, note=body, user_id=user.id
+            )
 
     @api.model
     def _danger_zone_default_owner(self):

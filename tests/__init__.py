@@ -1,4 +1,5 @@
 from . import (
+    test_alerts,
     test_backup,
     test_backup_cli_and_snapshot,
     test_backup_job,

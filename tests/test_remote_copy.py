@@ -18,11 +18,11 @@ from odoo.tests import tagged
 
 from ..engine import open_backup
 from ..services import remote_copy
-from .backup_case import BackupCase
+from .test_alerts import AlertCase
 
 
 @tagged("post_install", "-at_install")
-class TestRemoteCopy(BackupCase):
+class TestRemoteCopy(AlertCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -106,9 +106,12 @@ class TestRemoteCopy(BackupCase):
     def test_an_unreachable_storage_fails_the_copy_visibly(self):
         closed_port = self._closed_port()
         down = self._storage("dz_down", "sftp", self._sftp_options(closed_port))
-        backup, copy = self.copy_to(down)
+        with self.mock_mail_gateway():
+            backup, copy = self.copy_to(down)
         self.assertEqual((backup.state, copy.state, backup.copy_state), ("done", "failed", "failed"))
         self.assertRegex(copy.error, "Unable to connect|Connection refused|NoValidConnections")
+        subject = f"Danger Zone: the copy of a backup of {self.company.name} to dz_down failed"
+        self.assertAlerted(subject, f"Unable to connect to port {closed_port}")
 
     def _closed_port(self):
         with socket.socket() as probe:
