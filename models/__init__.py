@@ -4,6 +4,7 @@ from . import danger_zone_job
 from . import (
     danger_zone_backup,
     danger_zone_backup_copy,
+    danger_zone_backup_trial,
     danger_zone_backup_download,
     danger_zone_company_claim,
     danger_zone_deletion,

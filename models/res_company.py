@@ -2,7 +2,7 @@ import logging
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError
-from odoo.tools import plaintext2html
+from odoo.tools import format_datetime, plaintext2html
 
 from ..services import encryption
 from ..services.reference_indexes import index_references
@@ -100,6 +100,15 @@ class ResCompany(models.Model):
         help="You get an email and an activity when no daily backup has succeeded for this many days "
         "(0: never). Failed backups, copies, restores and deletions are always told.",
     )
+    danger_zone_last_trial = fields.Char(
+        "Last Trial Restore",
+        compute="_compute_danger_zone_last_checks",
+        groups=OWNER_GROUP,
+        help="Every night, the newest daily backup goes through the restore's full check, rolled back.",
+    )
+    danger_zone_last_copy = fields.Char(
+        "Last Remote Copy", compute="_compute_danger_zone_last_checks", groups=OWNER_GROUP
+    )
     danger_zone_is_owner = fields.Boolean(
         compute="_compute_danger_zone_is_owner",
         help="Whether the current user owns this company.",
@@ -113,6 +122,29 @@ class ResCompany(models.Model):
     def _compute_danger_zone_is_owner(self):
         for company in self:
             company.danger_zone_is_owner = company.danger_zone_owner_id == self.env.user
+
+    def _compute_danger_zone_last_checks(self):
+        Backups, Copies = self.env["danger.zone.backup"].sudo(), self.env["danger.zone.backup.copy"].sudo()
+        for company in self:
+            checked = Backups.search(
+                [("company_id", "=", company.id), ("trial_checked_at", "!=", False)],
+                order="trial_checked_at desc, id desc",
+                limit=1,
+            )
+            copy = Copies.search([("company_id", "=", company.id)], limit=1)
+            company.danger_zone_last_trial = bool(checked) and self.env._(
+                "%(state)s, checked on %(when)s%(why)s",
+                state=_label(checked, "trial_state"),
+                when=format_datetime(self.env, checked.trial_checked_at),
+                why=f": {checked.trial_error}" if checked.trial_error else "",
+            )
+            company.danger_zone_last_copy = bool(copy) and self.env._(
+                "%(state)s, to %(storage)s on %(when)s%(why)s",
+                state=_label(copy, "state"),
+                storage=copy.storage_code,
+                when=format_datetime(self.env, copy.create_date),
+                why=f": {copy.error}" if copy.error else "",
+            )
 
     def _compute_danger_zone_storage_available(self):
         self.danger_zone_storage_available = "fs.storage" in self.env
@@ -303,3 +335,8 @@ class ResCompany(models.Model):
             raise UserError(
                 self.env._("%(user)s already owns %(company)s.", user=new_owner.name, company=self.name)
             )
+
+
+def _label(record, field_name):
+    """The label of a selection field's value, in the user's language."""
+    return dict(record._fields[field_name]._description_selection(record.env))[record[field_name]]

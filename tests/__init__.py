@@ -24,6 +24,7 @@ from . import (
     test_scope_discovery,
     test_sql_helpers,
     test_table_constraints,
+    test_trial_restore,
     test_ui,
     test_xmlrpc_access,
 )
