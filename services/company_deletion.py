@@ -164,8 +164,7 @@ class CompanyDeletion(CompanyPurge):
         return added
 
     def _round_models(self, round_number):
-        self.cr.execute("SELECT DISTINCT model FROM danger_zone_purge WHERE round = %s", [round_number])
-        return {self.env[model]._table: model for (model,) in self.cr.fetchall()}
+        return {self.env[model]._table: model for model in self.round_models.get(round_number, ())}
 
     def _collectable(self, table):
         """The model of ``table`` when its rows can be collected, else None."""

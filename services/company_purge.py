@@ -13,6 +13,7 @@ deleting a referenced row (``ON DELETE RESTRICT``/``NO ACTION``).
 """
 
 import heapq
+from collections import Counter
 
 from odoo.tools import SQL
 
@@ -34,6 +35,10 @@ class CompanyPurge:
         self.company_id = company.id
         self.rules = rules
         self._model_of = {Model._table: name for name, Model in env.registry.items() if Model._auto}
+        # what danger_zone_purge holds, kept as rows go in and out: reading a table of millions
+        # of rows to count them, or to find a round's models, costs a pass over it each time
+        self.collected = Counter()  # model -> rows
+        self.round_models = {}  # round -> models that rows were added for
 
     def collect(self):
         """Fill the temporary table danger_zone_purge; return the counts per model."""
@@ -69,6 +74,8 @@ class CompanyPurge:
     def _create_table(self):
         self.env.flush_all()  # SQL from here on: the database must hold what the ORM holds
         disable_jit(self.cr)
+        self.collected.clear()
+        self.round_models.clear()
         self.cr.execute("DROP TABLE IF EXISTS danger_zone_purge")
         self.cr.execute(
             """CREATE TEMPORARY TABLE danger_zone_purge (
@@ -91,8 +98,7 @@ class CompanyPurge:
         self.cr.execute("ANALYZE danger_zone_purge")
 
     def _counts(self):
-        self.cr.execute("SELECT model, count(*) FROM danger_zone_purge GROUP BY model ORDER BY model")
-        return dict(self.cr.fetchall())
+        return {model: self.collected[model] for model in sorted(self.collected) if self.collected[model]}
 
     def _table(self, model):
         return SQL.identifier(self.env[model]._table)
@@ -118,7 +124,10 @@ class CompanyPurge:
                 self._protected(model),
             )
         )
-        return self.cr.rowcount
+        if added := self.cr.rowcount:
+            self.collected[model] += added
+            self.round_models.setdefault(round_number, set()).add(model)
+        return added
 
     def _own_rows(self):
         """The condition on a table (alias x) that selects the company's own rows."""
@@ -223,8 +232,7 @@ class CompanyPurge:
         return self.cr.fetchall()
 
     def _purged_tables(self):
-        self.cr.execute("SELECT DISTINCT model FROM danger_zone_purge")
-        return {self.env[model]._table: model for (model,) in self.cr.fetchall()}
+        return {self.env[model]._table: model for model in self._counts()}
 
     def _link_owners(self, keys, table_model):
         """Link tables (many2many) -> [(column, model)]: the purged rows that take a link row with them."""
@@ -255,6 +263,7 @@ class CompanyPurge:
                     )
                 )
                 kept += self.cr.rowcount
+                self.collected[table_model[referenced]] -= self.cr.rowcount
             if not kept:
                 return
 
