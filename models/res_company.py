@@ -5,11 +5,13 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tools import format_datetime, plaintext2html
 
 from ..services import encryption
+from ..services.history_chart import history_chart
 from ..services.reference_indexes import index_references
 
 _logger = logging.getLogger(__name__)
 
 OWNER_GROUP = "danger_zone.group_danger_zone_owner"
+HISTORY_LENGTH = 30  # backups drawn on the page
 KEPT_PERIODS = ("danger_zone_backup_keep_weeks", "danger_zone_backup_keep_months")
 # The Danger Zone settings of a company, which its owner alone changes.
 OWNER_SETTINGS = frozenset(
@@ -109,6 +111,13 @@ class ResCompany(models.Model):
     danger_zone_last_copy = fields.Char(
         "Last Remote Copy", compute="_compute_danger_zone_last_checks", groups=OWNER_GROUP
     )
+    danger_zone_backup_chart = fields.Html(
+        "Backup History",
+        compute="_compute_danger_zone_backup_chart",
+        sanitize=False,  # drawn here from numbers and escaped text (services/history_chart.py)
+        groups=OWNER_GROUP,
+        help="The last backups: the height of a bar is the file's size, its colour the outcome.",
+    )
     danger_zone_is_owner = fields.Boolean(
         compute="_compute_danger_zone_is_owner",
         help="Whether the current user owns this company.",
@@ -144,6 +153,17 @@ class ResCompany(models.Model):
                 storage=copy.storage_code,
                 when=format_datetime(self.env, copy.create_date),
                 why=f": {copy.error}" if copy.error else "",
+            )
+
+    def _compute_danger_zone_backup_chart(self):
+        Backups = self.env["danger.zone.backup"].sudo()
+        for company in self:
+            last = Backups.search([("company_id", "=", company.id)], limit=HISTORY_LENGTH)  # newest first
+            company.danger_zone_backup_chart = bool(last) and history_chart(
+                [
+                    (format_datetime(self.env, backup.create_date), backup.file_size, backup.state)
+                    for backup in reversed(last)
+                ]
             )
 
     def _compute_danger_zone_storage_available(self):

@@ -15,6 +15,7 @@ from odoo.tests import tagged
 
 from ..engine import BackupFormatError, open_backup
 from ..services import company_scope
+from ..services.stored_files import human_size
 from .backup_case import BackupCase, read_backup, records_by_model
 
 
@@ -157,6 +158,19 @@ class TestBackupJob(BackupCase):
         expected |= {newest_of_month[month] for month in months}
         self.assertEqual(sorted(kept), sorted(expected))
         self.assertEqual(len(kept), 8 + 2 + 11, "a week of days, two more Sundays, eleven month ends")
+
+    def test_the_page_draws_the_last_backups_sizes_and_outcomes(self):
+        done = self.backup()
+        line = self.env["account.move.line"].search([("company_id", "=", self.company.id)], limit=1)
+        self.env.cr.execute("UPDATE account_move_line SET discount = 'NaN' WHERE id = %s", [line.id])
+        self.assertEqual(self._build_backup().state, "failed")
+        chart = self.company.with_user(self.owner).danger_zone_backup_chart
+        self.assertEqual(chart.count("<rect"), 2)
+        self.assertLess(
+            chart.index("o_danger_zone_done"), chart.index("o_danger_zone_failed"), "oldest first"
+        )
+        self.assertIn(f"done, {human_size(done.file_size)}</title>", chart)
+        self.assertFalse(self.other_company.with_user(self.other_owner).danger_zone_backup_chart)
 
     def test_progress_reaches_100(self):
         backup = self.backup()

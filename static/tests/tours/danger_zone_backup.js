@@ -60,6 +60,10 @@ registry.category("web_tour.tours").add("danger_zone_backup_ready", {
             run: "click",
         },
         {
+            content: "The history chart draws the backup done",
+            trigger: ".o_danger_zone .o_danger_zone_history svg rect.o_danger_zone_done",
+        },
+        {
             content: "Download opens the dialog: as it is, or encrypted with a passphrase",
             trigger: ".o_danger_zone .o_data_row:contains(Done) button[name=action_download]",
             run: "click",
