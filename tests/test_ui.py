@@ -16,6 +16,19 @@ class TestDangerZoneUi(DangerZoneUsersMixin, HttpCase):
     def test_owner_opens_danger_zone_from_settings(self):
         self.start_tour("/odoo/settings", "danger_zone_settings_page", login="dz_owner")
 
+    def test_owner_sets_daily_backups_alerts_and_remote_copies(self):
+        self.env["fs.storage"].create(
+            {"name": "Tour Copies", "code": "dz_tour", "protocol": "memory", "directory_path": "/copies"}
+        )
+        self.start_tour("/odoo/settings", "danger_zone_backup_settings", login="dz_owner")
+        settings = self.company.read(
+            ["danger_zone_daily_backup", "danger_zone_alert_days", "danger_zone_backup_storage"]
+        )[0]
+        self.assertEqual(
+            [settings[name] for name in ("danger_zone_daily_backup", "danger_zone_alert_days")], [True, 3]
+        )
+        self.assertEqual(settings["danger_zone_backup_storage"], "dz_tour")
+
     def test_owner_requests_a_backup_and_sees_it_ready(self):
         self.owner.groups_id |= self.env.ref("account.group_account_manager")
         self.start_tour("/odoo/settings", "danger_zone_backup_request", login="dz_owner")

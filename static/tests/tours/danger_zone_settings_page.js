@@ -44,6 +44,38 @@ registry.category("web_tour.tours").add("danger_zone_settings_page", {
     ],
 });
 
+// The owner turns daily backups on, sets when to be alerted and where to copy backups, and saves.
+registry.category("web_tour.tours").add("danger_zone_backup_settings", {
+    steps: () => [
+        {
+            trigger: ".o_main_navbar [data-menu-xmlid='danger_zone.menu_danger_zone']",
+            run: "click",
+        },
+        {
+            content: "Turn daily backups on",
+            trigger: ".o_danger_zone .o_field_widget[name=danger_zone_daily_backup] input",
+            run: "click",
+        },
+        {
+            content: "Be alerted after three days without a daily backup",
+            trigger: ".o_danger_zone .o_field_widget[name=danger_zone_alert_days] input",
+            run: "edit 3",
+        },
+        {
+            content: "Copy the backups to a storage of fs_storage",
+            trigger: ".o_danger_zone .o_field_widget[name=danger_zone_backup_storage] select",
+            run: "selectByLabel Tour Copies",
+        },
+        {
+            trigger: ".o_form_button_save",
+            run: "click",
+        },
+        {
+            trigger: ".o_form_saved",
+        },
+    ],
+});
+
 // An owner whose current company is not one of theirs has no Danger Zone menu.
 registry.category("web_tour.tours").add("danger_zone_menu_hidden_for_other_company", {
     steps: () => [
