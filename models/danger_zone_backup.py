@@ -19,6 +19,7 @@ from ..services import age_passphrase, encryption, retention
 from ..services.backup_export import BackupExport
 from ..services.snapshot_reader import SnapshotReader
 from ..services.stored_files import mimetype_of, open_attachment
+from .danger_zone_backup_copy import COPY_STATES
 
 _logger = logging.getLogger(__name__)
 
@@ -58,7 +59,7 @@ class DangerZoneBackup(models.Model):
     download_count = fields.Integer("Downloads", compute="_compute_download_count")
     copy_ids = fields.One2many("danger.zone.backup.copy", "backup_id", string="Remote Copies")
     copy_state = fields.Selection(
-        [("copied", "Copied"), ("failed", "Failed"), ("removed", "Removed")],
+        COPY_STATES,
         string="Remote Copy",
         compute="_compute_copy_state",
         help="The state of the backup's last copy to the remote storage.",

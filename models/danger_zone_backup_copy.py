@@ -9,6 +9,8 @@ from ..services.stored_files import open_attachment
 
 _logger = logging.getLogger(__name__)
 
+COPY_STATES = [("copied", "Copied"), ("failed", "Failed"), ("removed", "Removed")]
+
 
 class DangerZoneBackupCopy(models.Model):
     """A backup's file copied to a remote storage of the OCA's ``fs_storage`` (SFTP, S3, a local
@@ -26,9 +28,7 @@ class DangerZoneBackupCopy(models.Model):
     company_id = fields.Many2one(related="backup_id.company_id", store=True, index=True)
     storage_code = fields.Char("Storage", readonly=True, help="The code of the fs_storage it was sent to.")
     path = fields.Char(readonly=True, help="Where the file is on the storage.")
-    state = fields.Selection(
-        [("copied", "Copied"), ("failed", "Failed"), ("removed", "Removed")], required=True, readonly=True
-    )
+    state = fields.Selection(COPY_STATES, required=True, readonly=True)
     file_size = fields.Integer("Size (bytes)", readonly=True)
     checksum = fields.Char("SHA-256", readonly=True, help="Of the copy as it was read back.")
     error = fields.Text(readonly=True)
