@@ -1,7 +1,7 @@
 {
     "name": "Danger Zone",
     "summary": "Back up, restore or delete one company's business data, for its owner only",
-    "version": "18.0.1.29.0",
+    "version": "18.0.1.30.0",
     "category": "Administration",
     "author": "Danger Zone developers",
     "maintainers": ["danger-zone"],
@@ -17,6 +17,7 @@
         "wizards/danger_zone_backup_wizard_views.xml",
         "wizards/danger_zone_restore_wizard_views.xml",
         "wizards/danger_zone_delete_wizard_views.xml",
+        "views/danger_zone_deletion_views.xml",
         "views/res_company_views.xml",
         "views/danger_zone_menus.xml",
     ],

@@ -99,6 +99,12 @@ def _parser():
     delete.add_argument(
         "--yes", metavar="NAME", help="confirm without a question: the company's name, exactly"
     )
+    delete.add_argument(
+        "--no-final-backup",
+        action="store_true",
+        help="do not take the final backup (kept 24 hours on the deletion for the owner, and copied "
+        "to their remote storage); the choice is recorded",
+    )
     return parser
 
 
@@ -244,9 +250,13 @@ def delete(registry, args):
         if confirmation != name:
             raise UserError(f"The name does not match {name!r}: nothing was deleted.")
         started = time.perf_counter()
-        job = company.env["danger.zone.deletion"]._request(company, trigger="cli")
+        job = company.env["danger.zone.deletion"]._request(
+            company, trigger="cli", final_backup=not args.no_final_backup
+        )
         job._run()
         print(job.report_text)
+        if job.file_name:
+            print(f"Final backup: {job.file_name} ({job.file_size} bytes, SHA-256 {job.checksum})")
         if job.state != "done":
             raise UserError(f"The deletion failed: {job.error}")
         elapsed = time.perf_counter() - started

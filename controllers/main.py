@@ -14,6 +14,9 @@ from ..services.stored_files import FileTooLarge
 
 _logger = logging.getLogger(__name__)
 
+# What keeps a backup file that the download route sends: backups, and deletions' final backups.
+DOWNLOADABLE_MODELS = ("danger.zone.backup", "danger.zone.deletion")
+
 
 def _body_limit(controller):
     """The route's ``max_content_length``, which Odoo asks before it reads the body: refuse
@@ -111,12 +114,15 @@ class DangerZoneController(http.Controller):
         return _upload_answer(upload)
 
     @http.route("/danger_zone/backup/download", type="http", auth="user", methods=["POST"], csrf=True)
-    def danger_zone_download(self, backup_id, passphrase="", passphrase_again="", **kwargs):
-        """The backup's file as it is, or encrypted with the passphrase typed twice (age
-        format). Errors come back as Odoo's own downloads send them, for the web client to show."""
+    def danger_zone_download(self, model, record_id, passphrase="", passphrase_again="", **kwargs):
+        """The backup file of the record (``model``: a backup or a deletion) as it is, or
+        encrypted with the passphrase typed twice (age format). Errors come back as Odoo's own
+        downloads send them, for the web client to show."""
         try:
-            backup = request.env["danger.zone.backup"].browse(_integer(backup_id))
-            file, name, size = backup._download_file(
+            if model not in DOWNLOADABLE_MODELS:
+                raise UserError(request.env._("There is no backup file on %s.", model))
+            record = request.env[model].browse(_integer(record_id))
+            file, name, size = record._download_file(
                 passphrase, passphrase_again, request.httprequest.remote_addr
             )
         except (UserError, AccessError, AccessDenied) as error:

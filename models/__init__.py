@@ -1,11 +1,10 @@
 # isort: skip_file
-# The job mixin first: the jobs inherit it.
-from . import danger_zone_job
+# The mixins first: the jobs inherit them.
+from . import danger_zone_job, danger_zone_backup_download
 from . import (
     danger_zone_backup,
     danger_zone_backup_copy,
     danger_zone_backup_trial,
-    danger_zone_backup_download,
     danger_zone_company_claim,
     danger_zone_deletion,
     danger_zone_password_failure,

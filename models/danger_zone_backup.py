@@ -15,10 +15,10 @@ from odoo.tools import config
 
 from ..engine import FORMAT, FORMAT_VERSION, BackupFormatError, open_backup, sign_manifest, write_backup
 from ..engine.read_back import ReadBack
-from ..services import age_passphrase, encryption, retention
+from ..services import encryption, retention
 from ..services.backup_export import BackupExport
 from ..services.snapshot_reader import SnapshotReader
-from ..services.stored_files import mimetype_of, open_attachment
+from ..services.stored_files import mimetype_of
 from .danger_zone_backup_copy import COPY_STATES
 
 _logger = logging.getLogger(__name__)
@@ -28,12 +28,18 @@ DOWNLOAD_HOURS = 24
 
 class DangerZoneBackup(models.Model):
     _name = "danger.zone.backup"
-    _inherit = "danger.zone.job"
+    _inherit = ["danger.zone.job", "danger.zone.downloadable"]
     _description = "Danger Zone: backup of a company's business data"
 
     name = fields.Char(compute="_compute_name")
     trigger = fields.Selection(
-        [("manual", "Manual"), ("daily", "Daily"), ("cli", "Command line"), ("safety", "Before a restore")],
+        [
+            ("manual", "Manual"),
+            ("daily", "Daily"),
+            ("cli", "Command line"),
+            ("safety", "Before a restore"),
+            ("final", "Before a deletion"),
+        ],
         required=True,
         default="manual",
         readonly=True,
@@ -43,9 +49,6 @@ class DangerZoneBackup(models.Model):
         [("zip", "ZIP"), ("json", "JSON")], required=True, default="zip", readonly=True
     )
     with_attachments = fields.Boolean(readonly=True)
-    file_name = fields.Char(readonly=True)
-    file_size = fields.Integer("Size (bytes)", readonly=True)
-    checksum = fields.Char("SHA-256", readonly=True)
     record_count = fields.Integer("Records", readonly=True)
     model_counts = fields.Json(readonly=True)
     left_out = fields.Json(
@@ -54,18 +57,14 @@ class DangerZoneBackup(models.Model):
         help="The models holding the company's rows that the backup leaves out, and why.",
     )
     left_out_text = fields.Text("Left Out", compute="_compute_left_out_text")
-    expires_at = fields.Datetime(readonly=True, help="The file is deleted after this moment.")
     download_ids = fields.One2many("danger.zone.backup.download", "backup_id", string="Downloads")
-    download_count = fields.Integer("Downloads", compute="_compute_download_count")
+    download_count = fields.Integer("Number of Downloads", compute="_compute_download_count")
     copy_ids = fields.One2many("danger.zone.backup.copy", "backup_id", string="Remote Copies")
     copy_state = fields.Selection(
         COPY_STATES,
         string="Remote Copy",
         compute="_compute_copy_state",
         help="The state of the backup's last copy to the remote storage.",
-    )
-    encrypted_to = fields.Char(
-        readonly=True, help="The age public key the file is encrypted to: its identity file opens it."
     )
 
     @api.depends("download_ids")
@@ -135,22 +134,6 @@ class DangerZoneBackup(models.Model):
             company=company.name,
         )
 
-    def action_download(self):
-        """Open the download dialog: the file as it is, or encrypted with a passphrase typed
-        twice (the ``danger_zone_download`` client action posts it to the download route)."""
-        self._check_downloadable()
-        return {
-            "type": "ir.actions.client",
-            "tag": "danger_zone_download",
-            "name": self.env._("Download the Backup"),
-            "target": "new",
-            "params": {
-                "backup_id": self.id,
-                "file_name": self.file_name,
-                "encrypted_to": self.encrypted_to or "",
-            },
-        }
-
     def _check_downloadable(self):
         """The owner's, done, not expired; else the reason."""
         self.ensure_one()
@@ -160,42 +143,8 @@ class DangerZoneBackup(models.Model):
                 self.env._("This backup cannot be downloaded: it is %(state)s.", state=self.state)
             )
 
-    def _download_file(self, passphrase="", passphrase_again="", remote_address=None):
-        """(binary file object, name, size) of the file to send: the backup as it is, or, with
-        a passphrase, encrypted in the age format into an anonymous temporary file. The
-        passphrase goes no further than this request: nothing keeps it. The download is
-        recorded (``download_ids``)."""
-        self._check_downloadable()
-        if passphrase != passphrase_again:
-            raise UserError(self.env._("The two passphrases differ: type the same one twice."))
-        if passphrase and self.encrypted_to:
-            raise UserError(
-                self.env._("This backup is encrypted to your public key already: download it as it is.")
-            )
-        stored = open_attachment(self.attachment_id)
-        if not passphrase:
-            self._record_download(self.file_name, self.checksum, remote_address)
-            return stored, self.file_name, self.attachment_id.sudo().file_size
-        encrypted = tempfile.TemporaryFile()  # noqa: SIM115 - the response closes it
-        hashing = _HashingWriter(encrypted)
-        with stored:
-            age_passphrase.encrypt(stored, hashing, passphrase)
-        self._record_download(f"{self.file_name}.age", hashing.hexdigest(), remote_address, True)
-        size = encrypted.tell()
-        encrypted.seek(0)
-        return encrypted, f"{self.file_name}.age", size
-
-    def _record_download(self, file_name, checksum, remote_address, encrypted=False):
-        self.env["danger.zone.backup.download"].sudo().create(
-            {
-                "backup_id": self.id,
-                "user_id": self.env.uid,
-                "remote_address": remote_address,
-                "file_name": file_name,
-                "checksum": checksum,
-                "encrypted": encrypted,
-            }
-        )
+    def _download_link(self):
+        return {"backup_id": self.id}
 
     # ------------------------------------------------------------------
     # Scheduled actions
@@ -204,9 +153,11 @@ class DangerZoneBackup(models.Model):
     def _cron_expire(self):
         """Delete the files of backups past their expiry; they stay listed as expired. The
         daily backups' expiry is first recomputed from the owner's retention (the last days,
-        weeks and months), which also applies to the copies on the remote storage."""
+        weeks and months), which also applies to the copies on the remote storage. The final
+        backups of deletions go after their 24 hours too."""
         self._apply_retention()
         self.env["danger.zone.backup.copy"]._apply_retention()
+        self.env["danger.zone.deletion"]._expire_final_backups()
         expired = self.sudo().search([("state", "=", "done"), ("expires_at", "<", fields.Datetime.now())])
         attachments = expired.attachment_id
         expired.write({"state": "expired", "attachment_id": False})
@@ -285,8 +236,8 @@ class DangerZoneBackup(models.Model):
             self._commit()
 
     def _recipient(self):
-        """The owner's age public key that a daily backup is encrypted to, if they set one."""
-        return self.trigger == "daily" and self.company_id.sudo().danger_zone_backup_recipient
+        """The owner's age public key that daily and final backups are encrypted to, if they set one."""
+        return self.trigger in ("daily", "final") and self.company_id.sudo().danger_zone_backup_recipient
 
     def _run_to_path(self, path):
         """Build the backup into ``path`` now (command line); return the manifest.
@@ -456,20 +407,6 @@ class DangerZoneBackup(models.Model):
         )
         attachment.invalidate_recordset()
         return attachment
-
-
-class _HashingWriter:
-    """A binary file's ``write`` that also hashes what goes through it (SHA-256)."""
-
-    def __init__(self, file):
-        self.file, self.digest = file, hashlib.sha256()
-
-    def write(self, data):  # pylint: disable=method-required-super
-        self.digest.update(data)
-        return self.file.write(data)
-
-    def hexdigest(self):
-        return self.digest.hexdigest()
 
 
 def _hash_file(path, digest):

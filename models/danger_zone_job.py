@@ -173,9 +173,11 @@ class DangerZoneJob(models.AbstractModel):
 
     @api.model
     def _fail_interrupted(self, company):
-        """Mark failed the running jobs whose worker is gone: nobody holds their advisory lock."""
+        """Mark failed the running jobs whose worker is gone: nobody holds their advisory lock.
+        A job this connection runs is not one (a session takes its own locks again, so a deletion
+        checking its company would otherwise find itself interrupted)."""
         running = self.sudo().search([("company_id", "=", company.id), ("state", "=", "running")])
-        for job in running:
+        for job in running.filtered(lambda job: not job._locked_here()):
             self.env.cr.execute("SELECT pg_try_advisory_lock(%s, %s)", [LOCK_NAMESPACE, job._lock_key()])
             if self.env.cr.fetchone()[0]:
                 self.env.cr.execute("SELECT pg_advisory_unlock(%s, %s)", [LOCK_NAMESPACE, job._lock_key()])
@@ -225,6 +227,23 @@ class DangerZoneJob(models.AbstractModel):
     def _prepare(self):
         """Hook: work done before the job's own and committed, whatever happens next."""
 
+    def _back_up_first(self, trigger):
+        """Back the company up as it is, before this job changes it (a restore's safety backup,
+        a deletion's final one), through the backup job; return the backup, done or failed."""
+        backup = (
+            self.env["danger.zone.backup"]
+            .sudo()
+            .create(
+                {
+                    "company_id": self.company_id.id,
+                    "requested_by_id": self.requested_by_id.id,
+                    "trigger": trigger,
+                }
+            )
+        )
+        backup._run()
+        return backup
+
     def _work(self):
         """The job's own work, in a savepoint; return the values of the finished job."""
         raise NotImplementedError
@@ -239,6 +258,15 @@ class DangerZoneJob(models.AbstractModel):
 
     def _mark_done(self, values):
         self.write({"state": "done", "progress": 100, "finished_at": fields.Datetime.now(), **values})
+
+    def _locked_here(self):
+        """Whether this connection holds the job's advisory lock: it runs the job."""
+        self.env.cr.execute(
+            """SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()
+                  AND classid = %s AND objid = %s AND objsubid = 2""",
+            [LOCK_NAMESPACE, self._lock_key()],
+        )
+        return bool(self.env.cr.fetchone())
 
     def _lock_key(self):
         """Second key of the job's advisory lock: its id, spread by model (backups keep their ids)."""

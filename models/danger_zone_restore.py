@@ -215,19 +215,7 @@ class DangerZoneRestore(models.Model):
 
     def _safety_backup(self):
         """Back up the company as it is before replacing its data; kept like any backup."""
-        backup = (
-            self.env["danger.zone.backup"]
-            .sudo()
-            .create(
-                {
-                    "company_id": self.company_id.id,
-                    "requested_by_id": self.requested_by_id.id,
-                    "trigger": "safety",
-                }
-            )
-        )
-        self.safety_backup_id = backup
-        backup._run()
+        backup = self.safety_backup_id = self._back_up_first("safety")
         if backup.state != "done":
             raise UserError(self.env._("The safety backup failed, so nothing was restored: %s", backup.error))
 

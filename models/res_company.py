@@ -76,7 +76,8 @@ class ResCompany(models.Model):
     danger_zone_backup_recipient = fields.Char(
         string="Encrypt Daily Backups To",
         groups=OWNER_GROUP,
-        help="Your age public key (age1..., from age-keygen): daily backups are encrypted to it, and "
+        help="Your age public key (age1..., from age-keygen): daily backups, and the final backup "
+        "taken before a deletion, are encrypted to it, and "
         "only its identity file opens them (age --decrypt -i key.txt, or the command line's restore "
         "--identity). The secret key is never given to Odoo: a lost identity file means lost backups.",
     )

@@ -132,16 +132,19 @@ class ResCompany(models.Model):
         self._danger_zone_check_owner()
         return _without_none(self._danger_zone_delete_preview())
 
-    def danger_zone_delete(self, company_name, password):
+    def danger_zone_delete(self, company_name, password, final_backup=True):
         """Delete this company and all its data, in the background; return the ``danger.zone.deletion`` id.
 
         Poll the deletion's ``state`` (``queued``, ``running``, ``done``, ``failed``);
-        it stays as the record of what was deleted. Users keep their accounts: those
-        whose company it was move to another of their companies, those who have none
-        left are archived.
+        it stays as the record of what was deleted. A final backup is taken first and kept
+        on the deletion for 24 hours (``action_download``, or the download route), and
+        copied to the owner's remote storage when one is set; a final backup that fails
+        deletes nothing. Users keep their accounts: those whose company it was move to
+        another of their companies, those who have none left are archived.
 
         :param str company_name: the company's name, exactly
         :param str password: the owner's password (or an API key over XML-RPC)
+        :param bool final_backup: ``False`` to decline the final backup (recorded on the deletion)
         :raise AccessError: when the caller does not own the company
         :raise UserError: on a wrong name or password, a lockout after too many wrong
             passwords, or a condition that forbids the deletion (last company, active
@@ -156,7 +159,7 @@ class ResCompany(models.Model):
                 self.env._("Type the company's name exactly as shown to confirm: %(name)s", name=self.name)
             )
         self.env["danger.zone.password.failure"]._check_password(password)
-        return self.env["danger.zone.deletion"]._request(self).id
+        return self.env["danger.zone.deletion"]._request(self, final_backup=final_backup).id
 
     # ------------------------------------------------------------------
     # Deletion: conditions, preview, users

@@ -7,6 +7,7 @@ from . import (
     test_demo_round_trip,
     test_doctests,
     test_encryption,
+    test_final_backup,
     test_one_job_per_company,
     test_owner_only_paths,
     test_ownership,

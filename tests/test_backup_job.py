@@ -53,7 +53,12 @@ class TestBackupJob(BackupCase):
         with freeze_time(now):
             backup = self.backup()
             action = backup.with_user(self.owner).action_download()
-            params = {"backup_id": backup.id, "file_name": backup.file_name, "encrypted_to": ""}
+            params = {
+                "model": "danger.zone.backup",
+                "record_id": backup.id,
+                "file_name": backup.file_name,
+                "encrypted_to": "",
+            }
             self.assertEqual((action["tag"], action["params"]), ("danger_zone_download", params))
             self.assertEqual(backup.expires_at, now + timedelta(hours=24))
         attachment = backup.attachment_id

@@ -73,11 +73,11 @@ class DeleteCase(TransactionCase):
         super().setUp()
         self.addCleanup(forget_password_failures, self.env, self.owner)
 
-    def delete(self, company=None, name=None, password=PASSWORD, user=None):
+    def delete(self, company=None, name=None, password=PASSWORD, user=None, final_backup=True):
         """Ask for the deletion as the owner and run it as the cron would."""
         company = company or self.company
         deletion_id = company.with_user(user or self.owner).danger_zone_delete(
-            company.name if name is None else name, password
+            company.name if name is None else name, password, final_backup=final_backup
         )
         self.env["danger.zone.deletion"]._cron_process_queue()
         return self.env["danger.zone.deletion"].browse(deletion_id)
@@ -196,10 +196,17 @@ class TestDeleteCompany(DeleteCase):
         self.assertEqual((bystander.active, bystander.company_ids), (True, self.other_company))
         self.assertEqual(deletion.report["archived"], ["dz_loner"])
 
-    def test_owner_is_sent_to_the_remaining_companies_or_signed_out(self):
-        deletion = self.delete()
+    def test_owner_is_sent_to_the_final_backup_or_home_or_signed_out(self):
+        deletion = self.delete(final_backup=False)
         self.assertEqual(self._last_notification(deletion)["redirect"], "/odoo")
         self.assertTrue(self.owner.active)
+        second = self.env["res.company"].with_user(self.owner).create({"name": "DZ Second Co"})
+        self.owner.company_ids |= second
+        deletion = self.delete(second)
+        self.assertEqual(deletion.state, "done", deletion.error)
+        self.assertEqual(
+            self._last_notification(deletion)["redirect"], f"/odoo/danger-zone-deletions/{deletion.id}"
+        )
 
         lonely = new_test_user(
             self.env,

@@ -29,6 +29,23 @@ env.cr.commit()
 print("NEW_COMPANY", company.id)
 """
 
+# The final backup that the deletion of a company kept: its checksum checked, its records counted,
+# beside the deletion's own counts.
+FINAL_BACKUP = """
+import hashlib, io, json
+from odoo.addons.danger_zone.engine import open_backup
+from odoo.addons.danger_zone.services.stored_files import open_attachment
+deletion = env["danger.zone.deletion"].search([("deleted_company_id", "=", %(company)s)], limit=1)
+with open_attachment(deletion.attachment_id) as stream:
+    data = stream.read()
+reader = open_backup(io.BytesIO(data))
+reader.verify()
+counts = {m["model"]: m["count"] for m in reader.manifest["members"] if m["kind"] == "data"}
+checked = hashlib.sha256(data).hexdigest() == deletion.checksum
+kept_by = deletion.attachment_id.company_id.id
+print("FINAL_BACKUP", json.dumps([checked, kept_by, counts, deletion.report["counts"]]))
+"""
+
 # What the next operations of a company get: the next numbers of its pickings and points of
 # sale, and the delivery that confirming its first draft order of goods creates (rolled back).
 NEXT_OPERATIONS = """
@@ -277,11 +294,18 @@ class TestDemoCompanyAcrossDatabases(BaseCase):
         self.assertEqual(quants, 0)
 
     def _assert_deletion_leaves_nothing(self, database, company_id, name):
-        """Deleting the company leaves no row that names it, and makes no row shared."""
+        """Deleting the company leaves no row that names it, and makes no row shared but the file
+        of its final backup, which holds every business record that the deletion deleted."""
         references = self._query(database, COMPANY_REFERENCES)
         shared_before = self._company_references(database, references, None)
         delete = odoo_bin_command("danger-zone", "delete", "-d", database, "--company", str(company_id))
-        self.assertIn(f"records of {name}", self._run([*delete, "--yes", name]))
+        output = self._run([*delete, "--yes", name])
+        self.assertIn(f"records of {name}", output)
+        self.assertIn("Final backup: danger-zone-", output)
+        shared_before[("ir_attachment", "company_id")] = (
+            shared_before.get(("ir_attachment", "company_id"), 0) + 1
+        )
+        self._assert_final_backup_holds_the_deleted_records(database, company_id)
         self.assertEqual(self._company_references(database, references, company_id), {})
         with db_connect(database).cursor() as cr:
             self.assertEqual(dangling_references(cr), [], "no row points to a deleted one")
@@ -289,6 +313,27 @@ class TestDemoCompanyAcrossDatabases(BaseCase):
         for (table, column), count in shared_after.items():
             if not table.startswith("danger_zone_"):  # the deletion's own job keeps its report
                 self.assertLessEqual(count, shared_before.get((table, column), 0), f"{table}.{column}")
+
+    def _assert_final_backup_holds_the_deleted_records(self, database, company_id):
+        shell = odoo_bin_command("shell", "-d", database, "--log-level=warn", "--no-http")
+        output = self._run(shell, stdin=FINAL_BACKUP % {"company": company_id})
+        printed = next(line for line in output.splitlines() if line.startswith("FINAL_BACKUP"))
+        checked, attachment_company, in_backup, deleted = json.loads(printed[len("FINAL_BACKUP") :])
+        self.assertTrue(checked, "the file is the one the deletion recorded")
+        self.assertFalse(attachment_company, "the file is of no company: it stays")
+        business = (
+            "account.move.line",
+            "stock.move",
+            "stock.quant",
+            "sale.order.line",
+            "pos.order",
+            "mrp.production",
+        )
+        self.assertEqual(
+            {model: in_backup.get(model) for model in business},
+            {model: deleted.get(model) for model in business},
+        )
+        self.assertGreater(in_backup["stock.move"], 0)
 
     def _company_references(self, database, references, company_id):
         """(table, column) -> how many rows name ``company_id`` (None: no company), when any."""

@@ -82,6 +82,16 @@ class TestDangerZoneUi(DangerZoneUsersMixin, HttpCase):
         self.assertEqual(deletion.state, "done", deletion.error)
         self.assertFalse(self.company.exists())
         self.assertEqual(self.user.company_id, self.env.ref("base.main_company"), "moved, not deleted")
+        self.assertTrue(deletion.final_backup and deletion.attachment_id)
+        self.start_tour(
+            f"/odoo/danger-zone-deletions/{deletion.id}",
+            "danger_zone_final_backup_download",
+            login="dz_owner",
+        )
+        self.assertEqual(
+            [(d.user_id, d.file_name, d.checksum) for d in deletion.download_ids],
+            [(self.owner, deletion.file_name, deletion.checksum)],
+        )
 
     def test_menu_follows_the_current_company(self):
         other = self.env.ref("base.main_company")

@@ -17,6 +17,14 @@ class DangerZoneDeleteWizard(models.TransientModel):
     users_preview = fields.Text("Users", readonly=True)
     confirm_name = fields.Char("Type Its Name", help="Type the company's name exactly as shown.")
     password = fields.Char(help="Your own password, to confirm that it is really you.")
+    final_backup = fields.Boolean(
+        "Take a Final Backup",
+        default=True,
+        help="Back the company up just before deleting it. The file is kept for you for 24 hours "
+        "after the company is gone, and copied to your remote storage if you set one. Unticking "
+        "it is recorded on the deletion.",
+    )
+    final_backup_warning = fields.Text(readonly=True)
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -38,11 +46,26 @@ class DangerZoneDeleteWizard(models.TransientModel):
             "blockers": "\n".join(preview["blockers"]),
             "preview": format_counts(preview["counts"]),
             "users_preview": "\n".join(users) or self.env._("No other user has access to the company."),
+            "final_backup_warning": self._final_backup_warning(preview),
         }
+
+    def _final_backup_warning(self, preview):
+        """An owner left with no company is archived with it: the final backup's download is
+        then out of their reach, only its remote copy is not."""
+        if self.env.user.login not in preview["archived"]:
+            return False
+        storage = self.company_id.sudo().danger_zone_backup_storage
+        return self.env._(
+            "You have no other company: your account is archived with this one, so you cannot "
+            "download the final backup afterwards. %(where)s",
+            where=self.env._("It is copied to your remote storage %(code)s.", code=storage)
+            if storage
+            else self.env._("Download a backup now if you may need the data again."),
+        )
 
     def action_delete(self):
         """Queue the deletion; the password is not kept."""
         self.ensure_one()
         password, self.password = self.password, False
-        self.company_id.danger_zone_delete(self.confirm_name, password)
+        self.company_id.danger_zone_delete(self.confirm_name, password, final_backup=self.final_backup)
         return {"type": "ir.actions.client", "tag": "soft_reload"}

@@ -7,14 +7,16 @@ import { registry } from "@web/core/registry";
 const DOWNLOAD_ROUTE = "/danger_zone/backup/download";
 
 /**
- * Download a backup as it is, or encrypted with a passphrase typed twice (age format). The
- * passphrase goes to the download route with the request and is kept nowhere.
+ * Download a backup (or a deletion's final backup) as it is, or encrypted with a passphrase
+ * typed twice (age format). The passphrase goes to the download route with the request and is
+ * kept nowhere.
  */
 export class DangerZoneDownloadDialog extends Component {
     static template = "danger_zone.DownloadDialog";
     static components = { Dialog };
     static props = {
-        backupId: Number,
+        model: String,
+        recordId: Number,
         fileName: String,
         encryptedTo: { type: String, optional: true },
         close: Function,
@@ -46,7 +48,12 @@ export class DangerZoneDownloadDialog extends Component {
         try {
             await download({
                 url: DOWNLOAD_ROUTE,
-                data: { backup_id: this.props.backupId, passphrase, passphrase_again: again },
+                data: {
+                    model: this.props.model,
+                    record_id: this.props.recordId,
+                    passphrase,
+                    passphrase_again: again,
+                },
             });
             this.props.close();
         } catch (error) {
@@ -58,9 +65,10 @@ export class DangerZoneDownloadDialog extends Component {
 }
 
 registry.category("actions").add("danger_zone_download", (env, action) => {
-    const { backup_id, file_name, encrypted_to } = action.params;
+    const { model, record_id, file_name, encrypted_to } = action.params;
     env.services.dialog.add(DangerZoneDownloadDialog, {
-        backupId: backup_id,
+        model,
+        recordId: record_id,
         fileName: file_name,
         encryptedTo: encrypted_to || "",
     });
