@@ -105,6 +105,21 @@ ensure_addons_path() {
     if [ -d "$VENV/oca-addons/odoo/addons" ]; then ADDONS_PATH="$ADDONS_PATH,$VENV/oca-addons/odoo/addons"; fi
 }
 
+ensure_demo_database() {
+    # ensure_demo_database NAME: the database of `make run`, with the addon and two sample
+    # companies owned by admin. The second one is created last: its presence means it is complete.
+    local database=$1
+    if ! psql -d "$database" -Atc "select 1 from res_company where name = 'Second Sample Co'" 2>/dev/null | grep -q 1; then
+        say "creating the demo database $database (takes a minute or two)"
+        dropdb --if-exists "$database"
+        odoo_bin -d "$database" -i danger_zone,sale_management,purchase,hr_expense --without-demo=all \
+            --stop-after-init --log-level=warn
+        odoo_bin shell -d "$database" --log-level=warn --no-http <"$ADDON_DIR/scripts/demo_data.py"
+    else
+        odoo_bin -d "$database" -u danger_zone --stop-after-init --log-level=warn
+    fi
+}
+
 odoo_bin() {
     # odoo_bin [COMMAND] ARGS...: Odoo reads --addons-path before the command
     # name, so that it can find commands shipped in addons (cli/).

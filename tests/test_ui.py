@@ -29,6 +29,18 @@ class TestDangerZoneUi(DangerZoneUsersMixin, HttpCase):
         )
         self.assertEqual(settings["danger_zone_backup_storage"], "dz_tour")
 
+    def test_owner_sees_the_last_trial_restore_and_copy(self):
+        self.env["fs.storage"].create(
+            {"name": "Tour Copies", "code": "dz_tour", "protocol": "memory", "directory_path": "/copies"}
+        )
+        self.company.with_user(self.owner).danger_zone_backup_storage = "dz_tour"
+        Backups = self.env["danger.zone.backup"]
+        daily = Backups.with_user(self.owner).sudo()._request(self.company, trigger="daily")
+        Backups._cron_process_queue()
+        Backups._cron_trial_restore()
+        self.assertEqual((daily.trial_state, daily.copy_state), ("restorable", "copied"), daily.trial_error)
+        self.start_tour("/odoo/settings", "danger_zone_trial_and_copy_status", login="dz_owner")
+
     def test_owner_requests_a_backup_and_sees_it_ready(self):
         self.owner.groups_id |= self.env.ref("account.group_account_manager")
         self.start_tour("/odoo/settings", "danger_zone_backup_request", login="dz_owner")

@@ -88,3 +88,27 @@ registry.category("web_tour.tours").add("danger_zone_menu_hidden_for_other_compa
         },
     ],
 });
+
+// Last night's checks: the page says the newest daily backup was restorable and copied, and
+// its row says so too.
+registry.category("web_tour.tours").add("danger_zone_trial_and_copy_status", {
+    steps: () => [
+        {
+            trigger: ".o_main_navbar [data-menu-xmlid='danger_zone.menu_danger_zone']",
+            run: "click",
+        },
+        {
+            content: "The last trial restore: restorable, and when",
+            trigger: ".o_danger_zone .o_field_widget[name=danger_zone_last_trial]:contains(Restorable, checked on)",
+        },
+        {
+            content: "The last remote copy: copied, where and when",
+            trigger: ".o_danger_zone .o_field_widget[name=danger_zone_last_copy]:contains(Copied, to dz_tour on)",
+        },
+        {
+            content: "The daily backup's row shows both outcomes",
+            trigger:
+                ".o_danger_zone .o_data_row:contains(Daily):has(.o_field_widget[name=trial_state]:contains(Restorable)):has(.o_field_widget[name=copy_state]:contains(Copied))",
+        },
+    ],
+});
