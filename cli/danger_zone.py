@@ -6,6 +6,7 @@
     odoo-bin --addons-path=... danger-zone restore -d DB --company ID -i FILE
         [--merge] [--skip-invalid] [--dry-run] [--identity AGE_IDENTITY_FILE | --passphrase-file FILE]
     odoo-bin --addons-path=... danger-zone delete -d DB --company ID [--yes NAME]
+        [--final-backup-to FILE | --no-final-backup]
 
 Runs synchronously as the company's owner and exits non-zero with a clear
 message on any error. Odoo server options (--db_host, -c CONFIG, ...) may follow.
@@ -15,6 +16,7 @@ import argparse
 import contextlib
 import getpass
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -30,6 +32,7 @@ from odoo.tools import config
 from ..engine import BackupFormatError
 from ..services import encryption
 from ..services.reports import format_counts, format_restore_report
+from ..services.stored_files import open_attachment
 
 PASSPHRASE_HELP = (
     "%s the passphrase on the first line of FILE (age format); '-': typed at the terminal, or "
@@ -99,11 +102,17 @@ def _parser():
     delete.add_argument(
         "--yes", metavar="NAME", help="confirm without a question: the company's name, exactly"
     )
-    delete.add_argument(
+    final = delete.add_mutually_exclusive_group()
+    final.add_argument(
+        "--final-backup-to",
+        metavar="FILE",
+        help="also write the final backup (kept 24 hours on the deletion, and copied to the "
+        "owner's remote storage) to FILE",
+    )
+    final.add_argument(
         "--no-final-backup",
         action="store_true",
-        help="do not take the final backup (kept 24 hours on the deletion for the owner, and copied "
-        "to their remote storage); the choice is recorded",
+        help="do not take the final backup; the choice is recorded",
     )
     return parser
 
@@ -257,6 +266,10 @@ def delete(registry, args):
         print(job.report_text)
         if job.file_name:
             print(f"Final backup: {job.file_name} ({job.file_size} bytes, SHA-256 {job.checksum})")
+        if args.final_backup_to and job.attachment_id:
+            with open_attachment(job.attachment_id) as stored, open(args.final_backup_to, "wb") as output:
+                shutil.copyfileobj(stored, output, 1 << 20)
+            print(f"Final backup written to {args.final_backup_to}")
         if job.state != "done":
             raise UserError(f"The deletion failed: {job.error}")
         elapsed = time.perf_counter() - started

@@ -217,10 +217,18 @@ class TestDeleteCompany(DeleteCase):
         own = self.env["res.company"].with_user(lonely).create({"name": "DZ Lonely Co"})
         lonely.write({"company_ids": [Command.set(own.ids)], "company_id": own.id})
         self.addCleanup(forget_password_failures, self.env, lonely)
+        warning = self._wizard(own, lonely).final_backup_warning
+        self.assertIn("your account is archived with this one, so you cannot download", warning)
+        self.assertIn("Download a backup now", warning)
+        self.assertFalse(self._wizard(self.other_company, self.other_owner).final_backup_warning)
         deletion = self.delete(own, user=lonely)
         self.assertEqual(deletion.state, "done", deletion.error)
         self.assertEqual(self._last_notification(deletion)["redirect"], "/web/session/logout")
         self.assertFalse(lonely.active, "an owner with no company left is archived, so signed out")
+
+    def _wizard(self, company, user):
+        action = company.with_user(user).action_danger_zone_delete()
+        return self.env[action["res_model"]].with_user(user).browse(action["res_id"])
 
     def _last_notification(self, deletion):
         for values in reversed(self.env.cr.precommit.data.get("bus.bus.values", [])):  # sent at commit

@@ -1,3 +1,4 @@
+import hashlib
 import itertools
 import json
 import os
@@ -11,6 +12,7 @@ from odoo.sql_db import close_db, db_connect
 from odoo.tests import BaseCase, tagged
 from odoo.tools import SQL
 
+from ..engine import open_backup
 from .common import dangling_references
 from .company_fingerprint import QUERIES, fingerprint
 from .test_backup_cli_and_snapshot import odoo_bin_command
@@ -27,23 +29,6 @@ admin.company_ids |= company
 env["account.chart.template"].with_user(admin).try_loading(%(chart)r, company, install_demo=False)
 env.cr.commit()
 print("NEW_COMPANY", company.id)
-"""
-
-# The final backup that the deletion of a company kept: its checksum checked, its records counted,
-# beside the deletion's own counts.
-FINAL_BACKUP = """
-import hashlib, io, json
-from odoo.addons.danger_zone.engine import open_backup
-from odoo.addons.danger_zone.services.stored_files import open_attachment
-deletion = env["danger.zone.deletion"].search([("deleted_company_id", "=", %(company)s)], limit=1)
-with open_attachment(deletion.attachment_id) as stream:
-    data = stream.read()
-reader = open_backup(io.BytesIO(data))
-reader.verify()
-counts = {m["model"]: m["count"] for m in reader.manifest["members"] if m["kind"] == "data"}
-checked = hashlib.sha256(data).hexdigest() == deletion.checksum
-kept_by = deletion.attachment_id.company_id.id
-print("FINAL_BACKUP", json.dumps([checked, kept_by, counts, deletion.report["counts"]]))
 """
 
 # What the next operations of a company get: the next numbers of its pickings and points of
@@ -299,28 +284,36 @@ class TestDemoCompanyAcrossDatabases(BaseCase):
         references = self._query(database, COMPANY_REFERENCES)
         shared_before = self._company_references(database, references, None)
         delete = odoo_bin_command("danger-zone", "delete", "-d", database, "--company", str(company_id))
-        output = self._run([*delete, "--yes", name])
-        self.assertIn(f"records of {name}", output)
-        self.assertIn("Final backup: danger-zone-", output)
-        shared_before[("ir_attachment", "company_id")] = (
-            shared_before.get(("ir_attachment", "company_id"), 0) + 1
-        )
-        self._assert_final_backup_holds_the_deleted_records(database, company_id)
+        with tempfile.TemporaryDirectory() as folder:
+            final_backup = os.path.join(folder, "final.zip")
+            output = self._run([*delete, "--yes", name, "--final-backup-to", final_backup])
+            self.assertIn(f"records of {name}", output)
+            self.assertIn(f"Final backup written to {final_backup}", output)
+            self._assert_final_backup_holds_the_deleted_records(database, company_id, final_backup)
         self.assertEqual(self._company_references(database, references, company_id), {})
         with db_connect(database).cursor() as cr:
             self.assertEqual(dangling_references(cr), [], "no row points to a deleted one")
         shared_after = self._company_references(database, references, None)
+        # the final backup's file, which the deletion keeps with no company
+        shared_before[("ir_attachment", "company_id")] = (
+            shared_before.get(("ir_attachment", "company_id"), 0) + 1
+        )
         for (table, column), count in shared_after.items():
             if not table.startswith("danger_zone_"):  # the deletion's own job keeps its report
                 self.assertLessEqual(count, shared_before.get((table, column), 0), f"{table}.{column}")
 
-    def _assert_final_backup_holds_the_deleted_records(self, database, company_id):
-        shell = odoo_bin_command("shell", "-d", database, "--log-level=warn", "--no-http")
-        output = self._run(shell, stdin=FINAL_BACKUP % {"company": company_id})
-        printed = next(line for line in output.splitlines() if line.startswith("FINAL_BACKUP"))
-        checked, attachment_company, in_backup, deleted = json.loads(printed[len("FINAL_BACKUP") :])
-        self.assertTrue(checked, "the file is the one the deletion recorded")
-        self.assertFalse(attachment_company, "the file is of no company: it stays")
+    def _assert_final_backup_holds_the_deleted_records(self, database, company_id, path):
+        [(checksum, deleted)] = self._query(
+            database,
+            "SELECT checksum, report->'counts' FROM danger_zone_deletion WHERE deleted_company_id = %s",
+            [company_id],
+        )
+        with open(path, "rb") as file:
+            self.assertEqual(hashlib.sha256(file.read()).hexdigest(), checksum, "the file the deletion kept")
+            file.seek(0)
+            reader = open_backup(file)
+            reader.verify()
+            in_backup = {m["model"]: m["count"] for m in reader.manifest["members"] if m["kind"] == "data"}
         business = (
             "account.move.line",
             "stock.move",

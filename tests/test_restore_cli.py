@@ -250,11 +250,14 @@ class TestRestoreIntoAnotherDatabase(BaseCase):
         self.assertEqual(refused.returncode, 1)
         self.assertIn("main company", refused.stderr)
 
-        output = self._run([*delete, "--yes", "DZ Doomed CLI Co"])
+        output = self._run([*delete, "--yes", "DZ Doomed CLI Co", "--no-final-backup"])
         self.assertIn("records of DZ Doomed CLI Co", output)
+        self.assertNotIn("Final backup", output)
         self.assertEqual(self._psql(database, exists), "0\n")
-        jobs = self._psql(database, "SELECT company_name, trigger, state FROM danger_zone_deletion")
-        self.assertEqual(jobs, "DZ Doomed CLI Co|cli|done\n")
+        jobs = self._psql(
+            database, "SELECT company_name, trigger, state, final_backup, file_name FROM danger_zone_deletion"
+        )
+        self.assertEqual(jobs, "DZ Doomed CLI Co|cli|done|f|\n", "the choice is recorded")
 
     def test_a_killed_worker_leaves_the_company_unchanged_and_its_job_failed(self):
         database = f"{self.source_db}_killed"
